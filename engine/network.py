@@ -1,0 +1,240 @@
+"""Reaction networks: species, parameters and channels that the kernel simulates.
+
+A network is data plus one bound rate law. Presets and mechanism modules describe their
+biology as channels (a stoichiometric change and, optionally, products that appear after
+a delay); the kernel never knows what a channel means.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from engine.frozen import FrozenMap
+
+FloatArray = npt.NDArray[np.float64]
+
+#: The largest population a scenario may start with (exactly representable in float64).
+MAX_COUNT = 1e15
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ParameterSpec:
+    """A named model parameter with its unit, default, inclusive bounds and meaning."""
+
+    name: str
+    unit: str
+    default: float
+    description: str
+    lower: float = 0.0
+    upper: float = 1e12
+    source: str = ""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Species:
+    """A population (integer count) or a concentration (continuous quantity)."""
+
+    name: str
+    unit: str
+    initial: float
+    description: str
+    upper: float = MAX_COUNT
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Delay:
+    """How long after its channel fired a delayed product appears, in days.
+
+    ``shape=None`` is a fixed delay; otherwise the delay is gamma distributed with this
+    mean and shape (coefficient of variation ``1/sqrt(shape)``).
+    """
+
+    mean: float
+    shape: float | None = None
+
+    def sample(self, rng: np.random.Generator, size: int) -> FloatArray:
+        """Draw ``size`` delays."""
+        if self.shape is None:
+            return np.full(size, self.mean)
+        return rng.gamma(self.shape, self.mean / self.shape, size)
+
+    @property
+    def shortest(self) -> float:
+        """The smallest delay this distribution can produce."""
+        return self.mean if self.shape is None else 0.0
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Channel:
+    """A stochastic reaction channel.
+
+    ``change`` applies when the channel fires; ``delayed`` applies ``delay`` days later.
+    ``order`` is the highest order of the rate law in any species (CGP 2006's g_i).
+    """
+
+    name: str
+    change: Mapping[str, int]
+    description: str
+    delayed: Mapping[str, int] = field(default_factory=lambda: FrozenMap[int]())
+    delay: Delay | None = None
+    order: int = 1
+
+
+class Kinetics(Protocol):
+    """Rate laws of a network with its parameter values bound."""
+
+    def propensities(self, counts: FloatArray, levels: FloatArray) -> FloatArray:
+        """Propensity (events per day) of every channel, in channel order."""
+        ...
+
+    def level_rates(self, counts: FloatArray, levels: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """For every concentration: production per day and first-order decay per day."""
+        ...
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class MechanismSpec:
+    """A biological mechanism a scenario can switch on or off."""
+
+    name: str
+    description: str
+    enabled: bool = True
+
+
+class TherapyContext(Protocol):
+    """What a therapy may do to a running replicate (implemented by the simulation)."""
+
+    def at(self, time: float, action: Callable[[], None]) -> None:
+        """Run ``action`` at simulated day ``time``."""
+        ...
+
+    def count(self, name: str) -> float:
+        """The current count of population ``name``."""
+        ...
+
+    def add_count(self, name: str, amount: float, counter: str) -> None:
+        """Change population ``name`` by a whole ``amount`` and count it as ``counter``."""
+        ...
+
+    def level(self, name: str) -> float:
+        """The current value of concentration ``name``."""
+        ...
+
+    def add_level(self, name: str, amount: float) -> None:
+        """Change concentration ``name`` by ``amount``."""
+        ...
+
+    def random(self, component: str) -> np.random.Generator:
+        """The named random stream of ``component`` in this replicate."""
+        ...
+
+
+class Administered(Protocol):
+    """A scheduled therapy as the scenario gives it."""
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def at_days(self) -> tuple[float, ...]: ...
+
+    @property
+    def dose(self) -> float: ...
+
+    @property
+    def parameters(self) -> Mapping[str, float]: ...
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TherapySpec:
+    """An intervention given at listed times with a dose; ``give`` schedules its effects."""
+
+    name: str
+    description: str
+    dose_unit: str
+    dose_upper: float
+    parameters: tuple[ParameterSpec, ...]
+    give: Callable[[Administered, TherapyContext], None]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Network:
+    """Species, concentrations, parameters and channels, and the factory of their rates."""
+
+    name: str
+    title: str
+    citation: str
+    splitting: str
+    species: tuple[Species, ...]
+    levels: tuple[Species, ...]
+    parameters: tuple[ParameterSpec, ...]
+    channels: tuple[Channel, ...]
+    tumour: tuple[str, ...]
+    bind: Callable[[Mapping[str, float], Mapping[str, bool]], Kinetics]
+    mechanisms: tuple[MechanismSpec, ...] = ()
+    therapies: tuple[TherapySpec, ...] = ()
+
+    def therapy(self, name: str) -> TherapySpec | None:
+        """The therapy called ``name``, if the network offers it."""
+        return next((t for t in self.therapies if t.name == name), None)
+
+    def parameter(self, name: str) -> ParameterSpec | None:
+        """The parameter called ``name``, if the network has one."""
+        return next((p for p in self.parameters if p.name == name), None)
+
+    def state_variable(self, name: str) -> Species | None:
+        """The population or concentration called ``name``, if the network has one."""
+        return next((s for s in (*self.species, *self.levels) if s.name == name), None)
+
+    def defaults(self) -> dict[str, float]:
+        """Default value of every parameter."""
+        return {p.name: p.default for p in self.parameters}
+
+    def initial_state(self) -> dict[str, float]:
+        """Default initial value of every population and concentration."""
+        return {s.name: s.initial for s in (*self.species, *self.levels)}
+
+
+@dataclass(frozen=True, slots=True)
+class Stoichiometry:
+    """Dense index form of a network's channels, built once per simulation."""
+
+    change: npt.NDArray[np.int64]  # channels x species
+    delayed: npt.NDArray[np.int64]  # channels x species
+    delays: tuple[Delay | None, ...]
+    consumed: tuple[tuple[tuple[int, int], ...], ...]  # per channel: (species, amount)
+    touched: tuple[npt.NDArray[np.intp], ...]  # per channel: species it changes now
+    order: npt.NDArray[np.float64]  # per species: highest order g_i
+
+    @classmethod
+    def of(cls, network: Network) -> Stoichiometry:
+        """Index the channels of ``network``."""
+        index = {s.name: i for i, s in enumerate(network.species)}
+        shape = (len(network.channels), len(network.species))
+        change = np.zeros(shape, dtype=np.int64)
+        delayed = np.zeros(shape, dtype=np.int64)
+        order = np.ones(len(network.species))
+        for j, channel in enumerate(network.channels):
+            for name, amount in channel.change.items():
+                change[j, index[name]] = amount
+                order[index[name]] = max(order[index[name]], channel.order)
+            for name, amount in channel.delayed.items():
+                delayed[j, index[name]] = amount
+        consumed = tuple(
+            tuple((int(i), int(-change[j, i])) for i in np.flatnonzero(change[j] < 0))
+            for j in range(shape[0])
+        )
+        touched = tuple(np.flatnonzero(change[j] != 0) for j in range(shape[0]))
+        delays = tuple(c.delay for c in network.channels)
+        return cls(change, delayed, delays, consumed, touched, order)
+
+
+def is_whole(value: float) -> bool:
+    """True for finite values with no fractional part (populations are counts)."""
+    return math.isfinite(value) and float(value).is_integer()

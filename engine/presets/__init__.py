@@ -1,0 +1,18 @@
+"""The preset catalogue: published models and escapesim's own tumour-escape model."""
+
+from __future__ import annotations
+
+from engine.network import Network
+from engine.presets import kirschner_panetta1998, kuznetsov1994
+
+_CATALOGUE: tuple[Network, ...] = (kuznetsov1994.NETWORK, kirschner_panetta1998.NETWORK)
+
+
+def catalog() -> tuple[Network, ...]:
+    """Every preset, in a stable order."""
+    return _CATALOGUE
+
+
+def network(name: str) -> Network | None:
+    """The preset called ``name``, or ``None``."""
+    return next((n for n in _CATALOGUE if n.name == name), None)

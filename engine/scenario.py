@@ -1,0 +1,324 @@
+"""Scenarios: immutable, validated descriptions of what to simulate.
+
+A scenario cannot be built invalid: :meth:`Scenario.build` checks every field against its
+preset and raises :class:`ScenarioError` listing every violation with its field path
+(``parameters.s``, ``therapies[1].at_days[0]``). The dictionary form (:meth:`to_dict`,
+:meth:`from_dict`) is the scenario file format and mirrors the gRPC ``Scenario`` message.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.errors import FieldViolation, ScenarioError
+from engine.frozen import FrozenMap
+from engine.network import MAX_COUNT, Network, is_whole
+from engine.presets import network as preset_network
+
+#: Caps that keep one request from taking a server down (documented in the README).
+MAX_HORIZON_DAYS = 36_500.0
+MAX_SAMPLES = 200_000
+MAX_REPLICATES = 100_000
+MAX_SEED = 2**63 - 1
+DEFAULT_ESCAPE_THRESHOLD = 1e9
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Therapy:
+    """A therapy given at listed days with a dose (units are the therapy's own)."""
+
+    kind: str
+    at_days: tuple[float, ...]
+    dose: float = 1.0
+    parameters: FrozenMap[float] = field(default_factory=FrozenMap)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Scenario:
+    """What to simulate: a preset with its parameters, initial state, therapies and clock.
+
+    ``parameters`` and ``initial`` hold every value (defaults filled in), so a scenario
+    alone re-runs a result exactly. Build one with :meth:`build`.
+    """
+
+    preset: str
+    parameters: FrozenMap[float]
+    initial: FrozenMap[float]
+    mechanisms: FrozenMap[bool] = field(default_factory=FrozenMap)
+    therapies: tuple[Therapy, ...] = ()
+    horizon_days: float = 365.0
+    interval_days: float = 1.0
+    seed: int = 0
+    replicates: int = 1
+    escape_threshold: float = DEFAULT_ESCAPE_THRESHOLD
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        preset: str,
+        parameters: Mapping[str, float] | None = None,
+        initial: Mapping[str, float] | None = None,
+        mechanisms: Mapping[str, bool] | None = None,
+        therapies: Sequence[Therapy] = (),
+        horizon_days: float = 365.0,
+        interval_days: float = 1.0,
+        seed: int = 0,
+        replicates: int = 1,
+        escape_threshold: float = DEFAULT_ESCAPE_THRESHOLD,
+    ) -> Scenario:
+        """Validate and build a scenario; unset parameters and initial values get defaults.
+
+        Raises :class:`ScenarioError` naming every field that is wrong.
+        """
+        net = preset_network(preset)
+        if net is None:
+            raise ScenarioError([FieldViolation("preset", f"unknown preset {preset!r}")])
+        parameters, initial, mechanisms = parameters or {}, initial or {}, mechanisms or {}
+        violations = [
+            *_check_parameters(net, parameters),
+            *_check_initial(net, initial),
+            *_check_mechanisms(net, mechanisms),
+            *_check_clock(horizon_days, interval_days, seed, replicates, escape_threshold),
+            *_check_therapies(net, therapies, horizon_days),
+        ]
+        if violations:
+            raise ScenarioError(violations)
+        return cls(
+            preset=preset,
+            parameters=FrozenMap({**net.defaults(), **{k: float(v) for k, v in parameters.items()}}),
+            initial=FrozenMap({**net.initial_state(), **{k: float(v) for k, v in initial.items()}}),
+            mechanisms=FrozenMap(
+                {**{m.name: m.enabled for m in net.mechanisms}, **dict(mechanisms)}
+            ),
+            therapies=tuple(therapies),
+            horizon_days=float(horizon_days),
+            interval_days=float(interval_days),
+            seed=int(seed),
+            replicates=int(replicates),
+            escape_threshold=float(escape_threshold),
+        )
+
+    def network(self) -> Network:
+        """The preset's network."""
+        net = preset_network(self.preset)
+        assert net is not None, "a built scenario always names a known preset"
+        return net
+
+    def sample_times(self) -> list[float]:
+        """The sampling times: 0, interval, 2·interval, ... up to and including the horizon."""
+        count = int(math.floor(self.horizon_days / self.interval_days + 1e-9))
+        times = [i * self.interval_days for i in range(count + 1)]
+        if self.horizon_days - times[-1] > 1e-9:
+            times.append(self.horizon_days)
+        return times
+
+    def to_dict(self) -> dict[str, Any]:
+        """The scenario file form (and the shape of the gRPC message)."""
+        return {
+            "preset": self.preset,
+            "parameters": dict(self.parameters),
+            "initial": dict(self.initial),
+            "mechanisms": dict(self.mechanisms),
+            "therapies": [
+                {
+                    "kind": t.kind,
+                    "at_days": list(t.at_days),
+                    "dose": t.dose,
+                    "parameters": dict(t.parameters),
+                }
+                for t in self.therapies
+            ],
+            "horizon_days": self.horizon_days,
+            "interval_days": self.interval_days,
+            "seed": self.seed,
+            "replicates": self.replicates,
+            "escape_threshold": self.escape_threshold,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Scenario:
+        """Build from the file form; unknown keys and wrong types are violations too."""
+        return cls.build(**_arguments(data))
+
+    def with_changes(self, **changes: Any) -> Scenario:
+        """A validated copy with some fields replaced (e.g. ``seed=`` or ``replicates=``)."""
+        return Scenario.from_dict({**self.to_dict(), **changes})
+
+
+_KNOWN_KEYS = {
+    "preset", "parameters", "initial", "mechanisms", "therapies", "horizon_days",
+    "interval_days", "seed", "replicates", "escape_threshold",
+}  # fmt: skip
+
+
+def _arguments(data: Mapping[str, Any]) -> dict[str, Any]:
+    if not isinstance(data, Mapping):
+        raise ScenarioError([FieldViolation("scenario", "must be a mapping of fields")])
+    violations = [FieldViolation(str(k), "unknown field") for k in data if k not in _KNOWN_KEYS]
+    if "preset" not in data:
+        violations.append(FieldViolation("preset", "is required"))
+    args: dict[str, Any] = {k: data[k] for k in _KNOWN_KEYS & set(data)}
+    for name in ("parameters", "initial", "mechanisms"):
+        if name in args and not isinstance(args[name], Mapping):
+            violations.append(FieldViolation(name, "must be a mapping of names to values"))
+    for name in ("horizon_days", "interval_days", "escape_threshold"):
+        if name in args and not _is_number(args[name]):
+            violations.append(FieldViolation(name, "must be a number"))
+    for name in ("seed", "replicates"):
+        if name in args and not _is_integer(args[name]):
+            violations.append(FieldViolation(name, "must be a whole number"))
+    therapies, therapy_violations = _parse_therapies(args.get("therapies", []))
+    violations += therapy_violations
+    if violations:
+        raise ScenarioError(violations)
+    args["therapies"] = therapies
+    return args
+
+
+def _parse_therapies(raw: Any) -> tuple[list[Therapy], list[FieldViolation]]:
+    if not isinstance(raw, Sequence) or isinstance(raw, str):
+        return [], [FieldViolation("therapies", "must be a list")]
+    therapies, violations = [], []
+    for i, item in enumerate(raw):
+        where = f"therapies[{i}]"
+        if not isinstance(item, Mapping):
+            violations.append(FieldViolation(where, "must be a mapping"))
+            continue
+        unknown = set(item) - {"kind", "at_days", "dose", "parameters"}
+        violations += [FieldViolation(f"{where}.{k}", "unknown field") for k in sorted(unknown)]
+        at_days = item.get("at_days", [])
+        if not isinstance(at_days, Sequence) or not all(_is_number(d) for d in at_days):
+            violations.append(FieldViolation(f"{where}.at_days", "must be a list of numbers"))
+            continue
+        if not _is_number(item.get("dose", 1.0)):
+            violations.append(FieldViolation(f"{where}.dose", "must be a number"))
+            continue
+        extra = item.get("parameters", {})
+        if not isinstance(extra, Mapping):
+            violations.append(FieldViolation(f"{where}.parameters", "must be a mapping"))
+            continue
+        therapies.append(
+            Therapy(
+                kind=str(item.get("kind", "")),
+                at_days=tuple(float(d) for d in at_days),
+                dose=float(item.get("dose", 1.0)),
+                parameters=FrozenMap(extra),
+            )
+        )
+    return therapies, violations
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _is_integer(value: Any) -> bool:
+    return (isinstance(value, int) and not isinstance(value, bool)) or (
+        isinstance(value, float) and value.is_integer()
+    )
+
+
+def _bounded(where: str, value: Any, lower: float, upper: float) -> list[FieldViolation]:
+    if not _is_number(value) or not math.isfinite(value):
+        return [FieldViolation(where, "must be a finite number")]
+    if not lower <= value <= upper:
+        return [FieldViolation(where, f"must be within [{lower:g}, {upper:g}], got {value:g}")]
+    return []
+
+
+def _check_parameters(net: Network, parameters: Mapping[str, Any]) -> list[FieldViolation]:
+    violations = []
+    for name, value in parameters.items():
+        spec = net.parameter(name)
+        if spec is None:
+            violations.append(
+                FieldViolation(f"parameters.{name}", f"unknown parameter of preset {net.name!r}")
+            )
+        else:
+            violations += _bounded(f"parameters.{name}", value, spec.lower, spec.upper)
+    return violations
+
+
+def _check_initial(net: Network, initial: Mapping[str, Any]) -> list[FieldViolation]:
+    violations = []
+    counts = {s.name for s in net.species}
+    for name, value in initial.items():
+        where = f"initial.{name}"
+        spec = net.state_variable(name)
+        if spec is None:
+            violations.append(FieldViolation(where, f"unknown species of preset {net.name!r}"))
+            continue
+        found = _bounded(where, value, 0.0, spec.upper)
+        if not found and name in counts and not is_whole(value):
+            found = [FieldViolation(where, "must be a whole number of cells")]
+        violations += found
+    return violations
+
+
+def _check_mechanisms(net: Network, mechanisms: Mapping[str, Any]) -> list[FieldViolation]:
+    known = {m.name for m in net.mechanisms}
+    violations = []
+    for name, value in mechanisms.items():
+        if name not in known:
+            violations.append(
+                FieldViolation(f"mechanisms.{name}", f"unknown mechanism of preset {net.name!r}")
+            )
+        elif not isinstance(value, bool):
+            violations.append(FieldViolation(f"mechanisms.{name}", "must be true or false"))
+    return violations
+
+
+def _check_clock(
+    horizon: Any, interval: Any, seed: Any, replicates: Any, threshold: Any
+) -> list[FieldViolation]:
+    violations = _bounded("horizon_days", horizon, 0.0, MAX_HORIZON_DAYS)
+    if not violations and horizon <= 0:
+        violations.append(FieldViolation("horizon_days", "must be > 0"))
+    found = _bounded("interval_days", interval, 0.0, MAX_HORIZON_DAYS)
+    if not found and interval <= 0:
+        found = [FieldViolation("interval_days", "must be > 0")]
+    if not found and not violations and horizon / interval > MAX_SAMPLES:
+        found = [FieldViolation("interval_days", f"gives more than {MAX_SAMPLES} samples")]
+    violations += found
+    if not _is_integer(seed) or not 0 <= seed <= MAX_SEED:
+        violations.append(FieldViolation("seed", f"must be a whole number in [0, {MAX_SEED}]"))
+    if not _is_integer(replicates) or not 1 <= replicates <= MAX_REPLICATES:
+        violations.append(
+            FieldViolation("replicates", f"must be a whole number in [1, {MAX_REPLICATES}]")
+        )
+    found = _bounded("escape_threshold", threshold, 0.0, MAX_COUNT)
+    if not found and threshold < 1:
+        found = [FieldViolation("escape_threshold", "must be >= 1 cell")]
+    return violations + found
+
+
+def _check_therapies(
+    net: Network, therapies: Sequence[Therapy], horizon: Any
+) -> list[FieldViolation]:
+    violations = []
+    limit = horizon if _is_number(horizon) and math.isfinite(horizon) else MAX_HORIZON_DAYS
+    for i, therapy in enumerate(therapies):
+        where = f"therapies[{i}]"
+        spec = net.therapy(therapy.kind)
+        if spec is None:
+            offered = ", ".join(t.name for t in net.therapies) or "none"
+            violations.append(
+                FieldViolation(f"{where}.kind", f"unknown therapy {therapy.kind!r} (offered: {offered})")
+            )
+            continue
+        if not therapy.at_days:
+            violations.append(FieldViolation(f"{where}.at_days", "must list at least one day"))
+        for k, day in enumerate(therapy.at_days):
+            violations += _bounded(f"{where}.at_days[{k}]", day, 0.0, limit)
+        violations += _bounded(f"{where}.dose", therapy.dose, 0.0, spec.dose_upper)
+        for name, value in therapy.parameters.items():
+            param = next((p for p in spec.parameters if p.name == name), None)
+            if param is None:
+                violations.append(FieldViolation(f"{where}.parameters.{name}", "unknown parameter"))
+            else:
+                violations += _bounded(f"{where}.parameters.{name}", value, param.lower, param.upper)
+    return violations

@@ -1,0 +1,223 @@
+"""One replicate on a SimPy environment: the kinetics, the sampler and timed events.
+
+SimPy is the clock and the calendar everything shares. The kinetics process advances the
+kernel up to the next event on the calendar (a dose, a sample, a delayed product), then
+yields so that event happens on the state it should see; anything scheduled while the
+kernel runs (a delayed product) shortens the stretch. Whenever an event other than the
+kinetics is processed, the kernel's state is exactly at the event's time.
+
+At equal times, events run in the order they were scheduled; doses are scheduled before
+the run starts, so a sample taken on a dose day shows the state after the dose.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator, Iterator
+from functools import partial
+from typing import Any
+
+import numpy as np
+import simpy
+
+from engine.frozen import FrozenMap
+from engine.kernel import Kernel, KernelSettings
+from engine.network import Network, Stoichiometry
+from engine.record import Frame, Outcome, OutcomeKind, Provenance, Result
+from engine.rng import stream
+from engine.scenario import Scenario
+
+#: Called after every sample with the simulated day.
+Progress = Callable[[float], None]
+
+#: At most this many distinct delays are drawn for one batch of leaped firings; the
+#: batch is shared out evenly among them (a binned sample of the delay distribution).
+DELAY_BINS = 16
+
+
+class Simulation:
+    """One replicate of a scenario. Iterate :meth:`frames` or call :meth:`run`."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        replicate: int,
+        *,
+        settings: KernelSettings | None = None,
+        progress: Progress | None = None,
+    ) -> None:
+        self.scenario = scenario
+        self.replicate = replicate
+        self._network: Network = scenario.network()
+        self._progress = progress
+        self._env = simpy.Environment()
+        self._streams: dict[str, np.random.Generator] = {}
+        self._stoichiometry = Stoichiometry.of(self._network)
+        self._kernel = Kernel(
+            self._stoichiometry,
+            self._network.bind(scenario.parameters, scenario.mechanisms),
+            np.array([scenario.initial[s.name] for s in self._network.species], dtype=float),
+            np.array([scenario.initial[s.name] for s in self._network.levels], dtype=float),
+            self.random("kinetics"),
+            settings or KernelSettings(),
+            self._schedule_delayed,
+        )
+        self._names = [s.name for s in (*self._network.species, *self._network.levels)]
+        self._tumour = [i for i, s in enumerate(self._network.species) if s.name in set(self._network.tumour)]
+        self._times = scenario.sample_times()
+        self._samples = np.zeros((len(self._times), len(self._names)))
+        self._recorded = 0
+        self._outcome: Outcome | None = None
+        self._extra: dict[str, int] = {}
+        self._arrived = np.zeros(len(self._network.channels), dtype=np.int64)
+        self._end = self._env.event()
+        self._start()
+
+    # -- the public API -----------------------------------------------------------------
+
+    def frames(self) -> Iterator[Frame]:
+        """Run, yielding every sampled frame as soon as it is recorded."""
+        emitted = 0
+        while not self._end.triggered:
+            self._env.step()
+            while emitted < self._recorded:
+                yield self._frame(emitted)
+                emitted += 1
+
+    def run(self) -> Result:
+        """Run to the horizon and return the result."""
+        if not self._end.triggered:
+            self._env.run(until=self._end)
+        return self.result()
+
+    def result(self) -> Result:
+        """The result of a finished run."""
+        if not self._end.triggered:
+            raise RuntimeError("the simulation has not reached its horizon")
+        return Result(
+            times=np.array(self._times, dtype=float),
+            trajectory=FrozenMap(
+                {name: self._samples[:, i].copy() for i, name in enumerate(self._names)}
+            ),
+            counters=self._counters(),
+            outcome=self._outcome or Outcome(OutcomeKind.EQUILIBRIUM, None),
+            provenance=Provenance(scenario=self.scenario, replicate=self.replicate),
+        )
+
+    def random(self, component: str) -> np.random.Generator:
+        """The random stream of ``component`` in this replicate (common random numbers)."""
+        if component not in self._streams:
+            self._streams[component] = stream(self.scenario.seed, self.replicate, component)
+        return self._streams[component]
+
+    # -- what therapies may do (engine.network.TherapyContext) ---------------------------
+
+    def at(self, time: float, action: Callable[[], None]) -> None:
+        """Run ``action`` at simulated day ``time`` (not before now)."""
+        event = self._env.timeout(max(time - self._env.now, 0.0))
+        event.callbacks.append(lambda _event: action())
+
+    def count(self, name: str) -> float:
+        """The current count of population ``name``."""
+        return float(self._kernel.counts[self._index(name)])
+
+    def add_count(self, name: str, amount: float, counter: str) -> None:
+        """Change population ``name`` by ``amount`` (rounded, floored at zero)."""
+        i = self._index(name)
+        before = self._kernel.counts[i]
+        self._kernel.counts[i] = max(before + round(amount), 0.0)
+        moved = int(abs(self._kernel.counts[i] - before))
+        self._extra[counter] = self._extra.get(counter, 0) + moved
+        self._watch(self._env.now)
+
+    def level(self, name: str) -> float:
+        """The current value of concentration ``name``."""
+        return float(self._kernel.levels[self._level_index(name)])
+
+    def add_level(self, name: str, amount: float) -> None:
+        """Change concentration ``name`` by ``amount`` (floored at zero)."""
+        i = self._level_index(name)
+        self._kernel.levels[i] = max(self._kernel.levels[i] + amount, 0.0)
+
+    # -- processes -----------------------------------------------------------------------
+
+    def _start(self) -> None:
+        self._watch(0.0)
+        for therapy in self.scenario.therapies:
+            spec = self._network.therapy(therapy.kind)
+            assert spec is not None, "a built scenario names only offered therapies"
+            spec.give(therapy, self)
+        self._env.process(self._sample())
+        self._env.process(self._kinetics())
+
+    def _kinetics(self) -> Generator[simpy.Event, Any, None]:
+        env, horizon = self._env, self.scenario.horizon_days
+        while env.now < horizon:
+            t = env.now
+            target = min(env.peek(), horizon)
+            while t < target:
+                t = self._kernel.step(t, target)
+                self._watch(t)
+                target = min(target, env.peek())
+            # A zero delay still queues behind the events already due now.
+            yield env.timeout(t - env.now)
+
+    def _sample(self) -> Generator[simpy.Event, Any, None]:
+        env = self._env
+        for i, t in enumerate(self._times):
+            yield env.timeout(t - env.now)
+            self._samples[i, : self._kernel.counts.size] = self._kernel.counts
+            self._samples[i, self._kernel.counts.size :] = self._kernel.levels
+            self._recorded = i + 1
+            if self._progress is not None:
+                self._progress(t)
+        self._end.succeed()
+
+    def _schedule_delayed(self, channel: int, fired: int, t: float) -> float:
+        delay = self._stoichiometry.delays[channel]
+        assert delay is not None, "only channels with a delay have delayed products"
+        bins = min(fired, DELAY_BINS)
+        delays = delay.sample(self.random("delays"), bins)
+        shares = np.full(bins, fired // bins)
+        shares[: fired % bins] += 1
+        for wait, share in zip(delays, shares, strict=True):
+            event = self._env.timeout(t + float(wait) - self._env.now)
+            event.callbacks.append(partial(self._deliver, channel, int(share)))
+        return t + float(delays.min())
+
+    def _deliver(self, channel: int, amount: int, _event: simpy.Event) -> None:
+        self._kernel.counts += amount * self._stoichiometry.delayed[channel]
+        self._arrived[channel] += amount
+        self._watch(self._env.now)
+
+    # -- bookkeeping ---------------------------------------------------------------------
+
+    def _watch(self, t: float) -> None:
+        if self._outcome is not None:
+            return
+        tumour = float(self._kernel.counts[self._tumour].sum())
+        if tumour <= 0.0:
+            self._outcome = Outcome(OutcomeKind.ELIMINATION, t)
+        elif tumour >= self.scenario.escape_threshold:
+            self._outcome = Outcome(OutcomeKind.ESCAPE, t)
+
+    def _frame(self, i: int) -> Frame:
+        values = {name: float(self._samples[i, k]) for k, name in enumerate(self._names)}
+        return Frame(replicate=self.replicate, t=self._times[i], values=FrozenMap(values))
+
+    def _counters(self) -> FrozenMap[int]:
+        counters = {c.name: int(n) for c, n in zip(self._network.channels, self._kernel.fired, strict=True)}
+        for channel, arrived in zip(self._network.channels, self._arrived, strict=True):
+            if channel.delay is not None:
+                counters[f"{channel.name}.arrived"] = int(arrived)
+        return FrozenMap({**counters, **self._extra})
+
+    def _index(self, name: str) -> int:
+        return next(i for i, s in enumerate(self._network.species) if s.name == name)
+
+    def _level_index(self, name: str) -> int:
+        return next(i for i, s in enumerate(self._network.levels) if s.name == name)
+
+
+def simulate(scenario: Scenario, replicate: int = 0, *, progress: Progress | None = None) -> Result:
+    """Run replicate ``replicate`` of ``scenario`` to its horizon."""
+    return Simulation(scenario, replicate, progress=progress).run()
