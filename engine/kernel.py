@@ -31,6 +31,9 @@ Concentrations (cytokines, drug exposures) are continuous: over each step they f
 
 from __future__ import annotations
 
+import bisect
+import itertools
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -80,8 +83,9 @@ class Kernel:
         self._change = stoichiometry.change.astype(np.float64)
         self._change_sq = self._change**2
         self._touches = (stoichiometry.change != 0).astype(np.float64)
-        self._order = stoichiometry.order
+        self._epsilon_over_order = settings.epsilon / stoichiometry.order
         self._has_delayed = np.flatnonzero(np.any(stoichiometry.delayed != 0, axis=1))
+        self._delayed_channels = frozenset(int(j) for j in self._has_delayed)
         biggest = int(np.abs(stoichiometry.change).max(initial=1))
         self._exact_below = max(settings.exact_below, settings.critical_firings * biggest)
 
@@ -96,34 +100,46 @@ class Kernel:
         if total <= 0.0:
             self._integrate_levels(t_max - t)
             return t_max
-        small = (self.counts < self._exact_below).astype(np.float64)
-        critical = (rates > 0.0) & ((self._touches @ small) > 0.0)
-        leaping = np.where(critical, 0.0, rates)
+        critical = self._critical(rates)
+        leaping = rates if critical is None else np.where(critical, 0.0, rates)
         tau_leap = self._leap_size(leaping)
-        if tau_leap < self._settings.ssa_multiple / total:
+        if tau_leap == np.inf or tau_leap < self._settings.ssa_multiple / total:
+            # Nothing worth leaping: every channel is critical, or a leap would be shorter
+            # than a few exact events anyway.
             return self._exact_burst(t, t_max, rates, total)
         return self._leap(t, t_max, rates, critical, leaping, tau_leap)
 
+    def _critical(self, rates: FloatArray) -> npt.NDArray[np.bool_] | None:
+        """Channels that must fire exactly: those changing a species below ``exact_below``."""
+        if self.counts.min(initial=np.inf) >= self._exact_below:
+            return None  # the common case at scale: every channel leaps
+        small = self.counts < self._exact_below
+        critical: npt.NDArray[np.bool_] = (rates > 0.0) & ((self._touches @ small) > 0.0)
+        return critical
+
     def _leap_size(self, leaping: FloatArray) -> float:
-        """CGP 2006 eq. 33: the largest leap keeping relative changes within epsilon."""
-        drift = leaping @ self._change
+        """CGP 2006 eq. 33: the largest leap keeping relative changes within epsilon.
+
+        ``min_i min(b_i/|mu_i|, b_i^2/sigma_i^2)`` is computed as
+        ``1 / max_i(max(|mu_i|, sigma_i^2/b_i) / b_i)``, which needs no division by zero
+        because every bound ``b_i = max(epsilon x_i / g_i, 1)`` is at least one.
+        """
+        bound = np.maximum(self._epsilon_over_order * self.counts, 1.0)
+        drift = np.abs(leaping @ self._change)
         spread = leaping @ self._change_sq
-        bound = np.maximum(self._settings.epsilon * self.counts / self._order, 1.0)
-        with np.errstate(divide="ignore"):
-            by_mean = np.where(drift != 0.0, bound / np.abs(drift), np.inf)
-            by_spread = np.where(spread > 0.0, bound**2 / spread, np.inf)
-        return float(min(by_mean.min(initial=np.inf), by_spread.min(initial=np.inf)))
+        fastest = float((np.maximum(drift, spread / bound) / bound).max(initial=0.0))
+        return 1.0 / fastest if fastest > 0.0 else np.inf
 
     def _leap(
         self,
         t: float,
         t_max: float,
         rates: FloatArray,
-        critical: npt.NDArray[np.bool_],
+        critical: npt.NDArray[np.bool_] | None,
         leaping: FloatArray,
         tau_leap: float,
     ) -> float:
-        critical_total = float(rates[critical].sum())
+        critical_total = 0.0 if critical is None else float(rates[critical].sum())
         next_critical = (
             self._rng.exponential(1.0 / critical_total) if critical_total > 0 else np.inf
         )
@@ -131,12 +147,11 @@ class Kernel:
         while True:
             tau = min(tau_leap, next_critical, t_max - t)
             fires_critical = next_critical <= tau_leap and next_critical <= t_max - t
-            means = self._leap_means(leaping, critical, tau) * tau
-            firings = self._rng.poisson(means).astype(np.float64)
-            if fires_critical:
-                firings[self._choose(np.where(critical, rates, 0.0), critical_total)] += 1.0
+            firings = self._rng.poisson(self._leap_means(leaping, critical, tau) * tau)
+            if fires_critical and critical is not None:
+                firings[self._choose(np.where(critical, rates, 0.0), critical_total)] += 1
             change = firings @ self._change
-            if np.all(self.counts + change >= 0.0):
+            if (self.counts + change).min(initial=0.0) >= 0.0:
                 break
             tau_leap = tau / 2.0  # CGP 2005: reject a leap that goes negative, halve it
         self._integrate_levels(tau)
@@ -144,31 +159,39 @@ class Kernel:
         return self._record(firings, t + tau, t_max)
 
     def _leap_means(
-        self, leaping: FloatArray, critical: npt.NDArray[np.bool_], tau: float
+        self, leaping: FloatArray, critical: npt.NDArray[np.bool_] | None, tau: float
     ) -> FloatArray:
         if not self._settings.midpoint:
             return leaping
-        ahead = np.maximum(self.counts + 0.5 * tau * (leaping @ self._change), 0.0)
+        ahead = np.maximum(self.counts + (0.5 * tau) * (leaping @ self._change), 0.0)
         midpoint = self._kinetics.propensities(ahead, self.levels)
-        return np.where(critical, 0.0, midpoint)
+        return midpoint if critical is None else np.where(critical, 0.0, midpoint)
 
     def _exact_burst(self, t: float, t_max: float, rates: FloatArray, total: float) -> float:
-        """Gillespie's direct method for up to ``ssa_burst`` events."""
-        for _ in range(self._settings.ssa_burst):
-            tau = self._rng.exponential(1.0 / total)
+        """Gillespie's direct method for up to ``ssa_burst`` events.
+
+        Uniforms are drawn in one block per burst and the channel is picked on Python
+        floats: for the handful of channels of a small system this is several times
+        faster than numpy calls per event.
+        """
+        cumulative = list(itertools.accumulate(rates.tolist()))
+        for wait, pick in self._rng.random((self._settings.ssa_burst, 2)).tolist():
+            tau = -math.log1p(-wait) / total  # exponential waiting time, mean 1/total
             if t + tau >= t_max:
                 # Memorylessness: an event not yet fired by t_max is redrawn from there.
                 self._integrate_levels(t_max - t)
                 return t_max
-            channel = self._choose(rates, total)
+            channel = min(bisect.bisect_right(cumulative, pick * total), len(cumulative) - 1)
             self._integrate_levels(tau)
             self.counts += self._change[channel]
             t += tau
             self.fired[channel] += 1
-            if self._has_delayed.size and channel in self._has_delayed:
-                t_max = min(t_max, self._on_delayed(int(channel), 1, t))
-            rates = self._kinetics.propensities(self.counts, self.levels)
-            total = float(rates.sum())
+            if channel in self._delayed_channels:
+                t_max = min(t_max, self._on_delayed(channel, 1, t))
+            cumulative = list(
+                itertools.accumulate(self._kinetics.propensities(self.counts, self.levels).tolist())
+            )
+            total = cumulative[-1]
             if total <= 0.0:
                 break
         return t
@@ -178,19 +201,19 @@ class Kernel:
         pick = int(np.searchsorted(cumulative, self._rng.random() * total, side="right"))
         return min(pick, len(rates) - 1)
 
-    def _record(self, firings: FloatArray, t: float, t_max: float) -> float:
-        counts = firings.astype(np.int64)
-        self.fired += counts
+    def _record(self, firings: npt.NDArray[np.int64], t: float, t_max: float) -> float:
+        self.fired += firings
         for channel in self._has_delayed:
-            if counts[channel]:
-                t_max = min(t_max, self._on_delayed(int(channel), int(counts[channel]), t))
+            if firings[channel]:
+                t_max = min(t_max, self._on_delayed(int(channel), int(firings[channel]), t))
         return min(t, t_max)
 
     def _integrate_levels(self, dt: float) -> None:
         if self.levels.size == 0 or dt <= 0.0:
             return
         production, decay = self._kinetics.level_rates(self.counts, self.levels)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            kept = np.exp(-decay * dt)
-            relaxed = np.where(decay > 0.0, production / decay * (1.0 - kept), production * dt)
-        self.levels[:] = np.maximum(self.levels * kept + relaxed, 0.0)
+        # Exact for dC/dt = P - kC with P, k frozen: C e^{-k dt} + P (1 - e^{-k dt}) / k,
+        # whose k -> 0 limit is C + P dt; expm1 keeps small k dt accurate.
+        decaying = decay > 0.0
+        gain = np.where(decaying, -np.expm1(-decay * dt) / np.where(decaying, decay, 1.0), dt)
+        self.levels[:] = np.maximum(self.levels * np.exp(-decay * dt) + production * gain, 0.0)

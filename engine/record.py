@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import platform
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -39,8 +40,13 @@ class Frame:
     values: FrozenMap[float]
 
 
+@functools.cache
 def software_versions() -> FrozenMap[str]:
-    """Versions of the software that produced a result, for exact re-runs."""
+    """Versions of the software that produced a result, for exact re-runs.
+
+    Cached: package metadata lookups cost milliseconds, and what is installed does not
+    change while a process runs.
+    """
     versions = {"python": platform.python_version()}
     for package in ("escapesim", "numpy", "simpy"):
         try:

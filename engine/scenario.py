@@ -89,7 +89,9 @@ class Scenario:
             raise ScenarioError(violations)
         return cls(
             preset=preset,
-            parameters=FrozenMap({**net.defaults(), **{k: float(v) for k, v in parameters.items()}}),
+            parameters=FrozenMap(
+                {**net.defaults(), **{k: float(v) for k, v in parameters.items()}}
+            ),
             initial=FrozenMap({**net.initial_state(), **{k: float(v) for k, v in initial.items()}}),
             mechanisms=FrozenMap(
                 {**{m.name: m.enabled for m in net.mechanisms}, **dict(mechanisms)}
@@ -110,7 +112,7 @@ class Scenario:
 
     def sample_times(self) -> list[float]:
         """The sampling times: 0, interval, 2·interval, ... up to and including the horizon."""
-        count = int(math.floor(self.horizon_days / self.interval_days + 1e-9))
+        count = math.floor(self.horizon_days / self.interval_days + 1e-9)
         times = [i * self.interval_days for i in range(count + 1)]
         if self.horizon_days - times[-1] > 1e-9:
             times.append(self.horizon_days)
@@ -307,7 +309,9 @@ def _check_therapies(
         if spec is None:
             offered = ", ".join(t.name for t in net.therapies) or "none"
             violations.append(
-                FieldViolation(f"{where}.kind", f"unknown therapy {therapy.kind!r} (offered: {offered})")
+                FieldViolation(
+                    f"{where}.kind", f"unknown therapy {therapy.kind!r} (offered: {offered})"
+                )
             )
             continue
         if not therapy.at_days:
@@ -320,5 +324,7 @@ def _check_therapies(
             if param is None:
                 violations.append(FieldViolation(f"{where}.parameters.{name}", "unknown parameter"))
             else:
-                violations += _bounded(f"{where}.parameters.{name}", value, param.lower, param.upper)
+                violations += _bounded(
+                    f"{where}.parameters.{name}", value, param.lower, param.upper
+                )
     return violations

@@ -44,10 +44,13 @@ class Simulation:
         *,
         settings: KernelSettings | None = None,
         progress: Progress | None = None,
+        network: Network | None = None,
     ) -> None:
+        """``network`` replaces the preset's network (for models under development: it must
+        have the preset's species, parameters and therapies, which the scenario validated)."""
         self.scenario = scenario
         self.replicate = replicate
-        self._network: Network = scenario.network()
+        self._network: Network = network or scenario.network()
         self._progress = progress
         self._env = simpy.Environment()
         self._streams: dict[str, np.random.Generator] = {}
@@ -62,7 +65,9 @@ class Simulation:
             self._schedule_delayed,
         )
         self._names = [s.name for s in (*self._network.species, *self._network.levels)]
-        self._tumour = [i for i, s in enumerate(self._network.species) if s.name in set(self._network.tumour)]
+        self._tumour = [
+            i for i, s in enumerate(self._network.species) if s.name in set(self._network.tumour)
+        ]
         self._times = scenario.sample_times()
         self._samples = np.zeros((len(self._times), len(self._names)))
         self._recorded = 0
@@ -194,7 +199,8 @@ class Simulation:
     def _watch(self, t: float) -> None:
         if self._outcome is not None:
             return
-        tumour = float(self._kernel.counts[self._tumour].sum())
+        counts = self._kernel.counts
+        tumour = sum(float(counts[i]) for i in self._tumour)
         if tumour <= 0.0:
             self._outcome = Outcome(OutcomeKind.ELIMINATION, t)
         elif tumour >= self.scenario.escape_threshold:
@@ -205,7 +211,9 @@ class Simulation:
         return Frame(replicate=self.replicate, t=self._times[i], values=FrozenMap(values))
 
     def _counters(self) -> FrozenMap[int]:
-        counters = {c.name: int(n) for c, n in zip(self._network.channels, self._kernel.fired, strict=True)}
+        counters = {
+            c.name: int(n) for c, n in zip(self._network.channels, self._kernel.fired, strict=True)
+        }
         for channel, arrived in zip(self._network.channels, self._arrived, strict=True):
             if channel.delay is not None:
                 counters[f"{channel.name}.arrived"] = int(arrived)

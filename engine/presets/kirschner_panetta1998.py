@@ -121,8 +121,13 @@ NETWORK = Network(
         Species(name="T", unit="cells", initial=100.0, description="tumour cells"),
     ),
     levels=(
-        Species(name="I", unit="IL-2 units", initial=1.0, upper=1e15,
-                description="IL-2 concentration at the tumour site"),
+        Species(
+            name="I",
+            unit="IL-2 units",
+            initial=1.0,
+            upper=1e15,
+            description="IL-2 concentration at the tumour site",
+        ),
     ),
     parameters=PARAMETERS,
     channels=CHANNELS,

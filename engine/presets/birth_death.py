@@ -1,0 +1,67 @@
+"""A linear birth–death process of tumour cells: the calibration model of the kernel.
+
+    T → 2T at rate birth·T        T → ∅ at rate death·T
+
+It has closed-form answers the stochastic kernel must reproduce (Kendall 1948; Bailey
+1964, ch. 8): from T(0) = n and r = birth − death, E[T(t)] = n·e^{rt},
+Var[T(t)] = n·(birth + death)/r · e^{rt}(e^{rt} − 1), and the probability that the
+lineage eventually dies out is (death/birth)^n when death < birth. An ODE model cannot
+show that extinction; this is the smallest example of why the engine is stochastic.
+
+| channel         | propensity | change |
+|-----------------|------------|--------|
+| tumour_division | birth·T    | T + 1  |
+| tumour_death    | death·T    | T − 1  |
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from engine.frozen import FrozenMap
+from engine.network import Channel, FloatArray, Network, ParameterSpec, Species
+
+PARAMETERS = (
+    ParameterSpec(name="birth", unit="1/day", default=1.0, upper=100.0,
+                  description="per-cell division rate", source="chosen for calibration"),
+    ParameterSpec(name="death", unit="1/day", default=0.5, upper=100.0,
+                  description="per-cell death rate", source="chosen for calibration"),
+)  # fmt: skip
+
+CHANNELS = (
+    Channel(name="tumour_division", change=FrozenMap({"T": 1}), description="division birth·T"),
+    Channel(name="tumour_death", change=FrozenMap({"T": -1}), description="death death·T"),
+)
+
+
+class Rates:
+    """The two linear rate laws."""
+
+    def __init__(self, values: Mapping[str, float], switches: Mapping[str, bool]) -> None:
+        del switches
+        self.birth, self.death = values["birth"], values["death"]
+
+    def propensities(self, counts: FloatArray, levels: FloatArray) -> FloatArray:
+        """Propensities in the order of :data:`CHANNELS`."""
+        tumour = float(counts[0])
+        return np.array([self.birth * tumour, self.death * tumour])
+
+    def level_rates(self, counts: FloatArray, levels: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """The model has no concentrations."""
+        return levels, levels
+
+
+NETWORK = Network(
+    name="birth_death",
+    title="Linear birth-death process (kernel calibration, closed-form answers)",
+    citation="Kendall DG. Ann Math Stat 19:1-15 (1948)",
+    splitting=__doc__ or "",
+    species=(Species(name="T", unit="cells", initial=1.0, description="tumour cells"),),
+    levels=(),
+    parameters=PARAMETERS,
+    channels=CHANNELS,
+    tumour=("T",),
+    bind=Rates,
+)
