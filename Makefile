@@ -5,15 +5,27 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-slow lint typecheck bench clean venv
+.PHONY: run test test-slow lint typecheck bench bench-service clean venv proto compose-check compose-smoke
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,dask]'
 	touch $(STAMP)
 
 venv: $(STAMP)
+
+## buf (the official protobuf linter) from its npm package, into .tools/ (git-ignored).
+BUF_VERSION := 1.75.0
+BUF := .tools/node_modules/.bin/buf
+$(BUF):
+	npm install --silent --no-audit --no-fund --prefix .tools @bufbuild/buf@$(BUF_VERSION)
+
+## Regenerate service/_proto from proto/ (tests/test_proto_drift.py fails when stale).
+PROTOS := $(shell find proto -name '*.proto' | sort)
+proto: $(STAMP)
+	find service/_proto -name '*_pb2.py*' -delete
+	$(BIN)/python -m grpc_tools.protoc -Iproto --python_out=service/_proto --pyi_out=service/_proto $(PROTOS)
 
 ## The main job: the gRPC service on its embedded defaults.
 run: $(STAMP)
@@ -23,9 +35,14 @@ run: $(STAMP)
 test: $(STAMP) lint typecheck
 	$(BIN)/python -m pytest
 
-lint: $(STAMP)
+lint: $(STAMP) $(BUF) compose-check
 	$(BIN)/ruff check engine service tests benchmarks
 	$(BIN)/lint-imports
+	$(BUF) lint
+	@# buf breaking compares proto/ with the last release (a v* tag) once one exists.
+	@tag=$$(git describe --tags --abbrev=0 --match 'v*' 2>/dev/null); \
+	if [ -n "$$tag" ]; then $(BUF) breaking --against ".git#tag=$$tag"; \
+	else echo "buf breaking: no release tag yet, skipped"; fi
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -36,7 +53,19 @@ test-slow: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python benchmarks/bench_kernel.py
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python benchmarks/bench_kernel.py $(BENCH_ARGS)
+
+## gRPC service throughput on loopback (GetRun, Simulate, StreamResults; a few minutes).
+bench-service: $(STAMP)
+	$(BIN)/python benchmarks/bench_service.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .tools
+
+## Validate docker-compose.yml with Compose v2 from the dev extra (no Docker engine needed).
+compose-check: $(STAMP)
+	scripts/compose-check
+
+## Prove the deployment end to end with a private dockerd (root; not part of `make test`).
+compose-smoke: $(STAMP)
+	scripts/compose-smoke

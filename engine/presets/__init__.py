@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from engine.network import Network
-from engine.presets import kirschner_panetta1998, kuznetsov1994
+from engine.presets import birth_death, kirschner_panetta1998, kuznetsov1994
+from engine.presets.escape2004 import NETWORK as ESCAPE2004
 
-_CATALOGUE: tuple[Network, ...] = (kuznetsov1994.NETWORK, kirschner_panetta1998.NETWORK)
+_CATALOGUE: tuple[Network, ...] = (
+    kuznetsov1994.NETWORK,
+    kirschner_panetta1998.NETWORK,
+    birth_death.NETWORK,
+    ESCAPE2004,
+)
 
 
 def catalog() -> tuple[Network, ...]:

@@ -1,0 +1,46 @@
+# escapesim: one image for the gRPC API, the Dask scheduler and the Dask workers.
+#
+#   docker build -t escapesim .                      # from the official Python image
+#   docker build --build-arg BASE_IMAGE=escapesim-base:bookworm -t escapesim .
+#
+# BASE_IMAGE needs python3 (>= 3.11) with the venv module; scripts/compose-smoke builds
+# such a base locally with mmdebstrap when no registry can be reached.
+ARG BASE_IMAGE=python:3.11-slim-bookworm
+
+# -- build: a virtual environment with the package and its dependencies ------------------
+FROM ${BASE_IMAGE} AS build
+# pip verifies TLS against this bundle (a build behind a TLS-inspecting proxy passes a
+# base image whose bundle includes the proxy's CA).
+ARG PIP_CERT=/etc/ssl/certs/ca-certificates.crt
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_CERT=${PIP_CERT}
+RUN python3 -m venv /opt/escapesim \
+ && /opt/escapesim/bin/python -m pip install --upgrade pip
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY engine ./engine
+COPY service ./service
+RUN /opt/escapesim/bin/python -m pip install '.[dask]' \
+ && /opt/escapesim/bin/python -m compileall -q /opt/escapesim
+
+# -- runtime: the environment alone, no compilers, no sources, not root ------------------
+FROM ${BASE_IMAGE} AS runtime
+RUN useradd --system --uid 10001 --user-group --no-create-home \
+        --home-dir /nonexistent --shell /usr/sbin/nologin escapesim \
+ && mkdir -p /data \
+ && chown escapesim:escapesim /data
+COPY --from=build /opt/escapesim /opt/escapesim
+ENV PATH=/opt/escapesim/bin:${PATH} \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    ESCAPESIM_ADDR=0.0.0.0:50051 \
+    ESCAPESIM_DATA=/data
+USER escapesim
+WORKDIR /data
+VOLUME ["/data"]
+EXPOSE 50051
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
+    CMD ["python", "-m", "service.probe", "--addr", "127.0.0.1:50051"]
+ENTRYPOINT ["escapesim"]
+CMD ["serve"]

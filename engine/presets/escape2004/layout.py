@@ -1,0 +1,37 @@
+"""Where every population and concentration sits in the kernel's state vectors.
+
+Populations: the 32 tumour clones (in mask order, see :mod:`.clones`), then the immune
+cells. Concentrations: the three cytokines, then one exposure per drug therapy.
+"""
+
+from __future__ import annotations
+
+from engine.presets.escape2004.clones import NAMES as CLONE_NAMES
+
+#: Number of tumour clones; clone i is counts[i].
+CLONES = len(CLONE_NAMES)
+
+DC_LOADED = CLONES  # antigen-loaded, maturing dendritic cells in tissue
+DC_NODE = CLONES + 1  # mature DCs presenting in the draining lymph node
+NAIVE = CLONES + 2  # naive tumour-specific CD8 T cells
+CTL = CLONES + 3  # effector CD8 T cells at the tumour
+EXHAUSTED = CLONES + 4  # exhausted CD8 T cells at the tumour
+NK = CLONES + 5  # NK cells at the tumour
+TREG = CLONES + 6  # regulatory T cells
+
+IMMUNE_NAMES = ("DC_loaded", "DC_node", "naive", "CTL", "exhausted", "NK", "Treg")
+SPECIES_NAMES = (*CLONE_NAMES, *IMMUNE_NAMES)
+
+IL2 = 0  # endogenous IL-2
+TGFB = 1  # TGF-β / IL-10 (suppressive cytokines)
+IFNG = 2  # IFN-γ
+ANTI_PD1 = 3  # anti-PD-1 / PD-L1 antibody exposure
+ANTI_TGFB = 4  # anti-TGF-β antibody exposure
+ANTI_CD25 = 5  # anti-CD25 antibody exposure
+CHEMO = 6  # cytotoxic drug exposure
+PEPTIDE = 7  # peptide vaccine exposure at the injection site
+RIL2 = 8  # recombinant IL-2 exposure
+
+LEVEL_NAMES = (
+    "IL2", "TGFb", "IFNg", "anti_PD1", "anti_TGFb", "anti_CD25", "chemo", "peptide", "rIL2",
+)  # fmt: skip

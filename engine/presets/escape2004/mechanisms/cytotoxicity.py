@@ -1,0 +1,132 @@
+"""Cytotoxic encounters: CTLs and NK cells meet tumour cells and kill, or are inactivated.
+
+Encounters saturate in tumour size (Kirschner & Panetta 1998's ``a·E·T/(g2 + T)``): an
+effector's engaged share of clone ``c`` is ``T_c / (h + T)`` with ``T`` the whole tumour,
+so invisible cells still take up effector time. A CTL recognises only clones that show
+antigen on MHC-I; an NK cell kills MHC-I-loss cells fully and MHC-positive cells at a
+reduced weight ("missing self"). Kills release antigen (for :mod:`.presentation`) and
+IFN-γ, which raises MHC-I presentation and so CTL killing.
+
+| channel          | propensity                                              | change   |
+|------------------|---------------------------------------------------------|----------|
+| ctl_kill.<c>     | k_E·β·(1 + g·F/(F + K_F))·E·T_c/(h + T), c visible      | T_c − 1  |
+| nk_kill.<c>      | k_K·β·w_c·K·T_c/(h + T), w_c = 1 if MHC-loss else w     | T_c − 1  |
+| ctl_inactivation | m_E·E·T/(h + T)                                         | E − 1    |
+| nk_inactivation  | m_K·K·Σ w_c·T_c/(h + T)                                 | K − 1    |
+
+β is the humoral-suppression brake (:mod:`.suppression`); F is IFN-γ, produced at
+``p_F`` per kill and cleared at ``μ_F``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from engine.network import Channel, FloatArray, MechanismSpec
+from engine.presets.escape2004 import layout
+from engine.presets.escape2004.clones import CLONES, VISIBLE_INDEX, Trait, mask
+from engine.presets.escape2004.parts import channel, parameter, saturating, values_of
+from engine.presets.escape2004.state import State
+
+MECHANISM = MechanismSpec(
+    name="cytotoxicity",
+    description="CTL and NK encounters with tumour cells: kill, inactivation (saturating "
+    "in tumour size; CTLs need antigen on MHC-I, NK cells prefer MHC-I loss)",
+)
+
+KP = "Kirschner & Panetta 1998"
+PARAMETERS = (
+    parameter("encounter_half_saturation", "cells", 1e5,
+              "tumour size at which effector encounters are half-saturated", KP + " (g2)",
+              lower=1.0, upper=1e15),
+    parameter("ctl_kill_rate", "1/day", 1.0, "kills per CTL per day at saturation",
+              KP + " (a); in vivo CTLs kill ~1 to a few cells/day (Halle et al. 2016)",
+              upper=100.0),
+    parameter("ctl_inactivation_rate", "1/day", 0.05,
+              "CTL inactivations per CTL per day at saturating encounters",
+              "chosen; Kuznetsov et al. 1994's m·T is 0.003-0.03/day at 1e7-1e8 cells",
+              upper=100.0),
+    parameter("nk_kill_rate", "1/day", 0.5, "kills of MHC-I-loss cells per NK cell per day",
+              "chosen below the CTL rate; de Pillis et al. 2005 structure", upper=100.0),
+    parameter("nk_mhc_protection", "1", 0.1,
+              "NK killing of MHC-I-positive cells relative to MHC-I-loss cells",
+              "chosen: inhibitory KIR/NKG2A signals ('missing self', Ljunggren & Kärre 1990)",
+              upper=1.0),
+    parameter("nk_inactivation_rate", "1/day", 0.1,
+              "NK inactivations per NK cell per day at saturating encounters",
+              "chosen; de Pillis et al. 2005 structure", upper=100.0),
+    parameter("ifn_per_kill", "IFN-γ units", 1.0, "IFN-γ released per kill",
+              "chosen as the unit of IFN-γ", upper=1e6),
+    parameter("ifn_decay", "1/day", 2.0, "IFN-γ clearance", "chosen (half-life ~8 h)",
+              lower=1e-6, upper=1e4),
+    parameter("ifn_mhc_gain", "1", 0.5, "maximal rise of CTL killing by IFN-γ-induced MHC-I",
+              "chosen", upper=100.0),
+    parameter("ifn_half_effect", "IFN-γ units", 1e3, "IFN-γ giving half the MHC-I rise",
+              "chosen", lower=1e-9, upper=1e15),
+)  # fmt: skip
+
+_NK_PREFERS = mask(Trait.MHC_LOSS)
+_N = len(CLONES)
+_VISIBLE = len(VISIBLE_INDEX)
+_KILLS = _VISIBLE + _N  # CTL kills, then NK kills, then the two inactivations
+
+CHANNELS: tuple[Channel, ...] = (
+    *(
+        channel(f"ctl_kill.{CLONES[i].name}", {CLONES[i].name: -1},
+                "CTL kills a tumour cell that shows antigen on MHC-I", order=2)
+        for i in VISIBLE_INDEX
+    ),
+    *(
+        channel(f"nk_kill.{c.name}", {c.name: -1}, "NK cell kills a tumour cell", order=2)
+        for c in CLONES
+    ),
+    channel("ctl_inactivation", {"CTL": -1}, "CTL inactivated in an encounter", order=2),
+    channel("nk_inactivation", {"NK": -1}, "NK cell inactivated in an encounter", order=2),
+)  # fmt: skip
+
+
+class Cytotoxicity:
+    """CTL and NK encounters, and the IFN-γ they release."""
+
+    def __init__(self, values: Mapping[str, float], on: bool) -> None:
+        self.on = on
+        (self.ctl_kill, self.ctl_inactivation, self.nk_rate, self.protection,
+         self.nk_inactivation,
+         self.ifn_per_kill, self.ifn_decay, self.ifn_gain, self.ifn_half) = values_of(
+            values, "ctl_kill_rate", "ctl_inactivation_rate", "nk_kill_rate",
+            "nk_mhc_protection", "nk_inactivation_rate", "ifn_per_kill", "ifn_decay",
+            "ifn_mhc_gain", "ifn_half_effect")  # fmt: skip
+        # Per clone NK kill rate: "missing self" makes MHC-I-loss cells the preferred targets.
+        self.nk_kill = self.nk_rate * np.where(_NK_PREFERS, 1.0, self.protection)
+
+    def _ctl_kill(self, state: State) -> float:
+        """CTL kills per day per visible tumour cell."""
+        boost = 1.0 + self.ifn_gain * saturating(state.ifng, self.ifn_half)
+        return self.ctl_kill * state.tgf_brake * boost * state.ctl * state.saturation
+
+    def _nk_engaged(self, state: State) -> float:
+        """NK-weighted engaged share: MHC-loss cells fully, the rest at the protection."""
+        weighted = state.mhc_loss + self.protection * (state.tumour - state.mhc_loss)
+        return weighted * state.saturation
+
+    def fill(self, state: State, out: FloatArray) -> None:
+        """CTL kills of visible clones, NK kills of all clones, then inactivations."""
+        if not self.on or state.tumour <= 0.0:
+            out[:] = 0.0
+            return
+        np.multiply(self._ctl_kill(state), state.clones[VISIBLE_INDEX], out=out[:_VISIBLE])
+        nk_kills = out[_VISIBLE:_KILLS]
+        np.multiply(self.nk_kill, state.clones, out=nk_kills)
+        nk_kills *= state.tgf_brake * state.nk * state.saturation
+        out[-2] = self.ctl_inactivation * state.ctl * state.tumour * state.saturation
+        out[-1] = self.nk_inactivation * state.nk * self._nk_engaged(state)
+
+    def levels(self, state: State, production: FloatArray, decay: FloatArray) -> None:
+        """IFN-γ: released per kill, cleared first-order."""
+        decay[layout.IFNG] += self.ifn_decay
+        if self.on and state.tumour > 0.0:
+            ctl = self._ctl_kill(state) * state.visible
+            nk = self.nk_rate * state.tgf_brake * state.nk * self._nk_engaged(state)
+            production[layout.IFNG] += self.ifn_per_kill * (ctl + nk)

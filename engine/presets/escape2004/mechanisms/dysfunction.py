@@ -1,0 +1,67 @@
+"""T-cell dysfunction: exhaustion after repeated stimulation, sharpened by PD-L1.
+
+Every recognised encounter is a stimulation; a share of them drive the CTL into
+exhaustion, multiplied for PD-L1-high clones by ``1 + g·(1 − blocked)`` where the blocked
+share of PD-1 comes from anti-PD-1 exposure. The module also sets the probability that a
+priming encounter is costimulated; the rest end in anergy (see :mod:`.priming`).
+
+| channel  | propensity                                                   | change        |
+|----------|--------------------------------------------------------------|---------------|
+| exhaust  | k_X·E·Σ_{c visible} (1 + g·[c PD-L1-high]·open)·T_c/(h + T)  | E − 1, X + 1  |
+
+Switched off: no exhaustion, and every priming encounter is costimulated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from engine.network import Channel, FloatArray, MechanismSpec
+from engine.presets.escape2004.parts import Silent, channel, parameter, values_of
+from engine.presets.escape2004.state import State
+
+MECHANISM = MechanismSpec(
+    name="dysfunction",
+    description="T-cell dysfunction: anergy without costimulation at priming, exhaustion "
+    "after repeated stimulation sharpened by PD-L1",
+)
+
+PARAMETERS = (
+    parameter("exhaustion_rate", "1/day", 0.02,
+              "exhaustions per CTL per day at saturating recognition of PD-L1-low cells",
+              "chosen so that a CTL kills ~50 cells before exhaustion", upper=100.0),
+    parameter("pdl1_exhaustion_gain", "1", 15.0,
+              "extra exhaustion in encounters with PD-L1-high cells (multiplier − 1)",
+              "chosen so that PD-L1-high tumours exhaust CTLs within days (Nikolopoulou "
+              "et al. 2018 structure)", upper=1e4),
+    parameter("costimulation", "1", 0.8,
+              "probability a priming encounter is costimulated (otherwise anergy)",
+              "chosen; anergy follows signal 1 without CD28 costimulation (Schwartz 2003)",
+              upper=1.0),
+)  # fmt: skip
+
+CHANNELS: tuple[Channel, ...] = (
+    channel("exhaust", {"CTL": -1, "exhausted": 1},
+            "CTL exhausted by repeated stimulation (PD-L1 sharpens it)", order=2),
+)
+
+
+def costimulation(values: Mapping[str, float], on: bool) -> float:
+    """Probability a priming encounter is costimulated (1 when dysfunction is off)."""
+    return float(values["costimulation"]) if on else 1.0
+
+
+class Dysfunction(Silent):
+    """Exhaustion of CTLs at recognised encounters."""
+
+    def __init__(self, values: Mapping[str, float], on: bool) -> None:
+        self.on = on
+        self.rate, self.gain = values_of(values, "exhaustion_rate", "pdl1_exhaustion_gain")
+
+    def fill(self, state: State, out: FloatArray) -> None:
+        """Exhaustion of CTLs by recognised encounters."""
+        if not self.on or state.tumour <= 0.0:
+            out[0] = 0.0
+            return
+        stimulation = state.visible + self.gain * state.pd1_open * state.visible_pdl1
+        out[0] = self.rate * state.ctl * stimulation * state.saturation

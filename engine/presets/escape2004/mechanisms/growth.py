@@ -1,0 +1,66 @@
+"""Tumour growth: division and death of every clone (kinetic escape needs nothing more).
+
+Logistic growth ``r·T·(1 − b·T)`` plus basal turnover is split into
+
+| channel       | propensity                          | change  |
+|---------------|-------------------------------------|---------|
+| divide.<c>    | r·w_c·(1 − μ_c)·T_c                 | T_c + 1 |
+| die.<c>       | (d + r·b·T)·T_c                     | T_c − 1 |
+
+where ``w_c`` is the clone's relative fitness and ``μ_c`` the share of its divisions that
+produce a variant daughter (both from :mod:`.variants`). Basal deaths matter: dying
+antigen-bearing cells are what dendritic cells load antigen from before any CTL kills.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from engine.network import Channel, FloatArray
+from engine.presets.escape2004.clones import CLONES
+from engine.presets.escape2004.parts import Silent, channel, parameter, values_of
+from engine.presets.escape2004.state import State
+
+KUZNETSOV = "Kuznetsov et al. 1994 (a = 0.18/day net growth of BCL1)"
+
+PARAMETERS = (
+    parameter("division_rate", "1/day", 0.23, "tumour cell division rate",
+              KUZNETSOV + ", split as 0.23 divisions − 0.05 basal deaths", upper=10.0),
+    parameter("death_rate", "1/day", 0.05, "basal (non-immune) tumour cell death",
+              "chosen so that the net growth is Kuznetsov's 0.18/day", upper=10.0),
+    parameter("inverse_capacity", "1/cell", 2e-11, "inverse carrying capacity b",
+              "chosen so that 1e9 (escape) and 1e10 cells lie below the capacity 5e10",
+              upper=1.0),
+)  # fmt: skip
+
+_N = len(CLONES)
+
+CHANNELS: tuple[Channel, ...] = (
+    *(channel(f"divide.{c.name}", {c.name: 1}, "tumour cell division") for c in CLONES),
+    *(
+        channel(f"die.{c.name}", {c.name: -1}, "basal and competitive tumour death", order=2)
+        for c in CLONES
+    ),
+)
+
+
+class Growth(Silent):
+    """Division and death of every clone."""
+
+    def __init__(
+        self, values: Mapping[str, float], fitness: FloatArray, mutating: FloatArray
+    ) -> None:
+        division, self.death, self.inverse_capacity = values_of(
+            values, "division_rate", "death_rate", "inverse_capacity"
+        )
+        self.division = division
+        # Per clone division rate of divisions whose daughters both keep the parent type.
+        self.faithful = division * fitness * (1.0 - mutating)
+
+    def fill(self, state: State, out: FloatArray) -> None:
+        """Divisions then deaths, clone by clone."""
+        crowding = self.death + self.division * self.inverse_capacity * state.tumour
+        np.multiply(self.faithful, state.clones, out=out[:_N])
+        np.multiply(crowding, state.clones, out=out[_N:])

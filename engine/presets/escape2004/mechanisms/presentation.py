@@ -1,0 +1,80 @@
+"""Antigen presentation: DCs load antigen from dying tumour cells, migrate, present, decay.
+
+Antigen release ``R`` is the summed propensity of every channel that kills an
+antigen-bearing tumour cell (basal deaths, CTL and NK kills, chemotherapy), so killing
+feeds presentation. Loading saturates in ``R`` and needs maturation, which TGF-β / IL-10
+blocks (the brake β). Loaded DCs leave the tissue at rate ``k_M`` and reach the lymph
+node a fixed :data:`MIGRATION_DELAY` later (a SimPy delayed event), where they present
+until they die.
+
+| channel         | propensity                     | change                              |
+|-----------------|--------------------------------|-------------------------------------|
+| load            | σ_D·β·R/(R + K_R)              | DC_loaded + 1                       |
+| migrate         | k_M·DC_loaded                  | DC_loaded − 1; DC_node + 1 later    |
+| dc_tissue_death | d_L·DC_loaded                  | DC_loaded − 1                       |
+| dc_node_death   | d_N·DC_node                    | DC_node − 1                         |
+
+Switched off: no loading from the tumour (vaccine DCs still migrate and present).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from engine.network import Channel, Delay, FloatArray, MechanismSpec
+from engine.presets.escape2004.parts import Silent, channel, parameter, saturating, values_of
+from engine.presets.escape2004.state import State
+
+MECHANISM = MechanismSpec(
+    name="presentation",
+    description="DCs load antigen from dying antigen-bearing cells, migrate to the lymph "
+    "node (delayed), present and decay",
+)
+
+#: Tissue-to-node travel of a loaded DC, days (fixed, so its minimum is real).
+#: Within the 1-2 days of DESIGN.md; structural (the kernel takes delays from channels).
+MIGRATION_DELAY = Delay(mean=1.5)
+
+PARAMETERS = (
+    parameter("dc_supply", "cells/day", 5.0,
+              "maximal rate at which DCs at the tumour load antigen and mature",
+              "chosen so that a handful to tens of DCs present at a time",
+              upper=1e9),
+    parameter("antigen_half_saturation", "cells/day", 1e3,
+              "antigen release (dying antigen+ cells per day) giving half-maximal loading",
+              "chosen so that loading saturates above ~1e4 tumour cells, which damps the "
+              "presentation-priming loop (dormancy instead of growing oscillations)",
+              lower=1e-9, upper=1e15),
+    parameter("dc_migration_rate", "1/day", 1.0, "rate at which loaded DCs leave the tissue",
+              "chosen: most loaded DCs leave within a day or two (DESIGN.md)", upper=100.0),
+    parameter("dc_tissue_death", "1/day", 0.2, "death of loaded DCs before they leave",
+              "chosen", upper=100.0),
+    parameter("dc_node_death", "1/day", 0.35, "death of presenting DCs in the lymph node",
+              "chosen: half-life ~2 days of mature DCs in nodes", upper=100.0),
+)  # fmt: skip
+
+CHANNELS: tuple[Channel, ...] = (
+    channel("load", {"DC_loaded": 1}, "a DC loads antigen from dying tumour cells"),
+    channel("migrate", {"DC_loaded": -1}, "a loaded DC leaves for the lymph node",
+            delayed={"DC_node": 1}, delay=MIGRATION_DELAY),
+    channel("dc_tissue_death", {"DC_loaded": -1}, "a loaded DC dies in the tissue"),
+    channel("dc_node_death", {"DC_node": -1}, "a presenting DC dies in the lymph node"),
+)  # fmt: skip
+
+
+class Presentation(Silent):
+    """Loading, migration and decay of dendritic cells."""
+
+    def __init__(self, values: Mapping[str, float], on: bool) -> None:
+        supply, self.half, self.migration, self.tissue_death, self.node_death = values_of(
+            values, "dc_supply", "antigen_half_saturation", "dc_migration_rate",
+            "dc_tissue_death", "dc_node_death")  # fmt: skip
+        self.supply = supply if on else 0.0
+
+    def fill(self, state: State, out: FloatArray) -> None:
+        """Loading (from ``state.release``), migration and deaths."""
+        loaded, node = state.dc_loaded, state.dc_node
+        out[0] = self.supply * state.tgf_brake * saturating(state.release, self.half)
+        out[1] = self.migration * loaded
+        out[2] = self.tissue_death * loaded
+        out[3] = self.node_death * node

@@ -1,0 +1,63 @@
+"""Priming and clonal expansion: presenting DCs prime naive CD8 T cells in the lymph node.
+
+A DC-naive encounter is costimulated with probability ``q`` (from :mod:`.dysfunction`)
+and primes; otherwise the naive cell becomes anergic. A primed cell runs a programmed
+expansion of :data:`BURST` progeny that arrive at the tumour :data:`EXPANSION_DELAY`
+later (expansion plus trafficking, a SimPy delayed event). Regulatory T cells suppress
+priming (the brake ρ, :mod:`.regulation`).
+
+| channel   | propensity              | change                                  |
+|-----------|-------------------------|-----------------------------------------|
+| prime     | q·k_P·ρ·DC_node·N       | N − 1; CTL + BURST after the delay      |
+| anergise  | (1 − q)·k_P·ρ·DC_node·N | N − 1                                   |
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from engine.network import Channel, Delay, FloatArray, MechanismSpec
+from engine.presets.escape2004.parts import Silent, channel, parameter
+from engine.presets.escape2004.state import State
+
+MECHANISM = MechanismSpec(
+    name="priming",
+    description="presenting DCs prime naive CD8 T cells (anergy without costimulation); "
+    "each primed cell's clonal burst arrives at the tumour after a delay",
+)
+
+#: Progeny of one primed naive CD8 T cell: 2^8, within the 2^7-2^10 of a programmed
+#: expansion (Kaech & Ahmed 2001). Structural: stoichiometry is fixed per channel.
+BURST = 256
+#: Expansion (~5 days of divisions) plus trafficking to the tumour, days (fixed, so
+#: the shortest presentation-to-arrival delay is real).
+EXPANSION_DELAY = Delay(mean=6.0)
+
+PARAMETERS = (
+    parameter("priming_rate", "1/(cell·day)", 1e-2,
+              "DC-naive encounters that lead to priming, per DC per naive cell per day",
+              "chosen so that a few presenting DCs prime tens of precursors per day",
+              upper=1e3),
+)  # fmt: skip
+
+CHANNELS: tuple[Channel, ...] = (
+    channel("prime", {"naive": -1}, "a presenting DC primes a naive CD8 T cell",
+            delayed={"CTL": BURST}, delay=EXPANSION_DELAY, order=2),
+    channel("anergise", {"naive": -1}, "priming without costimulation ends in anergy",
+            order=2),
+)  # fmt: skip
+
+
+class Priming(Silent):
+    """Priming (with delayed clonal burst) and anergy."""
+
+    def __init__(self, values: Mapping[str, float], on: bool, costimulation: float) -> None:
+        rate = float(values["priming_rate"]) if on else 0.0
+        self.prime = rate * costimulation
+        self.anergise = rate * (1.0 - costimulation)
+
+    def fill(self, state: State, out: FloatArray) -> None:
+        """Priming and anergy encounters."""
+        encounters = state.treg_brake * state.dc_node * state.naive
+        out[0] = self.prime * encounters
+        out[1] = self.anergise * encounters

@@ -1,0 +1,99 @@
+"""Regulatory T cells: recruited or induced by the tumour and TGF-β; they suppress
+priming and effector expansion and consume IL-2.
+
+| channel        | propensity                               | change   |
+|----------------|------------------------------------------|----------|
+| treg_influx    | s_R                                      | R + 1    |
+| treg_recruit   | ρ_R·T/(T + h_R)·(1 + S/K_S)               | R + 1    |
+| treg_expand    | p_R·R·I/(g_E + I)                        | R + 1    |
+| treg_death     | d_R·R                                    | R − 1    |
+
+The brake on priming and IL-2-driven proliferation is ``ρ = 1/(1 + R/K_R)``; Tregs
+add ``c_R·R`` to IL-2 clearance (CD25 sink) and make TGF-β at ``p_RS`` per cell. Structure
+after Wilson & Levy 2012 (Bull Math Biol 74:1485). Switched off: no Treg dynamics, ρ = 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from engine.network import Channel, FloatArray, MechanismSpec
+from engine.presets.escape2004 import layout
+from engine.presets.escape2004.mechanisms.help import il2
+from engine.presets.escape2004.parts import channel, parameter, saturating, values_of
+from engine.presets.escape2004.state import State
+
+MECHANISM = MechanismSpec(
+    name="regulation",
+    description="regulatory T cells recruited by the tumour and TGF-β suppress priming and "
+    "effector expansion",
+)
+
+PARAMETERS = (
+    parameter("treg_influx", "cells/day", 5.0, "baseline Treg supply to the tumour site",
+              "chosen so that the baseline pool s_R/d_R is 100 cells", upper=1e9),
+    parameter("treg_recruitment", "cells/day", 200.0,
+              "maximal tumour-driven Treg recruitment/induction",
+              "chosen so that large tumours hold a few thousand Tregs", upper=1e9),
+    parameter("treg_recruitment_half", "cells", 1e6,
+              "tumour size giving half-maximal Treg recruitment", "chosen",
+              lower=1e-9, upper=1e15),
+    parameter("treg_il2_expansion", "1/day", 0.1, "maximal IL-2-driven Treg proliferation",
+              "chosen below the CTL rate", upper=100.0),
+    parameter("treg_death", "1/day", 0.05, "Treg death", "chosen", upper=100.0),
+    parameter("treg_half_suppression", "cells", 2000.0,
+              "Tregs that halve priming and effector expansion",
+              "chosen so that a large tumour's few thousand Tregs halve the response",
+              lower=1e-9, upper=1e15),
+    parameter("treg_il2_consumption", "1/(cell·day)", 1e-3,
+              "IL-2 clearance added per Treg (CD25 sink)", "chosen", upper=1e3),
+    parameter("treg_tgf_secretion", "TGF units/(cell·day)", 0.02,
+              "TGF-β made per Treg per day",
+              "chosen small next to secretor clones (Tregs act mostly by contact and IL-2)",
+              upper=1e6),
+)  # fmt: skip
+
+CHANNELS: tuple[Channel, ...] = (
+    channel("treg_influx", {"Treg": 1}, "baseline Treg supply"),
+    channel("treg_recruit", {"Treg": 1}, "Treg recruitment/induction by tumour and TGF-β"),
+    channel("treg_expand", {"Treg": 1}, "IL-2-driven Treg proliferation"),
+    channel("treg_death", {"Treg": -1}, "Treg death"),
+)
+
+
+class Regulation:
+    """Treg dynamics and the brake they impose."""
+
+    def __init__(self, values: Mapping[str, float], on: bool) -> None:
+        self.on = on
+        (self.influx, self.recruitment, self.recruit_half, self.expansion, self.death,
+         self.suppression_half, self.consumption, self.tgf) = values_of(
+            values, "treg_influx", "treg_recruitment", "treg_recruitment_half",
+            "treg_il2_expansion", "treg_death", "treg_half_suppression",
+            "treg_il2_consumption", "treg_tgf_secretion")  # fmt: skip
+        self.il2_half, self.tgf_half = values_of(values, "il2_half_saturation", "tgf_half_effect")
+
+    def brake(self, tregs: float) -> float:
+        """ρ: the fraction of priming and expansion Tregs leave."""
+        if not self.on:
+            return 1.0
+        return 1.0 / (1.0 + tregs / self.suppression_half)
+
+    def fill(self, state: State, out: FloatArray) -> None:
+        """Supply, recruitment, expansion and death of Tregs."""
+        if not self.on:
+            out[:] = 0.0
+            return
+        tregs = state.treg
+        induced = 1.0 + state.tgfb / self.tgf_half
+        out[0] = self.influx
+        out[1] = self.recruitment * saturating(state.tumour, self.recruit_half) * induced
+        out[2] = self.expansion * saturating(il2(state), self.il2_half) * tregs
+        out[3] = self.death * tregs
+
+    def levels(self, state: State, production: FloatArray, decay: FloatArray) -> None:
+        """Tregs consume IL-2 and make TGF-β."""
+        if self.on:
+            tregs = state.treg
+            decay[layout.IL2] += self.consumption * tregs
+            production[layout.TGFB] += self.tgf * tregs

@@ -1,0 +1,65 @@
+"""Humoral suppression: secretor clones (and Tregs) raise TGF-β / IL-10, which lowers
+killing, effector proliferation and DC maturation.
+
+TGF-β (one pooled suppressive-cytokine concentration ``S``) is made at ``p_S`` per
+secretor tumour cell per day (Tregs add theirs, see :mod:`.regulation`) and cleared at
+``μ_S``. Its effect is the brake ``β = 1/(1 + S·(1 − blocked)/K_S)``, where the blocked
+share comes from anti-TGF-β exposure; β multiplies CTL and NK killing, IL-2-driven
+proliferation and DC loading/maturation. Structure after Arciero, Jackson & Kirschner
+2004 (Discrete Contin Dyn Syst B 4:39).
+
+Switched off: no tumour secretion and β = 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from engine.network import Channel, FloatArray, MechanismSpec
+from engine.presets.escape2004 import layout
+from engine.presets.escape2004.parts import parameter, values_of
+from engine.presets.escape2004.state import State
+
+MECHANISM = MechanismSpec(
+    name="suppression",
+    description="humoral suppression: TGF-β / IL-10 from secretor clones lowers killing, "
+    "proliferation and DC maturation",
+)
+
+PARAMETERS = (
+    parameter("tgf_secretion", "TGF units/(cell·day)", 1e-2,
+              "TGF-β / IL-10 made per secretor tumour cell per day",
+              "chosen so that ~1e5 secretor cells halve killing", upper=1e6),
+    parameter("tgf_decay", "1/day", 5.0, "TGF-β clearance",
+              "chosen (active TGF-β is cleared within hours)", lower=1e-6, upper=1e4),
+    parameter("tgf_half_effect", "TGF units", 200.0,
+              "TGF-β concentration that halves the suppressed functions",
+              "chosen as the unit scale of TGF-β", lower=1e-9, upper=1e15),
+)  # fmt: skip
+
+CHANNELS: tuple[Channel, ...] = ()
+
+
+class Suppression:
+    """TGF-β production and the brake it imposes."""
+
+    def __init__(self, values: Mapping[str, float], on: bool) -> None:
+        self.on = on
+        self.secretion, self.decay, self.half = values_of(
+            values, "tgf_secretion", "tgf_decay", "tgf_half_effect"
+        )
+
+    def brake(self, tgfb: float, blocked: float) -> float:
+        """β: the fraction of killing, proliferation and maturation TGF-β leaves."""
+        if not self.on:
+            return 1.0
+        return 1.0 / (1.0 + tgfb * (1.0 - blocked) / self.half)
+
+    def fill(self, state: State, out: FloatArray) -> None:
+        """No channels: suppression acts through the brake."""
+
+    def levels(self, state: State, production: FloatArray, decay: FloatArray) -> None:
+        """TGF-β from secretor clones; first-order clearance."""
+        decay[layout.TGFB] += self.decay
+        if self.on:
+            production[layout.TGFB] += self.secretion * state.secretor

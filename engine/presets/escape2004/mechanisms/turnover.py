@@ -1,0 +1,69 @@
+"""Homeostatic turnover of immune cells (always on): supply and death.
+
+| channel          | propensity | change          |
+|------------------|------------|-----------------|
+| naive_influx     | s_N        | N + 1           |
+| naive_death      | d_N·N      | N − 1           |
+| ctl_death        | d_E·E      | E − 1           |
+| exhausted_death  | d_X·X      | X − 1           |
+| nk_influx        | s_K        | K + 1           |
+| nk_death         | d_K·K      | K − 1           |
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from engine.network import Channel, FloatArray
+from engine.presets.escape2004.parts import Silent, channel, parameter, values_of
+from engine.presets.escape2004.state import State
+
+PARAMETERS = (
+    parameter("naive_influx", "cells/day", 50.0,
+              "thymic output of naive CD8 T cells specific for the tumour antigen",
+              "chosen so that the precursor pool s_N/d_N is 1000 cells (~10 epitopes of "
+              "100 precursors each; Blattman et al. 2002: 100-1000 per epitope)", upper=1e9),
+    parameter("naive_death", "1/day", 0.05,
+              "loss of tumour-specific naive CD8 T cells (death or leaving the node)",
+              "chosen so that the pool turns over in weeks and priming stays "
+              "antigen-limited rather than precursor-limited", upper=100.0),
+    parameter("ctl_death", "1/day", 0.3, "death or departure of effector CTLs at the tumour",
+              "chosen (Kirschner & Panetta 1998 use 0.03): effectors at the tumour last "
+              "days, which keeps the presentation-priming loop from over-oscillating",
+              upper=100.0),
+    parameter("exhausted_death", "1/day", 0.1, "death of exhausted T cells", "chosen",
+              upper=100.0),
+    parameter("nk_influx", "cells/day", 1e3, "NK cells recruited to the tumour per day",
+              "chosen so that NK cells (s_K/d_K = 2e4) control small MHC-I-loss clones",
+              upper=1e12),
+    parameter("nk_death", "1/day", 0.05, "NK cell death at the tumour",
+              "chosen; de Pillis et al. 2005 use 0.0412", upper=100.0),
+)  # fmt: skip
+
+CHANNELS: tuple[Channel, ...] = (
+    channel("naive_influx", {"naive": 1}, "thymic output of tumour-specific naive cells"),
+    channel("naive_death", {"naive": -1}, "naive cell death"),
+    channel("ctl_death", {"CTL": -1}, "effector CTL death"),
+    channel("exhausted_death", {"exhausted": -1}, "exhausted T cell death"),
+    channel("nk_influx", {"NK": 1}, "NK cell recruitment"),
+    channel("nk_death", {"NK": -1}, "NK cell death"),
+)
+
+
+class Turnover(Silent):
+    """Supply and death of immune cells."""
+
+    def __init__(self, values: Mapping[str, float]) -> None:
+        (self.naive_influx, self.naive_death, self.ctl_death, self.exhausted_death,
+         self.nk_influx, self.nk_death) = values_of(
+            values, "naive_influx", "naive_death", "ctl_death", "exhausted_death",
+            "nk_influx", "nk_death")  # fmt: skip
+
+    def fill(self, state: State, out: FloatArray) -> None:
+        """Influxes and deaths."""
+        out[0] = self.naive_influx
+        out[1] = self.naive_death * state.naive
+        out[2] = self.ctl_death * state.ctl
+        out[3] = self.exhausted_death * state.exhausted
+        out[4] = self.nk_influx
+        out[5] = self.nk_death * state.nk

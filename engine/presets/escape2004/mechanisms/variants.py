@@ -1,0 +1,93 @@
+"""Antigen-loss and MHC-I-loss variants arising at division (immunoediting's raw material).
+
+A division of clone ``c`` produces, with probability ``μ``, one daughter that lost the
+antigen (or MHC-I); the other daughter replaces the parent, so the event only adds one
+variant cell:
+
+| channel            | propensity           | change          |
+|--------------------|----------------------|-----------------|
+| lose_antigen.<c>   | r·w_c·μ_a·T_c        | T_{c+a} + 1     |
+| lose_mhc.<c>       | r·w_c·μ_m·T_c        | T_{c+m} + 1     |
+
+Loss variants pay a fitness cost ``κ`` per lost trait (w_c = (1 − κ)^losses), so without
+immune pressure a variant settles at mutation-selection balance (fraction ≈ μ/κ); under
+CTL pressure, which spares them, they are selected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from engine.network import Channel, FloatArray, MechanismSpec
+from engine.presets.escape2004.clones import CLONES, Trait, mask
+from engine.presets.escape2004.parts import Silent, channel, parameter, values_of
+from engine.presets.escape2004.state import State
+
+MECHANISM = MechanismSpec(
+    name="variants",
+    description="antigen-loss and MHC-I-loss variants arise at division; immune pressure "
+    "selects them",
+)
+
+PARAMETERS = (
+    parameter("antigen_loss_rate", "1/division", 1e-4,
+              "probability a division yields an antigen-loss daughter",
+              "chosen within epigenetic silencing rates (1e-5 to 1e-3 per division)",
+              upper=0.1),
+    parameter("mhc_loss_rate", "1/division", 1e-4,
+              "probability a division yields an MHC-I-loss daughter (β2m / HLA loss)",
+              "chosen equal to the antigen-loss rate; no paper fixes it", upper=0.1),
+    parameter("loss_fitness_cost", "1", 0.1,
+              "fractional loss of division rate per lost trait (antigen or MHC-I)",
+              "chosen so that the balance fraction μ/κ is 1e-3 without immune pressure",
+              upper=1.0),
+)  # fmt: skip
+
+_GAINS_ANTIGEN_LOSS = [c for c in CLONES if not c.has(Trait.ANTIGEN_LOSS)]
+_GAINS_MHC_LOSS = [c for c in CLONES if not c.has(Trait.MHC_LOSS)]
+_PARENTS_A = np.array([int(c.traits) for c in _GAINS_ANTIGEN_LOSS])
+_PARENTS_M = np.array([int(c.traits) for c in _GAINS_MHC_LOSS])
+
+CHANNELS: tuple[Channel, ...] = (
+    *(
+        channel(f"lose_antigen.{c.name}", {c.with_trait(Trait.ANTIGEN_LOSS).name: 1},
+                "division producing an antigen-loss variant daughter")
+        for c in _GAINS_ANTIGEN_LOSS
+    ),
+    *(
+        channel(f"lose_mhc.{c.name}", {c.with_trait(Trait.MHC_LOSS).name: 1},
+                "division producing an MHC-I-loss variant daughter")
+        for c in _GAINS_MHC_LOSS
+    ),
+)  # fmt: skip
+
+
+def fitness(values: Mapping[str, float]) -> FloatArray:
+    """Relative division rate of every clone (loss traits cost fitness)."""
+    losses = mask(Trait.ANTIGEN_LOSS).astype(float) + mask(Trait.MHC_LOSS).astype(float)
+    return np.asarray((1.0 - values["loss_fitness_cost"]) ** losses, dtype=np.float64)
+
+
+class Variants(Silent):
+    """Variant-producing divisions."""
+
+    def __init__(self, values: Mapping[str, float], on: bool) -> None:
+        self.on = on
+        to_a, to_m = values_of(values, "antigen_loss_rate", "mhc_loss_rate")
+        division = values["division_rate"] * fitness(values)
+        self.antigen = np.where(on, to_a, 0.0) * division[_PARENTS_A]
+        self.mhc = np.where(on, to_m, 0.0) * division[_PARENTS_M]
+        self.mutating = np.zeros(len(CLONES))
+        if on:
+            self.mutating += np.where(mask(Trait.ANTIGEN_LOSS), 0.0, to_a)
+            self.mutating += np.where(mask(Trait.MHC_LOSS), 0.0, to_m)
+
+    def fill(self, state: State, out: FloatArray) -> None:
+        """Antigen-loss divisions, then MHC-loss divisions."""
+        if not self.on:
+            out[:] = 0.0
+            return
+        np.multiply(self.antigen, state.clones[_PARENTS_A], out=out[: len(_PARENTS_A)])
+        np.multiply(self.mhc, state.clones[_PARENTS_M], out=out[len(_PARENTS_A) :])

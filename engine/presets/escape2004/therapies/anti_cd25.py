@@ -1,0 +1,54 @@
+"""Treg depletion: an anti-CD25 antibody depletes CD25-high regulatory T cells.
+
+| channel         | propensity              | change |
+|-----------------|-------------------------|--------|
+| treg_depletion  | k_D·C/(C + EC50)·R      | R − 1  |
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from engine.network import Channel, FloatArray, TherapySpec
+from engine.presets.escape2004 import layout
+from engine.presets.escape2004.parts import channel, parameter, values_of
+from engine.presets.escape2004.state import State
+from engine.presets.escape2004.therapies.dosing import Exposure, bolus
+
+PARAMETERS = (
+    parameter("anti_cd25_half_life", "days", 20.0, "half-life of the anti-CD25 antibody",
+              "daclizumab, ~20 days (label)", lower=1e-3, upper=1e3),
+    parameter("anti_cd25_ec50", "mg/kg", 0.5, "exposure giving half-maximal depletion",
+              "chosen", lower=1e-9, upper=1e6),
+    parameter("treg_depletion_rate", "1/day", 1.0, "maximal Treg depletion rate",
+              "chosen: PC61 depletes most Tregs within days (Onizuka et al. 1999)",
+              upper=100.0),
+)  # fmt: skip
+
+CHANNELS: tuple[Channel, ...] = (
+    channel("treg_depletion", {"Treg": -1}, "anti-CD25 depletes a Treg"),
+)
+
+THERAPY = TherapySpec(
+    name="anti_cd25",
+    description="anti-CD25 antibody: depletes regulatory T cells (exposure decays by "
+    "half-life)",
+    dose_unit="mg/kg",
+    dose_upper=1e3,
+    parameters=(),
+    give=bolus("anti_CD25"),
+)
+
+
+class AntiCD25(Exposure):
+    """Exposure and Treg depletion."""
+
+    def __init__(self, values: Mapping[str, float]) -> None:
+        half_life, ec50, self.depletion = values_of(
+            values, "anti_cd25_half_life", "anti_cd25_ec50", "treg_depletion_rate"
+        )
+        super().__init__(layout.ANTI_CD25, half_life, ec50)
+
+    def fill(self, state: State, out: FloatArray) -> None:
+        """Treg depletion."""
+        out[0] = self.depletion * self.occupancy(state.anti_cd25) * state.treg

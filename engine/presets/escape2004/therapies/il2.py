@@ -1,0 +1,44 @@
+"""IL-2 therapy: recombinant IL-2 adds to the IL-2 that drives effector (and Treg)
+proliferation (see :mod:`..mechanisms.help`).
+
+The dose (IL-2 units) enters the exposure ``rIL2``, cleared with its own half-life;
+effector and Treg proliferation see endogenous plus recombinant IL-2. No channel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from engine.network import Channel, FloatArray, TherapySpec
+from engine.presets.escape2004 import layout
+from engine.presets.escape2004.parts import parameter
+from engine.presets.escape2004.state import State
+from engine.presets.escape2004.therapies.dosing import Exposure, bolus
+
+PARAMETERS = (
+    parameter("ril2_half_life", "days", 0.25, "half-life of recombinant IL-2 at the tumour",
+              "chosen between bolus aldesleukin (~1.5 h) and depot forms (~1 day)",
+              lower=1e-4, upper=1e3),
+)  # fmt: skip
+
+CHANNELS: tuple[Channel, ...] = ()
+
+THERAPY = TherapySpec(
+    name="il2",
+    description="recombinant IL-2: drives effector proliferation (exposure decays by "
+    "half-life)",
+    dose_unit="IL-2 units",
+    dose_upper=1e15,
+    parameters=(),
+    give=bolus("rIL2"),
+)
+
+
+class IL2Therapy(Exposure):
+    """Clearance of recombinant IL-2 (its effect is read by the help mechanism)."""
+
+    def __init__(self, values: Mapping[str, float]) -> None:
+        super().__init__(layout.RIL2, float(values["ril2_half_life"]), 1.0)
+
+    def fill(self, state: State, out: FloatArray) -> None:
+        """No channels."""

@@ -1,0 +1,389 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class RunState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    RUN_STATE_UNSPECIFIED: _ClassVar[RunState]
+    RUN_STATE_QUEUED: _ClassVar[RunState]
+    RUN_STATE_RUNNING: _ClassVar[RunState]
+    RUN_STATE_PERSISTING: _ClassVar[RunState]
+    RUN_STATE_SUCCEEDED: _ClassVar[RunState]
+    RUN_STATE_FAILED: _ClassVar[RunState]
+    RUN_STATE_CANCELLED: _ClassVar[RunState]
+
+class ResultTable(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    RESULT_TABLE_UNSPECIFIED: _ClassVar[ResultTable]
+    RESULT_TABLE_TRAJECTORIES: _ClassVar[ResultTable]
+    RESULT_TABLE_REPLICATES: _ClassVar[ResultTable]
+
+class OutcomeKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    OUTCOME_KIND_UNSPECIFIED: _ClassVar[OutcomeKind]
+    OUTCOME_KIND_ELIMINATION: _ClassVar[OutcomeKind]
+    OUTCOME_KIND_EQUILIBRIUM: _ClassVar[OutcomeKind]
+    OUTCOME_KIND_ESCAPE: _ClassVar[OutcomeKind]
+RUN_STATE_UNSPECIFIED: RunState
+RUN_STATE_QUEUED: RunState
+RUN_STATE_RUNNING: RunState
+RUN_STATE_PERSISTING: RunState
+RUN_STATE_SUCCEEDED: RunState
+RUN_STATE_FAILED: RunState
+RUN_STATE_CANCELLED: RunState
+RESULT_TABLE_UNSPECIFIED: ResultTable
+RESULT_TABLE_TRAJECTORIES: ResultTable
+RESULT_TABLE_REPLICATES: ResultTable
+OUTCOME_KIND_UNSPECIFIED: OutcomeKind
+OUTCOME_KIND_ELIMINATION: OutcomeKind
+OUTCOME_KIND_EQUILIBRIUM: OutcomeKind
+OUTCOME_KIND_ESCAPE: OutcomeKind
+
+class Scenario(_message.Message):
+    __slots__ = ("preset", "parameters", "initial", "mechanisms", "therapies", "horizon_days", "interval_days", "seed", "replicates", "escape_threshold")
+    class ParametersEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: float
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[float] = ...) -> None: ...
+    class InitialEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: float
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[float] = ...) -> None: ...
+    class MechanismsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: bool
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[bool] = ...) -> None: ...
+    PRESET_FIELD_NUMBER: _ClassVar[int]
+    PARAMETERS_FIELD_NUMBER: _ClassVar[int]
+    INITIAL_FIELD_NUMBER: _ClassVar[int]
+    MECHANISMS_FIELD_NUMBER: _ClassVar[int]
+    THERAPIES_FIELD_NUMBER: _ClassVar[int]
+    HORIZON_DAYS_FIELD_NUMBER: _ClassVar[int]
+    INTERVAL_DAYS_FIELD_NUMBER: _ClassVar[int]
+    SEED_FIELD_NUMBER: _ClassVar[int]
+    REPLICATES_FIELD_NUMBER: _ClassVar[int]
+    ESCAPE_THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    preset: str
+    parameters: _containers.ScalarMap[str, float]
+    initial: _containers.ScalarMap[str, float]
+    mechanisms: _containers.ScalarMap[str, bool]
+    therapies: _containers.RepeatedCompositeFieldContainer[Therapy]
+    horizon_days: float
+    interval_days: float
+    seed: int
+    replicates: int
+    escape_threshold: float
+    def __init__(self, preset: _Optional[str] = ..., parameters: _Optional[_Mapping[str, float]] = ..., initial: _Optional[_Mapping[str, float]] = ..., mechanisms: _Optional[_Mapping[str, bool]] = ..., therapies: _Optional[_Iterable[_Union[Therapy, _Mapping]]] = ..., horizon_days: _Optional[float] = ..., interval_days: _Optional[float] = ..., seed: _Optional[int] = ..., replicates: _Optional[int] = ..., escape_threshold: _Optional[float] = ...) -> None: ...
+
+class Therapy(_message.Message):
+    __slots__ = ("kind", "at_days", "dose", "parameters")
+    class ParametersEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: float
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[float] = ...) -> None: ...
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    AT_DAYS_FIELD_NUMBER: _ClassVar[int]
+    DOSE_FIELD_NUMBER: _ClassVar[int]
+    PARAMETERS_FIELD_NUMBER: _ClassVar[int]
+    kind: str
+    at_days: _containers.RepeatedScalarFieldContainer[float]
+    dose: float
+    parameters: _containers.ScalarMap[str, float]
+    def __init__(self, kind: _Optional[str] = ..., at_days: _Optional[_Iterable[float]] = ..., dose: _Optional[float] = ..., parameters: _Optional[_Mapping[str, float]] = ...) -> None: ...
+
+class Run(_message.Message):
+    __slots__ = ("run_id", "request_id", "state", "scenario", "create_time", "update_time", "replicates_total", "replicates_done", "simulated_day", "error", "partial")
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    SCENARIO_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    REPLICATES_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    REPLICATES_DONE_FIELD_NUMBER: _ClassVar[int]
+    SIMULATED_DAY_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    PARTIAL_FIELD_NUMBER: _ClassVar[int]
+    run_id: str
+    request_id: str
+    state: RunState
+    scenario: Scenario
+    create_time: _timestamp_pb2.Timestamp
+    update_time: _timestamp_pb2.Timestamp
+    replicates_total: int
+    replicates_done: int
+    simulated_day: float
+    error: str
+    partial: bool
+    def __init__(self, run_id: _Optional[str] = ..., request_id: _Optional[str] = ..., state: _Optional[_Union[RunState, str]] = ..., scenario: _Optional[_Union[Scenario, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., replicates_total: _Optional[int] = ..., replicates_done: _Optional[int] = ..., simulated_day: _Optional[float] = ..., error: _Optional[str] = ..., partial: _Optional[bool] = ...) -> None: ...
+
+class CreateRunRequest(_message.Message):
+    __slots__ = ("scenario", "request_id")
+    SCENARIO_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    scenario: Scenario
+    request_id: str
+    def __init__(self, scenario: _Optional[_Union[Scenario, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class CreateRunResponse(_message.Message):
+    __slots__ = ("run",)
+    RUN_FIELD_NUMBER: _ClassVar[int]
+    run: Run
+    def __init__(self, run: _Optional[_Union[Run, _Mapping]] = ...) -> None: ...
+
+class GetRunRequest(_message.Message):
+    __slots__ = ("run_id",)
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    run_id: str
+    def __init__(self, run_id: _Optional[str] = ...) -> None: ...
+
+class GetRunResponse(_message.Message):
+    __slots__ = ("run",)
+    RUN_FIELD_NUMBER: _ClassVar[int]
+    run: Run
+    def __init__(self, run: _Optional[_Union[Run, _Mapping]] = ...) -> None: ...
+
+class ListRunsRequest(_message.Message):
+    __slots__ = ("page_size", "page_token", "state")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    state: RunState
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., state: _Optional[_Union[RunState, str]] = ...) -> None: ...
+
+class ListRunsResponse(_message.Message):
+    __slots__ = ("runs", "next_page_token")
+    RUNS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    runs: _containers.RepeatedCompositeFieldContainer[Run]
+    next_page_token: str
+    def __init__(self, runs: _Optional[_Iterable[_Union[Run, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class CancelRunRequest(_message.Message):
+    __slots__ = ("run_id",)
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    run_id: str
+    def __init__(self, run_id: _Optional[str] = ...) -> None: ...
+
+class CancelRunResponse(_message.Message):
+    __slots__ = ("run",)
+    RUN_FIELD_NUMBER: _ClassVar[int]
+    run: Run
+    def __init__(self, run: _Optional[_Union[Run, _Mapping]] = ...) -> None: ...
+
+class WatchRunRequest(_message.Message):
+    __slots__ = ("run_id", "after_sequence")
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    AFTER_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    run_id: str
+    after_sequence: int
+    def __init__(self, run_id: _Optional[str] = ..., after_sequence: _Optional[int] = ...) -> None: ...
+
+class WatchRunResponse(_message.Message):
+    __slots__ = ("sequence", "run")
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    RUN_FIELD_NUMBER: _ClassVar[int]
+    sequence: int
+    run: Run
+    def __init__(self, sequence: _Optional[int] = ..., run: _Optional[_Union[Run, _Mapping]] = ...) -> None: ...
+
+class StreamResultsRequest(_message.Message):
+    __slots__ = ("run_id", "tables")
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    TABLES_FIELD_NUMBER: _ClassVar[int]
+    run_id: str
+    tables: _containers.RepeatedScalarFieldContainer[ResultTable]
+    def __init__(self, run_id: _Optional[str] = ..., tables: _Optional[_Iterable[_Union[ResultTable, str]]] = ...) -> None: ...
+
+class StreamResultsResponse(_message.Message):
+    __slots__ = ("table", "arrow_ipc", "rows", "partial")
+    TABLE_FIELD_NUMBER: _ClassVar[int]
+    ARROW_IPC_FIELD_NUMBER: _ClassVar[int]
+    ROWS_FIELD_NUMBER: _ClassVar[int]
+    PARTIAL_FIELD_NUMBER: _ClassVar[int]
+    table: ResultTable
+    arrow_ipc: bytes
+    rows: int
+    partial: bool
+    def __init__(self, table: _Optional[_Union[ResultTable, str]] = ..., arrow_ipc: _Optional[bytes] = ..., rows: _Optional[int] = ..., partial: _Optional[bool] = ...) -> None: ...
+
+class SimulateRequest(_message.Message):
+    __slots__ = ("scenario",)
+    SCENARIO_FIELD_NUMBER: _ClassVar[int]
+    scenario: Scenario
+    def __init__(self, scenario: _Optional[_Union[Scenario, _Mapping]] = ...) -> None: ...
+
+class SimulateResponse(_message.Message):
+    __slots__ = ("frame", "summary")
+    FRAME_FIELD_NUMBER: _ClassVar[int]
+    SUMMARY_FIELD_NUMBER: _ClassVar[int]
+    frame: Frame
+    summary: ReplicateSummary
+    def __init__(self, frame: _Optional[_Union[Frame, _Mapping]] = ..., summary: _Optional[_Union[ReplicateSummary, _Mapping]] = ...) -> None: ...
+
+class Frame(_message.Message):
+    __slots__ = ("replicate", "t", "values")
+    class ValuesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: float
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[float] = ...) -> None: ...
+    REPLICATE_FIELD_NUMBER: _ClassVar[int]
+    T_FIELD_NUMBER: _ClassVar[int]
+    VALUES_FIELD_NUMBER: _ClassVar[int]
+    replicate: int
+    t: float
+    values: _containers.ScalarMap[str, float]
+    def __init__(self, replicate: _Optional[int] = ..., t: _Optional[float] = ..., values: _Optional[_Mapping[str, float]] = ...) -> None: ...
+
+class ReplicateSummary(_message.Message):
+    __slots__ = ("replicate", "outcome", "outcome_day", "counters", "final_values")
+    class CountersEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
+    class FinalValuesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: float
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[float] = ...) -> None: ...
+    REPLICATE_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_DAY_FIELD_NUMBER: _ClassVar[int]
+    COUNTERS_FIELD_NUMBER: _ClassVar[int]
+    FINAL_VALUES_FIELD_NUMBER: _ClassVar[int]
+    replicate: int
+    outcome: OutcomeKind
+    outcome_day: float
+    counters: _containers.ScalarMap[str, int]
+    final_values: _containers.ScalarMap[str, float]
+    def __init__(self, replicate: _Optional[int] = ..., outcome: _Optional[_Union[OutcomeKind, str]] = ..., outcome_day: _Optional[float] = ..., counters: _Optional[_Mapping[str, int]] = ..., final_values: _Optional[_Mapping[str, float]] = ...) -> None: ...
+
+class ValidateScenarioRequest(_message.Message):
+    __slots__ = ("scenario",)
+    SCENARIO_FIELD_NUMBER: _ClassVar[int]
+    scenario: Scenario
+    def __init__(self, scenario: _Optional[_Union[Scenario, _Mapping]] = ...) -> None: ...
+
+class ValidateScenarioResponse(_message.Message):
+    __slots__ = ("scenario", "samples")
+    SCENARIO_FIELD_NUMBER: _ClassVar[int]
+    SAMPLES_FIELD_NUMBER: _ClassVar[int]
+    scenario: Scenario
+    samples: int
+    def __init__(self, scenario: _Optional[_Union[Scenario, _Mapping]] = ..., samples: _Optional[int] = ...) -> None: ...
+
+class ListPresetsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListPresetsResponse(_message.Message):
+    __slots__ = ("presets",)
+    PRESETS_FIELD_NUMBER: _ClassVar[int]
+    presets: _containers.RepeatedCompositeFieldContainer[Preset]
+    def __init__(self, presets: _Optional[_Iterable[_Union[Preset, _Mapping]]] = ...) -> None: ...
+
+class Preset(_message.Message):
+    __slots__ = ("name", "title", "citation", "species", "levels", "parameters", "mechanisms", "therapies")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    CITATION_FIELD_NUMBER: _ClassVar[int]
+    SPECIES_FIELD_NUMBER: _ClassVar[int]
+    LEVELS_FIELD_NUMBER: _ClassVar[int]
+    PARAMETERS_FIELD_NUMBER: _ClassVar[int]
+    MECHANISMS_FIELD_NUMBER: _ClassVar[int]
+    THERAPIES_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    title: str
+    citation: str
+    species: _containers.RepeatedCompositeFieldContainer[StateVariableSpec]
+    levels: _containers.RepeatedCompositeFieldContainer[StateVariableSpec]
+    parameters: _containers.RepeatedCompositeFieldContainer[ParameterSpec]
+    mechanisms: _containers.RepeatedCompositeFieldContainer[MechanismSpec]
+    therapies: _containers.RepeatedCompositeFieldContainer[TherapySpec]
+    def __init__(self, name: _Optional[str] = ..., title: _Optional[str] = ..., citation: _Optional[str] = ..., species: _Optional[_Iterable[_Union[StateVariableSpec, _Mapping]]] = ..., levels: _Optional[_Iterable[_Union[StateVariableSpec, _Mapping]]] = ..., parameters: _Optional[_Iterable[_Union[ParameterSpec, _Mapping]]] = ..., mechanisms: _Optional[_Iterable[_Union[MechanismSpec, _Mapping]]] = ..., therapies: _Optional[_Iterable[_Union[TherapySpec, _Mapping]]] = ...) -> None: ...
+
+class StateVariableSpec(_message.Message):
+    __slots__ = ("name", "unit", "initial", "upper", "description")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    UNIT_FIELD_NUMBER: _ClassVar[int]
+    INITIAL_FIELD_NUMBER: _ClassVar[int]
+    UPPER_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    unit: str
+    initial: float
+    upper: float
+    description: str
+    def __init__(self, name: _Optional[str] = ..., unit: _Optional[str] = ..., initial: _Optional[float] = ..., upper: _Optional[float] = ..., description: _Optional[str] = ...) -> None: ...
+
+class ParameterSpec(_message.Message):
+    __slots__ = ("name", "unit", "default_value", "lower", "upper", "description", "source")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    UNIT_FIELD_NUMBER: _ClassVar[int]
+    DEFAULT_VALUE_FIELD_NUMBER: _ClassVar[int]
+    LOWER_FIELD_NUMBER: _ClassVar[int]
+    UPPER_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    unit: str
+    default_value: float
+    lower: float
+    upper: float
+    description: str
+    source: str
+    def __init__(self, name: _Optional[str] = ..., unit: _Optional[str] = ..., default_value: _Optional[float] = ..., lower: _Optional[float] = ..., upper: _Optional[float] = ..., description: _Optional[str] = ..., source: _Optional[str] = ...) -> None: ...
+
+class MechanismSpec(_message.Message):
+    __slots__ = ("name", "description", "enabled")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    ENABLED_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    description: str
+    enabled: bool
+    def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., enabled: _Optional[bool] = ...) -> None: ...
+
+class TherapySpec(_message.Message):
+    __slots__ = ("name", "description", "dose_unit", "dose_upper", "parameters")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    DOSE_UNIT_FIELD_NUMBER: _ClassVar[int]
+    DOSE_UPPER_FIELD_NUMBER: _ClassVar[int]
+    PARAMETERS_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    description: str
+    dose_unit: str
+    dose_upper: float
+    parameters: _containers.RepeatedCompositeFieldContainer[ParameterSpec]
+    def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., dose_unit: _Optional[str] = ..., dose_upper: _Optional[float] = ..., parameters: _Optional[_Iterable[_Union[ParameterSpec, _Mapping]]] = ...) -> None: ...

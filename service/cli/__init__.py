@@ -1,0 +1,58 @@
+"""The ``escapesim`` command: an argparse root whose subcommands are registered by modules.
+
+``service.cli.local`` adds ``presets`` and ``simulate`` (run in this process);
+``service.cli.remote`` adds ``serve`` and ``runs`` (talk to the gRPC service);
+``service.cli.ensemble`` adds ``ensemble`` (replicates × grid × arms). Every
+subcommand sets ``handler`` on its parser: a function from the parsed arguments to an
+exit status (0 success, 1 failure while running, 2 bad input).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable
+
+from service.cli import ensemble, local, remote
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The root parser with every subcommand registered."""
+    parser = argparse.ArgumentParser(
+        prog="escapesim",
+        description="Stochastic simulation of tumour-immune dynamics and tumour escape.",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    local.register(subparsers)
+    remote.register(subparsers)
+    ensemble.register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line ``argv`` (default: ``sys.argv[1:]``) and return its exit status.
+
+    argparse reports bad usage by raising ``SystemExit(2)``; it is turned into a return
+    value so that callers (tests, embedding code) always get a status, never an exit.
+    """
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:
+        # --help exits with None or 0; every usage error exits with 2.
+        return stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 2)
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # The reader went away (`escapesim presets | head`): stop quietly, as the Python
+        # docs recommend, pointing stdout at devnull so the interpreter's final flush
+        # does not raise again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141

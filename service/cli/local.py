@@ -1,0 +1,197 @@
+"""Local subcommands: ``presets`` (the catalogue) and ``simulate`` (run in this process).
+
+``simulate`` checks everything — preset, every ``--set``, the clock, the scenario file,
+the output paths — before it runs anything or opens any file, so bad input exits with
+status 2, a message naming each bad field, and nothing written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from typing import TypeAlias
+
+from tqdm import tqdm
+
+from engine import Result, Scenario, catalog, network
+from service.cli import outputs, presets_view, report
+from service.cli.errors import UsageError
+from service.cli.scenario_input import scenario_from_args
+
+#: Replicate indices are stored as int32 (the Parquet ``replicate`` column).
+MAX_REPLICATE_INDEX = 2**31 - 1
+
+#: The root parser's subcommand registry (a string: the class is not generic at run time).
+Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+
+
+def register(subparsers: Subparsers) -> None:
+    """Add ``presets`` and ``simulate`` to the root parser's subcommands."""
+    _register_presets(subparsers)
+    _register_simulate(subparsers)
+
+
+def _register_presets(subparsers: Subparsers) -> None:
+    parser = subparsers.add_parser(
+        "presets",
+        help="list the preset models: parameters, species, defaults, units, bounds",
+        description="List the preset models with their parameters (default, bounds, unit) "
+        "and species (initial value). Any of these names can be given to simulate --set.",
+    )
+    parser.add_argument("name", nargs="?", help="show only this preset")
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.set_defaults(handler=run_presets)
+
+
+def _register_simulate(subparsers: Subparsers) -> None:
+    parser = subparsers.add_parser(
+        "simulate",
+        help="simulate a preset stochastically (locally, or on a server with --server)",
+        description="Simulate replicates of a preset. Flags override the scenario file. "
+        "Bad input exits with status 2, names the field, and writes nothing.",
+    )
+    parser.add_argument("--preset", metavar="NAME", help="preset model (see `escapesim presets`)")
+    parser.add_argument(
+        "--scenario",
+        metavar="FILE",
+        help="scenario file, YAML or JSON (.json), in the schema of Scenario.to_dict()",
+    )
+    parser.add_argument(
+        "--set",
+        action="append",
+        metavar="NAME=VALUE",
+        help="set a parameter, an initial population/concentration, or escape_threshold; "
+        "repeatable; zero switches a process off",
+    )
+    # Defaults are None so that a scenario file's values stand unless a flag is given.
+    parser.add_argument(
+        "--horizon", type=_number("--horizon"), metavar="DAYS", help="simulated days (default 365)"
+    )
+    parser.add_argument(
+        "--interval",
+        type=_number("--interval"),
+        metavar="DAYS",
+        help="sampling interval (default 1)",
+    )
+    parser.add_argument(
+        "--seed", type=_whole("--seed"), metavar="INT", help="random seed (default 0)"
+    )
+    parser.add_argument(
+        "--replicates",
+        type=_whole("--replicates"),
+        metavar="N",
+        help="replicates to run (default 1)",
+    )
+    parser.add_argument(
+        "--first-replicate",
+        type=_whole("--first-replicate"),
+        default=0,
+        metavar="K",
+        help="index of the first replicate (default 0): `--first-replicate 7 --replicates 1` "
+        "reruns replicate 7 of an ensemble exactly, alone",
+    )
+    parser.add_argument("--out", metavar="FILE.parquet", help="write trajectories as Parquet")
+    parser.add_argument("--plot", metavar="FILE.png", help="write a PNG of the trajectories")
+    parser.add_argument("--json", action="store_true", help="print one JSON document to stdout")
+    parser.add_argument("--server", metavar="HOST:PORT", help="run on an escapesim server")
+    parser.set_defaults(handler=run_simulate)
+
+
+def run_presets(args: argparse.Namespace) -> int:
+    """List every preset, or the one named."""
+    networks = catalog()
+    if args.name is not None:
+        found = network(args.name)
+        if found is None:
+            known = ", ".join(n.name for n in networks)
+            problem = f"name: unknown preset {args.name!r} (known: {known})"
+            return _usage("presets", UsageError([problem]))
+        networks = (found,)
+    if args.json:
+        print(json.dumps([presets_view.describe(n) for n in networks], indent=2))
+    else:
+        print("\n\n".join(presets_view.render(n) for n in networks))
+    return 0
+
+
+def run_simulate(args: argparse.Namespace) -> int:
+    """Validate everything, run the replicates, then write and print what was asked for."""
+    try:
+        scenario = scenario_from_args(args)
+        _check_first_replicate(args.first_replicate, scenario.replicates)
+        parquet, png = outputs.check_outputs(args.out, args.plot)
+    except UsageError as error:
+        return _usage("simulate", error)
+    if args.server is not None:
+        # Imported here: the remote client pulls in gRPC, which local runs do not need.
+        from service.cli import remote
+
+        return remote.simulate(args, scenario)
+    results = run_ensemble(scenario, args.first_replicate)
+    try:
+        outputs.write_outputs(results, parquet, png)
+    except OSError as error:
+        print(f"escapesim simulate: error: cannot write output: {error}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(report.json_document(scenario, results)))
+    else:
+        print(report.summary_text(scenario, results))
+    for flag, path in (("--out", parquet), ("--plot", png)):
+        if path is not None:
+            print(f"wrote {path} ({flag})", file=sys.stderr)
+    return 0
+
+
+def run_ensemble(scenario: Scenario, first: int = 0) -> list[Result]:
+    """Run replicates ``first`` … ``first + replicates - 1`` in order, with a progress bar.
+
+    The bar is drawn only when standard error is a terminal, so piped output stays clean.
+    """
+    from engine import simulate
+
+    indices = range(first, first + scenario.replicates)
+    quiet = not sys.stderr.isatty()
+    bar = tqdm(indices, desc="replicates", unit="rep", disable=quiet, file=sys.stderr, leave=False)
+    return [simulate(scenario, k) for k in bar]
+
+
+def _check_first_replicate(first: int, replicates: int) -> None:
+    if not 0 <= first <= MAX_REPLICATE_INDEX - replicates + 1:
+        raise UsageError(
+            [f"first_replicate (--first-replicate {first}): must be within "
+             f"[0, {MAX_REPLICATE_INDEX - replicates + 1}]"]
+        )  # fmt: skip
+
+
+def _usage(command: str, error: UsageError) -> int:
+    """Report bad input the way argparse does (prefix, one line per problem) and return 2."""
+    for problem in error.problems:
+        print(f"escapesim {command}: error: {problem}", file=sys.stderr)
+    return 2
+
+
+def _number(flag: str) -> Callable[[str], float]:
+    """An argparse type for a real number that names ``flag`` when the text is not one."""
+
+    def parse(text: str) -> float:
+        try:
+            return float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{flag}: {text!r} is not a number") from None
+
+    return parse
+
+
+def _whole(flag: str) -> Callable[[str], int]:
+    """An argparse type for a whole number that names ``flag`` when the text is not one."""
+
+    def parse(text: str) -> int:
+        try:
+            return int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{flag}: {text!r} is not a whole number") from None
+
+    return parse

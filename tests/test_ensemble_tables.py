@@ -1,0 +1,58 @@
+"""Ensemble tables (service.ensemble_tables): a cell summarised from its Arrow tables — as
+the service stores them — equals the cell summarised from its results."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import engine
+from engine import Scenario, Therapy
+from engine.ensemble import Arm, Ensemble
+from engine.summary import Cohort, compare, summarise
+from service import ensemble_tables
+
+
+def test_a_cohort_from_tables_equals_the_cohort_from_results() -> None:
+    scenario = Scenario.build(preset="kuznetsov1994", horizon_days=6, seed=2, initial={"T": 3})
+    results = [engine.simulate(scenario, k) for k in (2, 0, 1)]
+    trajectories, replicates = ensemble_tables.cell_tables(results)
+    from_tables = ensemble_tables.cohort_of(trajectories, replicates, scenario.network())
+    from_results = Cohort.of(sorted(results, key=lambda r: r.replicate))
+    np.testing.assert_array_equal(from_tables.replicates, [0, 1, 2])
+    assert from_tables.outcomes == from_results.outcomes
+    np.testing.assert_array_equal(from_tables.outcome_times, from_results.outcome_times)
+    np.testing.assert_array_equal(from_tables.times, from_results.times)
+    assert set(from_tables.series) == set(from_results.series) == {"E", "T", "tumour"}
+    for name in from_results.series:
+        np.testing.assert_array_equal(from_tables.series[name], from_results.series[name])
+    assert summarise(from_tables).outcomes == summarise(from_results).outcomes
+
+
+def test_tables_of_a_two_arm_ensemble_keep_cell_order_and_align_counters() -> None:
+    base = Scenario.build(preset="escape2004", horizon_days=3, seed=4)
+    # Adoptive transfer is counted (``counters.adoptive_transfer``) only where it is given.
+    transfer = Therapy(kind="adoptive_transfer", at_days=(1.0,), dose=1e5)
+    ensemble = Ensemble(
+        scenario=base, replicates=2, arms=(Arm(name="none"), Arm(name="act", therapies=(transfer,)))
+    )
+    cells = ensemble.points()
+    found = [ensemble_tables.cell_tables([engine.simulate(c.scenario, k) for k in (1, 0)])
+             for c in cells]  # fmt: skip
+    finished = ensemble_tables.summarise_cells(ensemble, cells, found)
+    assert finished[0].versus_control is None
+    assert finished[1].versus_control is not None
+    expected = compare(
+        ensemble_tables.cohort_of(*found[1], base.network()),
+        ensemble_tables.cohort_of(*found[0], base.network()),
+    )
+    assert finished[1].versus_control == expected
+    replicates = ensemble_tables.replicate_table(finished)
+    assert replicates.column("arm").to_pylist() == ["none", "none", "act", "act"]
+    assert replicates.column("replicate").to_pylist() == [0, 1, 0, 1]
+    assert "counters.adoptive_transfer" not in found[0][1].column_names
+    transferred = replicates.column("counters.adoptive_transfer").to_pylist()
+    assert transferred[:2] == [0, 0]
+    assert min(transferred[2:]) > 0
+    trajectories = ensemble_tables.trajectory_table(finished)
+    assert trajectories.num_rows == 4 * 4
+    assert trajectories.column_names[:4] == ["point", "arm", "replicate", "t"]

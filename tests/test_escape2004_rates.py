@@ -1,0 +1,127 @@
+"""Effect directions at the level of the rate laws (fast, deterministic).
+
+Each mechanism must move its own propensities the way the biology says, holding the
+rest of the state fixed. The simulation-level versions (common random numbers, whole
+trajectories) are in test_escape2004_mechanisms.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pytest
+
+from engine.presets.escape2004 import NETWORK, layout
+from engine.presets.escape2004.clones import VISIBLE
+from tests.escape2004_support import NO_ESCAPE, scenario
+
+_CHANNEL = {c.name: j for j, c in enumerate(NETWORK.channels)}
+_SPECIES = {s.name: i for i, s in enumerate(NETWORK.species)}
+_LEVEL = {s.name: i for i, s in enumerate(NETWORK.levels)}
+
+
+def rates(
+    *,
+    clones: Mapping[str, float],
+    cells: Mapping[str, float] | None = None,
+    levels: Mapping[str, float] | None = None,
+    mechanisms: Mapping[str, bool] | None = None,
+) -> dict[str, float]:
+    """Every channel's propensity for one state, by channel name."""
+    s = scenario(mechanisms=mechanisms)
+    counts = np.zeros(len(NETWORK.species))
+    for name, value in {"CTL": 1e4, "NK": 1e4, "naive": 1e3, "DC_node": 10.0,
+                        **(cells or {}), **clones}.items():  # fmt: skip
+        counts[_SPECIES[name]] = value
+    conc = np.zeros(len(NETWORK.levels))
+    for name, value in (levels or {}).items():
+        conc[_LEVEL[name]] = value
+    values = NETWORK.bind(s.parameters, s.mechanisms).propensities(counts, conc)
+    return {c.name: float(v) for c, v in zip(NETWORK.channels, values, strict=True)}
+
+
+def total(r: Mapping[str, float], prefix: str) -> float:
+    return sum(v for k, v in r.items() if k.startswith(prefix))
+
+
+def test_ctls_only_kill_cells_showing_antigen_on_mhc() -> None:
+    visible = {c.name.removeprefix("ctl_kill.") for c in NETWORK.channels
+               if c.name.startswith("ctl_kill.")}  # fmt: skip
+    assert visible == {s.name for s, v in zip(NETWORK.species, VISIBLE, strict=False) if v}
+    r = rates(clones={"T_a": 1e5, "T_m": 1e5})
+    assert total(r, "ctl_kill.") == 0.0
+
+
+def test_kills_saturate_in_tumour_size() -> None:
+    small, large = rates(clones={"T": 1e4}), rates(clones={"T": 1e8})
+    assert large["ctl_kill.T"] / 1e8 < small["ctl_kill.T"] / 1e4  # per-cell kill falls
+    assert large["ctl_kill.T"] <= 1.0 * 1e4 * 2.0  # at most k·E·(1 + IFN gain)
+
+
+def test_nk_cells_prefer_mhc_loss() -> None:
+    r = rates(clones={"T": 1e5, "T_m": 1e5})
+    assert r["nk_kill.T_m"] == pytest.approx(10.0 * r["nk_kill.T"])
+
+
+def test_fasl_counterattacks_engaging_ctls() -> None:
+    assert rates(clones={"T": 1e5})["counterattack"] == 0.0
+    assert rates(clones={"T_f": 1e5})["counterattack"] > 0.0
+    assert rates(clones={"T_f": 1e5}, mechanisms={"counterattack": False})["counterattack"] == 0
+
+
+def test_tgf_lowers_killing_proliferation_and_dc_maturation() -> None:
+    clean = rates(clones={"T": 1e5}, levels={"IL2": 1e6})
+    suppressed = rates(clones={"T": 1e5}, levels={"IL2": 1e6, "TGFb": 1e3})
+    for channel in ("ctl_kill.T", "nk_kill.T", "il2_proliferation", "load"):
+        assert suppressed[channel] < clean[channel], channel
+    blocked = rates(clones={"T": 1e5}, levels={"IL2": 1e6, "TGFb": 1e3, "anti_TGFb": 1e3})
+    assert blocked["ctl_kill.T"] > suppressed["ctl_kill.T"]
+    off = rates(clones={"T": 1e5}, levels={"IL2": 1e6, "TGFb": 1e3},
+                mechanisms={"suppression": False})  # fmt: skip
+    assert off["ctl_kill.T"] == clean["ctl_kill.T"]
+
+
+def test_tregs_lower_priming_and_expansion() -> None:
+    few = rates(clones={"T": 1e5}, cells={"Treg": 10.0}, levels={"IL2": 1e6})
+    many = rates(clones={"T": 1e5}, cells={"Treg": 1e4}, levels={"IL2": 1e6})
+    assert many["prime"] < few["prime"]
+    assert many["il2_proliferation"] < few["il2_proliferation"]
+
+
+def test_exhaustion_grows_with_pdl1_and_blockade_undoes_it() -> None:
+    plain = rates(clones={"T": 1e5})["exhaust"]
+    pdl1 = rates(clones={"T_p": 1e5})["exhaust"]
+    blocked = rates(clones={"T_p": 1e5}, levels={"anti_PD1": 1e3})["exhaust"]
+    assert pdl1 > 5 * plain
+    assert plain <= blocked < pdl1
+
+
+def test_anergy_needs_dysfunction() -> None:
+    assert rates(clones={"T": 1e5})["anergise"] > 0.0
+    assert rates(clones={"T": 1e5}, mechanisms={"dysfunction": False})["anergise"] == 0.0
+
+
+def test_variants_arise_only_when_switched_on() -> None:
+    on = rates(clones={"T": 1e6})
+    assert on["lose_antigen.T"] > 0.0
+    assert on["lose_mhc.T"] > 0.0
+    off = rates(clones={"T": 1e6}, mechanisms={"variants": False})
+    assert total(off, "lose_") == 0.0
+    assert off["divide.T"] > on["divide.T"]  # faithful divisions make up the difference
+
+
+def test_presentation_loads_only_from_antigen_bearing_deaths() -> None:
+    assert rates(clones={"T_a": 1e6})["load"] == 0.0
+    assert rates(clones={"T": 1e6})["load"] > 0.0
+
+
+def test_no_escape_switches_silence_every_escape_channel() -> None:
+    r = rates(clones={"T_ampfs": 1e5}, cells={"Treg": 1e3}, mechanisms=NO_ESCAPE)
+    for prefix in ("counterattack", "exhaust", "anergise", "lose_", "treg_"):
+        assert total(r, prefix) == 0.0, prefix
+
+
+def test_layout_matches_the_network() -> None:
+    assert tuple(s.name for s in NETWORK.species) == layout.SPECIES_NAMES
+    assert tuple(s.name for s in NETWORK.levels) == layout.LEVEL_NAMES

@@ -1,0 +1,167 @@
+"""Results as Arrow tables and Parquet files (service.tables), and the figure (service.plot)."""
+
+from __future__ import annotations
+
+import math
+import os
+import struct
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+import engine
+from service import plot, tables
+
+PRESET = "kirschner_panetta1998"
+
+
+@pytest.fixture(scope="module")
+def scenario() -> engine.Scenario:
+    """A short run in which one replicate escapes early (a low escape threshold)."""
+    return engine.Scenario.build(
+        preset=PRESET, horizon_days=10, seed=4, replicates=3, escape_threshold=2_000
+    )
+
+
+@pytest.fixture(scope="module")
+def results(scenario: engine.Scenario) -> list[engine.Result]:
+    return [engine.simulate(scenario, k) for k in range(scenario.replicates)]
+
+
+def test_trajectory_table_has_typed_columns_and_the_engine_values(
+    results: list[engine.Result],
+) -> None:
+    table = tables.trajectory_table(results)
+    assert table.schema == pa.schema(
+        [
+            pa.field("replicate", pa.int32(), nullable=False),
+            pa.field("t", pa.float64(), nullable=False),
+            pa.field("E", pa.int64(), nullable=False),
+            pa.field("T", pa.int64(), nullable=False),
+            pa.field("I", pa.float64(), nullable=False),
+        ]
+    )
+    rows = results[0].times.size
+    assert table.num_rows == 3 * rows
+    second = table.slice(rows, rows)
+    assert second.column("replicate").to_pylist() == [1] * rows
+    assert second.column("t").to_pylist() == results[1].times.tolist()
+    for name in ("E", "T", "I"):
+        assert second.column(name).to_pylist() == results[1].trajectory[name].tolist()
+
+
+def test_replicate_table_has_outcomes_finals_and_every_counter(
+    results: list[engine.Result],
+) -> None:
+    table = tables.replicate_table(results)
+    rows = table.to_pylist()
+    assert [row["replicate"] for row in rows] == [0, 1, 2]
+    for row, result in zip(rows, results, strict=True):
+        assert row["outcome"] == str(result.outcome.kind)
+        assert row["outcome_time"] == result.outcome.time
+        assert row["final.T"] == result.final()["T"]
+        assert math.isclose(row["final.I"], result.final()["I"])
+        for name, count in result.counters.items():
+            assert row[f"counters.{name}"] == count
+    assert table.schema.field("final.T").type == pa.int64()
+    assert table.schema.field("outcome_time").nullable
+
+
+def test_a_counter_one_replicate_lacks_is_zero(results: list[engine.Result]) -> None:
+    first = results[0]
+    extra = engine.Result(
+        times=first.times,
+        trajectory=first.trajectory,
+        counters=engine.frozen.FrozenMap({**first.counters, "vaccine_dose": 3}),
+        outcome=first.outcome,
+        provenance=engine.Provenance(scenario=first.provenance.scenario, replicate=9),
+    )
+    table = tables.replicate_table([first, extra])
+    assert table.column("counters.vaccine_dose").to_pylist() == [0, 3]
+
+
+def test_an_empty_ensemble_needs_its_network(scenario: engine.Scenario) -> None:
+    empty = tables.trajectory_table([], network=scenario.network())
+    assert empty.num_rows == 0
+    assert empty.column_names == ["replicate", "t", "E", "T", "I"]
+    assert tables.replicate_table([], network=scenario.network()).num_rows == 0
+    with pytest.raises(ValueError, match="network"):
+        tables.trajectory_table([])
+
+
+def test_results_of_different_presets_do_not_mix(results: list[engine.Result]) -> None:
+    other = engine.Scenario.build(preset="kuznetsov1994", horizon_days=1)
+    with pytest.raises(ValueError, match="different presets"):
+        tables.trajectory_table([results[0], engine.simulate(other)])
+
+
+def test_frame_table_equals_the_trajectory_table(scenario: engine.Scenario) -> None:
+    frames = engine.Simulation(scenario, 1).frames()
+    streamed = tables.frame_table(frames, scenario.network())
+    assert streamed.equals(tables.trajectory_table([engine.simulate(scenario, 1)]))
+
+
+def test_write_parquet_round_trips_and_leaves_no_temporary_file(
+    results: list[engine.Result], tmp_path: Path
+) -> None:
+    table = tables.trajectory_table(results)
+    path = tmp_path / "run.parquet"
+    tables.write_parquet(table, path)
+    assert tables.read_parquet(path).equals(table)
+    assert list(tmp_path.iterdir()) == [path]
+
+
+def test_a_failed_write_keeps_the_old_file(
+    results: list[engine.Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "run.parquet"
+    path.write_bytes(b"old")
+
+    def fail(table: pa.Table, where: object) -> None:
+        Path(str(where)).write_bytes(b"half")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pq, "write_table", fail)
+    with pytest.raises(OSError, match="disk full"):
+        tables.write_parquet(tables.trajectory_table(results), path)
+    assert path.read_bytes() == b"old"
+    assert list(tmp_path.iterdir()) == [path]
+
+
+def test_plot_writes_one_png_from_a_table(results: list[engine.Result], tmp_path: Path) -> None:
+    path = tmp_path / "figure.png"
+    plot.plot_trajectories(tables.trajectory_table(results), path, title="three replicates")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert path.stat().st_size > 10_000
+    assert list(tmp_path.iterdir()) == [path]
+
+
+def test_written_files_get_ordinary_permissions(
+    results: list[engine.Result], tmp_path: Path
+) -> None:
+    umask = os.umask(0)
+    os.umask(umask)
+    path = tmp_path / "run.parquet"
+    tables.write_parquet(tables.trajectory_table(results), path)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_many_species_wrap_into_columns(tmp_path: Path) -> None:
+    t = [float(d) for d in range(5)] * 2
+    columns = {f"X{i}": [float(i + 1)] * 10 for i in range(13)}
+    table = pa.table({"replicate": [0] * 5 + [1] * 5, "t": t, **columns, "Zero": [0.0] * 10})
+    single = pa.table({"replicate": [0] * 5, "t": t[:5], "X0": [1.0] * 5})
+    wide, narrow = tmp_path / "wide.png", tmp_path / "narrow.png"
+    plot.plot_trajectories(table, wide)
+    plot.plot_trajectories(single, narrow)
+    (wide_w, wide_h), (narrow_w, narrow_h) = png_size(wide), png_size(narrow)
+    assert wide_w > narrow_w, "13 panels wrap into several columns"
+    assert wide_h < 13 * narrow_h / 2, "rather than one very tall column"
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    """Width and height from a PNG's IHDR chunk."""
+    width, height = struct.unpack(">II", path.read_bytes()[16:24])
+    return int(width), int(height)
