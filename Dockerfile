@@ -40,6 +40,7 @@ USER escapesim
 WORKDIR /data
 VOLUME ["/data"]
 EXPOSE 50051
+# The API's health (docker-compose.yml gives the Dask services their own checks).
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "-m", "service.probe", "--addr", "127.0.0.1:50051"]
 ENTRYPOINT ["escapesim"]

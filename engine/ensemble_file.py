@@ -11,13 +11,10 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from engine.ensemble import (
-    FILE_KEYS,
+from engine.ensemble import DEFAULT_ARM, FILE_KEYS, Arm, Axis, Span
+from engine.ensemble_checks import (
     GRID_SECTIONS,
     MAX_AXIS_VALUES,
-    Arm,
-    Axis,
-    Span,
     arm_path,
     check,
     counts,
@@ -145,7 +142,7 @@ def _parse_span(where: str, spec: Mapping[str, Any]) -> tuple[Span | None, list[
 
 def _parse_arms(base: Scenario, raw: Any) -> tuple[tuple[Arm, ...], list[FieldViolation]]:
     if raw is None:
-        return (Arm(name="control"),), []
+        return (Arm(name=DEFAULT_ARM),), []
     if not isinstance(raw, Sequence) or isinstance(raw, str):
         return (), [FieldViolation("arms", "must be a list of arms")]
     arms: list[Arm] = []

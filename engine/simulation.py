@@ -65,9 +65,9 @@ class Simulation:
             self._schedule_delayed,
         )
         self._names = [s.name for s in (*self._network.species, *self._network.levels)]
-        self._tumour = [
-            i for i, s in enumerate(self._network.species) if s.name in set(self._network.tumour)
-        ]
+        tumour_names = set(self._network.tumour)
+        # A 0/1 weight per population: the tumour burden is one dot product per step.
+        self._tumour = np.array([float(s.name in tumour_names) for s in self._network.species])
         self._times = scenario.sample_times()
         self._samples = np.zeros((len(self._times), len(self._names)))
         self._recorded = 0
@@ -200,7 +200,7 @@ class Simulation:
         if self._outcome is not None:
             return
         counts = self._kernel.counts
-        tumour = sum(float(counts[i]) for i in self._tumour)
+        tumour = float(counts @ self._tumour)
         if tumour <= 0.0:
             self._outcome = Outcome(OutcomeKind.ELIMINATION, t)
         elif tumour >= self.scenario.escape_threshold:

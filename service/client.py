@@ -15,6 +15,7 @@ field violations (paths relative to the request, e.g. ``scenario.horizon_days``)
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -29,20 +30,30 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_status import rpc_status
 
 from engine import FieldViolation, Frame, OutcomeKind, Scenario
+from engine.ensemble import Ensemble
 from engine.frozen import FrozenMap
-from service import convert, rpc
+from service import convert, ensemble_convert, rpc
 from service._proto.escapesim.v1 import simulation_service_pb2 as pb
 from service.errors import violations_of
 from service.result_stream import decode
 from service.run import RunState
 
 ScenarioLike = Scenario | Mapping[str, Any] | pb.Scenario
+EnsembleLike = Ensemble | Mapping[str, Any] | pb.EnsembleSpec
 T = TypeVar("T")
 
 #: Result tables by the names :meth:`Client.results` accepts.
 TABLES = {
     "trajectories": pb.RESULT_TABLE_TRAJECTORIES,
     "replicates": pb.RESULT_TABLE_REPLICATES,
+}
+
+#: Ensemble result tables by the names :meth:`Client.ensemble_result_tables` accepts.
+ENSEMBLE_TABLES = {
+    "trajectories": pb.ENSEMBLE_RESULT_TABLE_TRAJECTORIES,
+    "replicates": pb.ENSEMBLE_RESULT_TABLE_REPLICATES,
+    "outcomes": pb.ENSEMBLE_RESULT_TABLE_OUTCOMES,
+    "bands": pb.ENSEMBLE_RESULT_TABLE_BANDS,
 }
 
 
@@ -113,6 +124,82 @@ class RunUpdate:
 
     sequence: int
     run: RunInfo
+
+
+@dataclass(frozen=True, slots=True)
+class CellInfo:
+    """The progress of one (grid point, arm) of an ensemble."""
+
+    point: int
+    arm: str
+    values: dict[str, float]
+    state: RunState
+    replicates_total: int
+    replicates_done: int
+
+
+@dataclass(frozen=True, slots=True)
+class EnsembleInfo:
+    """An ensemble as the server reported it; ``ensemble`` is the ensemble file mapping.
+
+    ``cells`` is empty in the answers of :meth:`Client.list_ensembles`.
+    """
+
+    ensemble_id: str
+    request_id: str | None
+    state: RunState
+    ensemble: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+    cells_total: int
+    cells_done: int
+    replicates_total: int
+    replicates_done: int
+    error: str | None
+    partial: bool
+    cells: tuple[CellInfo, ...]
+
+    @property
+    def terminal(self) -> bool:
+        """Whether the ensemble can no longer change."""
+        return self.state.terminal
+
+    @classmethod
+    def of(cls, message: pb.Ensemble) -> EnsembleInfo:
+        """The ensemble of an ``Ensemble`` message."""
+        return cls(
+            ensemble_id=message.ensemble_id,
+            request_id=message.request_id or None,
+            state=_state(message.state, message.ensemble_id),
+            ensemble=ensemble_convert.ensemble_mapping(message.spec),
+            created_at=message.create_time.ToDatetime().astimezone(),
+            updated_at=message.update_time.ToDatetime().astimezone(),
+            cells_total=message.cells_total,
+            cells_done=message.cells_done,
+            replicates_total=message.replicates_total,
+            replicates_done=message.replicates_done,
+            error=message.error or None,
+            partial=message.partial,
+            cells=tuple(
+                CellInfo(
+                    point=c.point,
+                    arm=c.arm,
+                    values=dict(c.values),
+                    state=_state(c.state, message.ensemble_id),
+                    replicates_total=c.replicates_total,
+                    replicates_done=c.replicates_done,
+                )
+                for c in message.cells
+            ),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class EnsembleUpdate:
+    """One event of :meth:`Client.watch_ensemble`; pass ``sequence`` back as ``after``."""
+
+    sequence: int
+    ensemble: EnsembleInfo
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,6 +360,102 @@ class Client:
         """One result table of a run as a DataFrame (``trajectories`` or ``replicates``)."""
         return self.result_tables(run_id, (table,))[table].to_pandas()
 
+    # -- ensembles -----------------------------------------------------------------------
+
+    def create_ensemble(
+        self, ensemble: EnsembleLike, *, request_id: str | None = None
+    ) -> EnsembleInfo:
+        """Queue an ensemble (an :class:`~engine.ensemble.Ensemble`, the ensemble file's
+        mapping or an ``EnsembleSpec``); a retry with the same ``request_id`` returns the
+        same ensemble. A bad ensemble raises :class:`ServiceError` INVALID_ARGUMENT with
+        paths like ``ensemble.grid[0].values[2]`` (a mapping is first checked here and
+        raises :class:`engine.ScenarioError` with the file's paths)."""
+        request = pb.CreateEnsembleRequest(
+            ensemble=ensemble_message(ensemble), request_id=request_id or ""
+        )
+        return EnsembleInfo.of(self._call("CreateEnsemble", request).ensemble)
+
+    def get_ensemble(self, ensemble_id: str) -> EnsembleInfo:
+        """The ensemble now, with every cell's progress."""
+        request = pb.GetEnsembleRequest(ensemble_id=ensemble_id)
+        return EnsembleInfo.of(self._call("GetEnsemble", request).ensemble)
+
+    def list_ensembles(
+        self, *, page_size: int = 0, page_token: str = "", state: RunState | None = None
+    ) -> tuple[list[EnsembleInfo], str]:
+        """One page of ensembles, newest first, and the next page's token ("" on the last)."""
+        request = pb.ListEnsemblesRequest(
+            page_size=page_size,
+            page_token=page_token,
+            state=convert.state_to_proto(state) if state else pb.RUN_STATE_UNSPECIFIED,
+        )
+        reply = self._call("ListEnsembles", request)
+        return [EnsembleInfo.of(e) for e in reply.ensembles], reply.next_page_token
+
+    def cancel_ensemble(self, ensemble_id: str) -> EnsembleInfo:
+        """Cancel an ensemble; finished cells are kept and the results marked partial."""
+        request = pb.CancelEnsembleRequest(ensemble_id=ensemble_id)
+        return EnsembleInfo.of(self._call("CancelEnsemble", request).ensemble)
+
+    def watch_ensemble(
+        self, ensemble_id: str, *, after: int = 0, timeout: float | None = None
+    ) -> Iterator[EnsembleUpdate]:
+        """State changes and per-cell progress until the ensemble ends; resume with
+        ``after=sequence``. Stopping the iteration never affects the ensemble."""
+        request = pb.WatchEnsembleRequest(ensemble_id=ensemble_id, after_sequence=after)
+        for reply in self._stream("WatchEnsemble", request, timeout):
+            yield EnsembleUpdate(reply.sequence, EnsembleInfo.of(reply.ensemble))
+
+    def wait_ensemble(self, ensemble_id: str, *, timeout: float | None = None) -> EnsembleInfo:
+        """Watch (resuming as needed) until the ensemble reaches a final state."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        found, after = self.get_ensemble(ensemble_id), 0
+        while not found.terminal:
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                raise ServiceError(
+                    grpc.StatusCode.DEADLINE_EXCEEDED, f"ensemble {ensemble_id} still {found.state}"
+                )
+            for update in self.watch_ensemble(ensemble_id, after=after, timeout=remaining):
+                found, after = update.ensemble, update.sequence
+            if not found.terminal:
+                time.sleep(0.1)
+                found = self.get_ensemble(ensemble_id)
+        return found
+
+    def ensemble_result_tables(
+        self, ensemble_id: str, tables: Sequence[str] = tuple(ENSEMBLE_TABLES)
+    ) -> dict[str, pa.Table]:
+        """A finished ensemble's tables (``trajectories``, ``replicates``, ``outcomes``,
+        ``bands``) as Arrow tables, by name."""
+        unknown = [t for t in tables if t not in ENSEMBLE_TABLES]
+        if unknown:
+            raise ValueError(f"unknown tables {unknown}; choose from {sorted(ENSEMBLE_TABLES)}")
+        wanted = [ENSEMBLE_TABLES[t] for t in tables]
+        request = pb.StreamEnsembleResultsRequest(ensemble_id=ensemble_id, tables=wanted)
+        pieces: dict[int, list[pa.Table]] = {kind: [] for kind in wanted}
+        for chunk in self._stream("StreamEnsembleResults", request, None):
+            pieces[chunk.table].append(decode(chunk.arrow_ipc))
+        return {name: pa.concat_tables(pieces[ENSEMBLE_TABLES[name]]) for name in tables}
+
+    def ensemble_summary(self, ensemble_id: str) -> dict[str, Any]:
+        """A finished ensemble's summary document (as ``summary.json`` of the CLI)."""
+        request = pb.StreamEnsembleResultsRequest(
+            ensemble_id=ensemble_id, tables=[pb.ENSEMBLE_RESULT_TABLE_SUMMARY]
+        )
+        data = b"".join(
+            c.summary_json for c in self._stream("StreamEnsembleResults", request, None)
+        )
+        document: dict[str, Any] = json.loads(data)
+        return document
+
+    def ensemble_results(
+        self, ensemble_id: str, tables: Sequence[str] = tuple(ENSEMBLE_TABLES)
+    ) -> dict[str, pd.DataFrame]:
+        """A finished ensemble's tables as DataFrames, by name."""
+        found = self.ensemble_result_tables(ensemble_id, tables)
+        return {name: table.to_pandas() for name, table in found.items()}
+
     # -- one-shot calls ------------------------------------------------------------------
 
     def simulate(
@@ -330,6 +513,25 @@ def scenario_message(scenario: ScenarioLike) -> pb.Scenario:
     if isinstance(scenario, Scenario):
         return convert.scenario_to_proto(scenario)
     return convert.scenario_message(scenario)
+
+
+def ensemble_message(ensemble: EnsembleLike) -> pb.EnsembleSpec:
+    """The ``EnsembleSpec`` message of any accepted ensemble form.
+
+    Raises :class:`engine.ScenarioError` if a mapping is not a valid ensemble.
+    """
+    if isinstance(ensemble, pb.EnsembleSpec):
+        return ensemble
+    if not isinstance(ensemble, Ensemble):
+        ensemble = Ensemble.from_dict(ensemble)
+    return ensemble_convert.ensemble_to_proto(ensemble)
+
+
+def _state(value: int, ensemble_id: str) -> RunState:
+    state = convert.state_from_proto(value)
+    if state is None:
+        raise ValueError(f"ensemble {ensemble_id} came without a state")
+    return state
 
 
 def _summary(message: pb.ReplicateSummary) -> ReplicateSummary:

@@ -98,6 +98,11 @@ def scenario_message(data: Mapping[str, Any]) -> pb.Scenario:
         raise ScenarioError([FieldViolation("scenario", str(error))]) from None
 
 
+def therapy_mapping(therapy: pb.Therapy) -> dict[str, Any]:
+    """The scenario file mapping of one ``Therapy`` message (``dose`` only if set)."""
+    return _therapy_mapping(therapy)
+
+
 def _therapy_mapping(therapy: pb.Therapy) -> dict[str, Any]:
     data: dict[str, Any] = {"kind": therapy.kind, "at_days": list(therapy.at_days)}
     if therapy.HasField("dose"):
@@ -120,9 +125,10 @@ def _json_safe(value: Any) -> Any:
 # -- runs --------------------------------------------------------------------------------
 
 
-def state_to_proto(state: RunState) -> pb.RunState.ValueType:
+def state_to_proto(state: RunState) -> pb.RunState:
     """The proto enum value of a run state."""
-    return pb.RunState.Value("RUN_STATE_" + state.name)
+    value: pb.RunState = getattr(pb, "RUN_STATE_" + state.name)
+    return value
 
 
 def state_from_proto(value: int) -> RunState | None:
@@ -154,6 +160,11 @@ def run_to_proto(run: Run) -> pb.Run:
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
+def timestamp(moment: datetime) -> Timestamp:
+    """The ``Timestamp`` of a datetime (exact to the microsecond)."""
+    return _timestamp(moment)
+
+
 def _timestamp(moment: datetime) -> Timestamp:
     # Integer arithmetic: exact to the microsecond, and cheaper than FromDatetime (every
     # GetRun answer carries two timestamps).
@@ -182,9 +193,10 @@ def summary_to_proto(result: Result) -> pb.SimulateResponse:
     return pb.SimulateResponse(summary=summary)
 
 
-def outcome_to_proto(kind: OutcomeKind) -> pb.OutcomeKind.ValueType:
+def outcome_to_proto(kind: OutcomeKind) -> pb.OutcomeKind:
     """The proto enum value of an outcome."""
-    return pb.OutcomeKind.Value("OUTCOME_KIND_" + kind.name)
+    value: pb.OutcomeKind = getattr(pb, "OUTCOME_KIND_" + kind.name)
+    return value
 
 
 # -- presets -----------------------------------------------------------------------------

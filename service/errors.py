@@ -17,7 +17,7 @@ from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from engine import FieldViolation
-from service import runs
+from service import ensembles, runs
 from service.live import SimulationError
 
 log = logging.getLogger(__name__)
@@ -49,6 +49,8 @@ _CODES: Sequence[tuple[type[BaseException], grpc.StatusCode]] = (
     (InvalidRequestError, grpc.StatusCode.INVALID_ARGUMENT),
     (runs.InvalidArgument, grpc.StatusCode.INVALID_ARGUMENT),
     (runs.RunNotFound, grpc.StatusCode.NOT_FOUND),
+    (ensembles.EnsembleNotFound, grpc.StatusCode.NOT_FOUND),
+    (ensembles.EnsembleFinished, grpc.StatusCode.FAILED_PRECONDITION),
     (runs.RunFinished, grpc.StatusCode.FAILED_PRECONDITION),
     (runs.NoResults, grpc.StatusCode.FAILED_PRECONDITION),
     (runs.QueueFull, grpc.StatusCode.RESOURCE_EXHAUSTED),
@@ -95,6 +97,8 @@ def violations_of(status: status_pb2.Status | None) -> tuple[FieldViolation, ...
 def _message(error: BaseException) -> str:
     if isinstance(error, runs.RunNotFound):
         return f"run {error} not found"
+    if isinstance(error, ensembles.EnsembleNotFound):
+        return f"ensemble {error} not found"
     if isinstance(error, InvalidRequestError | runs.InvalidArgument):
         shown = "; ".join(str(v) for v in error.violations[:3])
         more = len(error.violations) - 3

@@ -7,9 +7,9 @@ processes is started on this machine. Workers run the very function the local po
 
 How the work is cut and what survives a fault:
 
-* Replicates go out as tasks of contiguous ranges, sized like the local pool's: one
-  replicate until a batch has been timed, then about ``batch_seconds`` of work (never
-  so large that the tail leaves workers idle). At most ``depth`` tasks per worker thread
+* Replicates go out as tasks of contiguous ranges: one replicate until a batch has been
+  timed, then ``batch_seconds`` of work or a little more (never so large that the tail
+  leaves workers idle). At most ``depth`` tasks per worker thread
   are in flight; the rest are not even submitted yet, so a cancellation or a lost worker
   touches little.
 * A worker that dies takes only the tasks it held: the scheduler runs them again on
@@ -78,9 +78,10 @@ class _Done:
 class _TaskBoard:
     """A task's view of its job: the throttled stop flag and progress reports."""
 
-    def __init__(self, job_id: str) -> None:
+    def __init__(self, job_id: str, horizon: float) -> None:
         self._worker = get_worker()
         self._job_id = job_id
+        self._horizon = horizon
         self._stop = Event(_stop_name(job_id))
         self._stopped = False
         self._polled = -math.inf
@@ -94,8 +95,10 @@ class _TaskBoard:
         return self._stopped
 
     def on_day(self, day: float) -> None:
+        # Throttled, but a replicate's last sample is always reported: short replicates
+        # would otherwise never report at all.
         now = time.monotonic()
-        if now - self._reported >= PROGRESS_SECONDS:
+        if day >= self._horizon or now - self._reported >= PROGRESS_SECONDS:
             self._reported = now
             self._worker.log_event(PROGRESS_TOPIC, {"job": self._job_id, "day": day})
 
@@ -117,7 +120,7 @@ class _Warmup(WorkerPlugin):
 
 def run_batch(scenario: Scenario, start: int, stop: int, job_id: str) -> _Done:
     """The Dask task: simulate replicates ``start``..``stop - 1`` of ``scenario``."""
-    board = _TaskBoard(job_id)
+    board = _TaskBoard(job_id, scenario.horizon_days)
     batch = simulate_batch(
         scenario, range(start, stop), on_day=board.on_day, should_stop=board.should_stop
     )
@@ -175,11 +178,15 @@ class DaskExecutor:
     def from_env(cls, env: Mapping[str, str] | None = None, *, workers: int = 2) -> DaskExecutor:
         """The executor ``ESCAPESIM_DASK_SCHEDULER`` (and ``ESCAPESIM_BATCH_SECONDS``) ask for."""
         env = os.environ if env is None else env
-        seconds = env.get(BATCH_SECONDS_ENV, "").strip()
+        raw = env.get(BATCH_SECONDS_ENV, "").strip()
+        try:
+            seconds = float(raw) if raw else 1.0
+        except ValueError:
+            seconds = math.nan
+        if not (math.isfinite(seconds) and seconds > 0):
+            raise ValueError(f"{BATCH_SECONDS_ENV}: must be a positive number (got {raw!r})")
         return cls(
-            env.get(SCHEDULER_ENV, "").strip() or None,
-            workers=workers,
-            batch_seconds=float(seconds) if seconds else 1.0,
+            env.get(SCHEDULER_ENV, "").strip() or None, workers=workers, batch_seconds=seconds
         )
 
     @property

@@ -1,24 +1,44 @@
-"""The event journal of one active run: what watchers read and wait on.
+"""The event journal of one active run (or ensemble): what watchers read and wait on.
 
-Every event carries a whole :class:`~service.run.Run` snapshot, so a watcher that misses
-intermediate progress loses nothing: the journal keeps every state change but only the
-latest progress event after it (progress is coalesced, memory stays a few events per
-run). Sequences grow by one per event recorded, coalesced or not, so a watcher resumes
-with "everything after the last sequence I saw".
+Every event carries a whole snapshot (a :class:`~service.run.Run`, or an ensemble), so a
+watcher that misses intermediate progress loses nothing: the journal keeps every state
+change but only the latest progress event after it (progress is coalesced, memory stays
+a few events per run). Sequences grow by one per event recorded, coalesced or not, so a
+watcher resumes with "everything after the last sequence I saw".
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from typing import Any, Generic, Protocol, TypeVar
 
-from service.run import Run, RunEvent
+from service.run import RunEvent
 
 
-class Journal:
-    """Events of one run while it is active in this process (single event loop)."""
+class _Event(Protocol):
+    @property
+    def sequence(self) -> int: ...
 
-    def __init__(self, run: Run, sequence: int) -> None:
-        self._events: list[RunEvent] = [RunEvent(sequence, run)]
+
+E = TypeVar("E", bound=_Event)
+
+
+class Journal(Generic[E]):
+    """Events of one run while it is active in this process (single event loop).
+
+    ``make`` builds an event from (sequence, snapshot): :class:`~service.run.RunEvent`
+    for runs; the ensemble lifecycle passes its own event type.
+    """
+
+    def __init__(
+        self,
+        run: Any,
+        sequence: int,
+        make: Callable[[int, Any], E] = RunEvent,  # type: ignore[assignment]
+    ) -> None:
+        self._make = make
+        self._events: list[E] = [make(sequence, run)]
         self._last_is_progress = False
         self._closed = False
         self._changed = asyncio.Event()
@@ -33,9 +53,9 @@ class Journal:
         """Whether the run has left this journal (finished, or the service is draining)."""
         return self._closed
 
-    def record(self, run: Run, *, progress: bool) -> RunEvent:
+    def record(self, run: Any, *, progress: bool) -> E:
         """Append an event; a progress event replaces a progress event just before it."""
-        event = RunEvent(self.sequence + 1, run)
+        event = self._make(self.sequence + 1, run)
         if progress and self._last_is_progress:
             self._events[-1] = event
         else:
@@ -44,7 +64,7 @@ class Journal:
         self._wake()
         return event
 
-    def after(self, sequence: int) -> list[RunEvent]:
+    def after(self, sequence: int) -> list[E]:
         """The kept events with a sequence greater than ``sequence``."""
         return [e for e in self._events if e.sequence > sequence]
 

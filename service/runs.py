@@ -115,7 +115,7 @@ class RunLifecycle:
         self._progress_interval = progress_interval
         self._cancel_wait = cancel_wait
         self._active: dict[str, Run] = {}  # every run not terminal in this process
-        self._journals: dict[str, Journal] = {}
+        self._journals: dict[str, Journal[RunEvent]] = {}
         self._waiting: deque[str] = deque()
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._jobs: dict[str, Job] = {}
@@ -447,6 +447,22 @@ def _checked_request_id(request_id: str | None) -> str | None:
     if len(request_id) > MAX_REQUEST_ID:
         raise InvalidArgument("request_id", f"must be at most {MAX_REQUEST_ID} characters")
     return request_id
+
+
+def encode_page_token(position: int, state: RunState | None) -> str:
+    """A page token: list again from before ``position`` with the same state filter."""
+    return _encode_token(position, state)
+
+
+def decode_page_token(token: str, state: RunState | None) -> int | None:
+    """The position a page token lists from (``None``: the first page); raises
+    :class:`InvalidArgument` for a bad token or one issued for another filter."""
+    return _decode_token(token, state)
+
+
+def checked_request_id(request_id: str | None) -> str | None:
+    """``request_id`` or ``None`` if empty; raises :class:`InvalidArgument` if too long."""
+    return _checked_request_id(request_id)
 
 
 def _encode_token(position: int, state: RunState | None) -> str:

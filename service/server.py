@@ -24,9 +24,12 @@ from grpc_reflection.v1alpha import reflection
 
 import engine
 from engine import FieldViolation, Scenario, ScenarioError
-from service import convert, errors, rpc
+from engine.ensemble import Ensemble
+from service import convert, ensemble_convert, errors, rpc
 from service._proto.escapesim.v1 import simulation_service_pb2 as pb
 from service.auth import BearerTokenInterceptor, load_tokens
+from service.ensemble_store import EnsembleStore
+from service.ensembles import EnsembleLifecycle
 from service.executor_choice import executor_from_env
 from service.live import LiveFrame, LiveSimulations
 from service.result_stream import chunks
@@ -38,17 +41,34 @@ log = logging.getLogger(__name__)
 
 Context: TypeAlias = "grpc.aio.ServicerContext[Any, Any]"
 
-_TABLES: tuple[pb.ResultTable.ValueType, ...] = (
+_TABLES: tuple[pb.ResultTable, ...] = (
     pb.RESULT_TABLE_TRAJECTORIES,
     pb.RESULT_TABLE_REPLICATES,
 )
+#: Ensemble result parts by enum value, in streaming order, with their file keys.
+_ENSEMBLE_PARTS: dict[pb.EnsembleResultTable, str] = {
+    pb.ENSEMBLE_RESULT_TABLE_TRAJECTORIES: "trajectories",
+    pb.ENSEMBLE_RESULT_TABLE_REPLICATES: "replicates",
+    pb.ENSEMBLE_RESULT_TABLE_OUTCOMES: "outcomes",
+    pb.ENSEMBLE_RESULT_TABLE_BANDS: "bands",
+    pb.ENSEMBLE_RESULT_TABLE_SUMMARY: "summary",
+}
+#: Bytes of summary JSON per message (well under the 4 MiB limit).
+_SUMMARY_PIECE = 1024 * 1024
 
 
 class SimulationServicer:
     """``escapesim.v1.SimulationService``: requests in, lifecycle calls, messages out."""
 
-    def __init__(self, lifecycle: RunLifecycle, live: LiveSimulations, limits: Limits) -> None:
+    def __init__(
+        self,
+        lifecycle: RunLifecycle,
+        live: LiveSimulations,
+        limits: Limits,
+        ensembles: EnsembleLifecycle,
+    ) -> None:
         self._lifecycle = lifecycle
+        self._ensembles = ensembles
         self._live = live
         self._limits = limits
         self._presets = pb.ListPresetsResponse(
@@ -137,7 +157,90 @@ class SimulationServicer:
     ) -> pb.ListPresetsResponse:
         return self._presets
 
+    # -- ensembles -----------------------------------------------------------------------
+
+    async def create_ensemble(
+        self, request: pb.CreateEnsembleRequest, context: Context
+    ) -> pb.CreateEnsembleResponse:
+        ensemble = self._ensemble(request)
+        self._refuse_if_draining()
+        found = await self._ensembles.create(ensemble, request.request_id or None)
+        return pb.CreateEnsembleResponse(ensemble=ensemble_convert.ensemble_run_to_proto(found))
+
+    async def get_ensemble(
+        self, request: pb.GetEnsembleRequest, context: Context
+    ) -> pb.GetEnsembleResponse:
+        found = self._ensembles.get(_ensemble_id(request.ensemble_id))
+        return pb.GetEnsembleResponse(ensemble=ensemble_convert.ensemble_run_to_proto(found))
+
+    async def list_ensembles(
+        self, request: pb.ListEnsemblesRequest, context: Context
+    ) -> pb.ListEnsemblesResponse:
+        try:
+            state = convert.state_from_proto(request.state)
+        except ValueError:
+            problem = FieldViolation("state", "is not a RunState")
+            raise errors.InvalidRequestError([problem]) from None
+        found, token = self._ensembles.list(request.page_size, request.page_token, state)
+        return pb.ListEnsemblesResponse(
+            ensembles=[ensemble_convert.ensemble_run_to_proto(e, with_cells=False) for e in found],
+            next_page_token=token,
+        )
+
+    async def cancel_ensemble(
+        self, request: pb.CancelEnsembleRequest, context: Context
+    ) -> pb.CancelEnsembleResponse:
+        found = await self._ensembles.cancel(_ensemble_id(request.ensemble_id))
+        return pb.CancelEnsembleResponse(ensemble=ensemble_convert.ensemble_run_to_proto(found))
+
+    async def watch_ensemble(
+        self, request: pb.WatchEnsembleRequest, context: Context
+    ) -> AsyncIterator[pb.WatchEnsembleResponse]:
+        if request.after_sequence < 0:
+            raise errors.InvalidRequestError([FieldViolation("after_sequence", "must be >= 0")])
+        events = self._ensembles.watch(_ensemble_id(request.ensemble_id), request.after_sequence)
+        async for event in events:
+            yield pb.WatchEnsembleResponse(
+                sequence=event.sequence,
+                ensemble=ensemble_convert.ensemble_run_to_proto(event.ensemble),
+            )
+
+    async def stream_ensemble_results(
+        self, request: pb.StreamEnsembleResultsRequest, context: Context
+    ) -> AsyncIterator[pb.StreamEnsembleResultsResponse]:
+        ensemble_id = _ensemble_id(request.ensemble_id)
+        wanted = _ensemble_parts(request.tables)
+        files = self._ensembles.result_files(ensemble_id)
+        partial = self._ensembles.get(ensemble_id).partial
+        for part in wanted:
+            path = files[_ENSEMBLE_PARTS[part]]
+            if part == pb.ENSEMBLE_RESULT_TABLE_SUMMARY:
+                document = await asyncio.to_thread(path.read_bytes)
+                for start in range(0, max(len(document), 1), _SUMMARY_PIECE):
+                    yield pb.StreamEnsembleResultsResponse(
+                        table=part,
+                        summary_json=document[start : start + _SUMMARY_PIECE],
+                        partial=partial,
+                    )
+                continue
+            async for chunk in chunks(path):
+                yield pb.StreamEnsembleResultsResponse(
+                    table=part, arrow_ipc=chunk.data, rows=chunk.rows, partial=partial
+                )
+
     # -- helpers -------------------------------------------------------------------------
+
+    def _ensemble(self, request: pb.CreateEnsembleRequest) -> Ensemble:
+        if not request.HasField("ensemble"):
+            raise errors.InvalidRequestError([FieldViolation("ensemble", "is required")])
+        try:
+            ensemble = ensemble_convert.ensemble_from_proto(request.ensemble)
+        except ScenarioError as error:
+            raise errors.InvalidRequestError.nested("ensemble", error.violations) from None
+        exceeded = _ensemble_caps(ensemble, self._limits)
+        if exceeded:
+            raise errors.InvalidRequestError.nested("ensemble", exceeded)
+        return ensemble
 
     def _scenario(self, request: Any, caps: Callable[[Scenario], list[FieldViolation]]) -> Scenario:
         if not request.HasField("scenario"):
@@ -162,7 +265,34 @@ def _run_id(value: str) -> str:
     return value
 
 
-def _tables(requested: Any) -> tuple[int, ...]:
+def _ensemble_id(value: str) -> str:
+    if not value:
+        raise errors.InvalidRequestError([FieldViolation("ensemble_id", "is required")])
+    return value
+
+
+def _ensemble_parts(requested: Any) -> tuple[pb.EnsembleResultTable, ...]:
+    if not requested:
+        return tuple(_ENSEMBLE_PARTS)
+    unknown = [i for i, t in enumerate(requested) if t not in _ENSEMBLE_PARTS]
+    if unknown:
+        raise errors.InvalidRequestError(
+            [FieldViolation(f"tables[{i}]", "is not an ensemble result table") for i in unknown]
+        )
+    return tuple(requested)
+
+
+def _ensemble_caps(ensemble: Ensemble, limits: Limits) -> list[FieldViolation]:
+    """The server's run caps applied to every cell, once per problem, as ensemble paths."""
+    found: dict[str, FieldViolation] = {}
+    for cell in ensemble.points():
+        for problem in limits.check_run(cell.scenario):
+            where = "replicates" if problem.field == "replicates" else f"scenario.{problem.field}"
+            found.setdefault(where, FieldViolation(where, problem.message))
+    return list(found.values())
+
+
+def _tables(requested: Any) -> tuple[pb.ResultTable, ...]:
     if not requested:
         return _TABLES
     unknown = [i for i, t in enumerate(requested) if t not in _TABLES]
@@ -224,6 +354,7 @@ class EscapesimServer:
         self._server: grpc.aio.Server | None = None
         self._store: Store | None = None
         self._lifecycle: RunLifecycle | None = None
+        self._ensembles: EnsembleLifecycle | None = None
         self._live: LiveSimulations | None = None
         self._servicer: SimulationServicer | None = None
         self._health = health.aio.HealthServicer()
@@ -236,16 +367,27 @@ class EscapesimServer:
             interceptors.append(BearerTokenInterceptor(load_tokens(settings.tokens_file)))
         settings.data.mkdir(parents=True, exist_ok=True)
         self._store = Store(settings.data)
+        executor = executor_from_env(settings.workers)  # ESCAPESIM_EXECUTOR: local or dask
         self._lifecycle = RunLifecycle(
             self._store,
-            executor_from_env(settings.workers),  # ESCAPESIM_EXECUTOR: local or dask
+            executor,
             max_concurrent=settings.max_concurrent_runs,
             max_queued=settings.max_queued_runs,
         )
         await self._lifecycle.start()
+        # Ensembles share the executor (the run lifecycle starts and closes it).
+        self._ensembles = EnsembleLifecycle(
+            EnsembleStore(self._store),
+            executor,
+            max_concurrent=settings.max_concurrent_runs,
+            max_queued=settings.max_queued_runs,
+        )
+        await self._ensembles.start()
         self._live = LiveSimulations(settings.simulate_workers)
         self._live.warm()
-        self._servicer = SimulationServicer(self._lifecycle, self._live, settings.limits)
+        self._servicer = SimulationServicer(
+            self._lifecycle, self._live, settings.limits, self._ensembles
+        )
         limit = settings.limits.max_message_bytes
         server = grpc.aio.server(
             interceptors=interceptors,
@@ -276,8 +418,13 @@ class EscapesimServer:
         if self._servicer is not None:
             self._servicer.draining = True
         grace = self.settings.drain_seconds
+        started = time.monotonic()
+        if self._ensembles is not None:
+            # First: ensembles use the executor the run lifecycle closes when it drains.
+            # Runs keep simulating meanwhile, so they get what is left of the grace.
+            await self._ensembles.drain(grace)
         if self._lifecycle is not None:
-            await self._lifecycle.drain(grace)
+            await self._lifecycle.drain(max(grace - (time.monotonic() - started), 0.0))
         if self._server is not None:
             # Watchers and result streams still open get a moment, then are cut.
             await self._server.stop(grace=min(grace, 2.0))

@@ -248,6 +248,20 @@ class Store:
             removed.append(path)
         return removed
 
+    # -- shared with other resources (ensembles) -----------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One committed SQLite transaction on the store's connection (serialised)."""
+        with self._transaction() as db:
+            yield db
+
+    def query(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """Every row of a read-only query."""
+        with self._lock:
+            rows: list[tuple[Any, ...]] = self._db.execute(sql, args).fetchall()
+        return rows
+
     # -- internals -----------------------------------------------------------------------
 
     def _results_dir(self, run_id: str) -> Path:
@@ -367,6 +381,37 @@ def _acquire_lock(path: Path) -> Any:
         handle.close()
         raise StoreLocked(f"{path.parent} is in use by another process") from None
     return handle
+
+
+def write_durably(table: pa.Table, target: Path) -> None:
+    """Write ``table`` to ``target`` atomically and durably (the directory must exist)."""
+    _write_atomically(table, target)
+    _fsync_directory(target.parent)
+
+
+def write_bytes_durably(data: bytes, target: Path) -> None:
+    """Write ``data`` to ``target`` atomically and durably (the directory must exist)."""
+    handle, temporary = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=_TEMPORARY_SUFFIX, dir=target.parent
+    )
+    try:
+        with os.fdopen(handle, "wb") as sink:
+            sink.write(data)
+            sink.flush()
+            os.fsync(sink.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    _fsync_directory(target.parent)
+
+
+def fsync_directory(path: Path) -> None:
+    """Make renames and new entries in directory ``path`` durable."""
+    _fsync_directory(path)
+
+
+TEMPORARY_SUFFIX = _TEMPORARY_SUFFIX
 
 
 def _write_atomically(table: pa.Table, target: Path) -> None:

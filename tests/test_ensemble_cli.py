@@ -86,10 +86,10 @@ def test_an_ensemble_writes_tables_summary_and_figure(
 def test_the_text_summary_shows_probabilities_and_differences(
     tiny: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    status, stdout, _ = run(capsys, str(tiny))
+    status, stdout, _ = run(capsys, str(tiny), "--replicates", "2")
     assert status == 0
     lines = stdout.splitlines()
-    assert lines[0].startswith("kuznetsov1994: 2 grid points × 2 arms × 3 replicates")
+    assert lines[0].startswith("kuznetsov1994: 2 grid points × 2 arms × 2 replicates")
     assert len(lines) == 1 + CELLS
     assert "Δescape" in lines[2]
     assert "Δescape" not in lines[1]
@@ -134,6 +134,7 @@ def test_bad_input_names_every_field_and_writes_nothing(
     ("flags", "problem"),
     [
         (["--workers", "0"], "--workers 0: must be within [1, 64]"),
+        (["--replicates", "0"], "--replicates 0: replicates: must be a whole number in [1,"),
         (["--series", "Q"], "--series Q: not a series of preset 'kuznetsov1994'"),
         (["--plot", "/nonexistent/figure.png"], "--plot /nonexistent/figure.png: directory"),
         (["--out", "/nonexistent/deeper/out"], "--out /nonexistent/deeper/out: directory"),

@@ -10,7 +10,8 @@ import pytest
 
 import engine
 from engine import Scenario, ScenarioError, Therapy
-from engine.ensemble import MAX_CELLS, Arm, Axis, Ensemble, Span
+from engine.ensemble import Arm, Axis, Ensemble, Span
+from engine.ensemble_checks import MAX_CELLS
 
 KUZNETSOV = {"preset": "kuznetsov1994", "horizon_days": 20, "seed": 5}
 

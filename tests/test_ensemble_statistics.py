@@ -240,3 +240,30 @@ def test_a_real_cell_summarises_without_surprises() -> None:
     assert sum(p.count for p in summary.outcomes.values()) == 3
     assert set(summary.bands.series) == {"E", "T", TUMOUR}
     assert summary.bands.series["T"].shape == (5, 6)
+
+
+@pytest.mark.slow
+def test_extinction_odds_of_a_founder_cell_match_branching_theory() -> None:
+    """kuznetsov1994 from 1 or 2 tumour cells: with effectors at s/d, each cell divides at
+    a and dies at n·s/d, so the lineage dies out with probability q = n·s/(d·a) per founder
+    (q ≈ 0.193; q² from two). The ensemble's Wilson intervals must hold q and q²."""
+    from engine.ensemble import Ensemble
+
+    ensemble = Ensemble.from_dict(
+        {
+            "scenario": {
+                "preset": "kuznetsov1994",
+                "horizon_days": 60,
+                "interval_days": 60,
+                "seed": 99,
+            },
+            "replicates": 800,
+            "grid": {"initial": {"T": [1, 2]}},
+        }
+    )
+    p = ensemble.scenario.parameters
+    q = p["n"] * p["s"] / (p["d"] * p["a"])
+    for cell, expected in zip(ensemble.points(), (q, q * q), strict=True):
+        results = [engine.simulate(cell.scenario, k) for k in range(ensemble.replicates)]
+        share = summarise(Cohort.of(results)).outcomes["elimination"]
+        assert share.lower <= expected <= share.upper, (cell.values, share, expected)

@@ -158,11 +158,12 @@ def test_cancel_stops_running_tasks_and_keeps_finished_replicates(
 
     batches, day, stopped_in, idle, flag = asyncio.run(scenario())
     done = _replicates(batches)
-    assert 0 < len(done) < long.replicates
-    assert len(done) == len(set(done))
-    assert day > 0.0, "tasks report the simulated day while they run"
-    assert stopped_in < 5.0, "running tasks stop at their next poll, not at the batch end"
-    assert idle
+    seen = f"replicates {done}, day {day}, stopped in {stopped_in:.2f} s, idle {idle}"
+    assert 0 < len(done) < long.replicates, seen
+    assert len(done) == len(set(done)), seen
+    assert day > 0.0, f"tasks report the simulated day while they run: {seen}"
+    assert stopped_in < 5.0, f"running tasks stop at their next poll: {seen}"
+    assert idle, seen
     assert not flag, "the job's stop flag is removed from the scheduler"
 
 
@@ -209,6 +210,8 @@ def test_executor_choice_from_the_environment() -> None:
     assert (dask.address, dask.workers, dask.batch_seconds) == ("tcp://scheduler:8786", 3, 2.5)
     with pytest.raises(ValueError, match="ESCAPESIM_EXECUTOR"):
         executor_from_env(1, {"ESCAPESIM_EXECUTOR": "ray"})
+    with pytest.raises(ValueError, match="ESCAPESIM_BATCH_SECONDS"):
+        executor_from_env(1, {"ESCAPESIM_EXECUTOR": "dask", "ESCAPESIM_BATCH_SECONDS": "soon"})
 
 
 def test_batch_sizes_aim_at_batch_seconds_without_starving_the_tail() -> None:

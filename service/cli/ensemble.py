@@ -27,7 +27,7 @@ from tqdm import tqdm
 
 from engine import Result, Scenario, ScenarioError, simulate
 from engine.ensemble import Cell, Ensemble
-from engine.summary import TUMOUR
+from engine.summary import TUMOUR, MedianTime
 from service import ensemble_tables, tables
 from service.atomic import atomic_target
 from service.cli.errors import UsageError
@@ -81,6 +81,9 @@ def register(subparsers: Subparsers) -> None:
         metavar="NAME",
         help="a series to draw bands of (repeatable; default: tumour and the effectors)",
     )
+    parser.add_argument(
+        "--replicates", type=int, metavar="N", help="replicates per cell (overrides the file)"
+    )
     parser.add_argument("--server", metavar="HOST:PORT", help="run on an escapesim server")
     parser.set_defaults(handler=run)
 
@@ -88,7 +91,7 @@ def register(subparsers: Subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     """Validate everything, run the ensemble, then write and print what was asked for."""
     try:
-        ensemble = load_ensemble(args.file)
+        ensemble = load_ensemble(args.file, replicates=args.replicates)
         out, png = _check_outputs(args.out, args.plot)
         _check_flags(args, ensemble)
     except UsageError as error:
@@ -110,13 +113,19 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def load_ensemble(path: str) -> Ensemble:
-    """The validated ensemble in file ``path``; raises :class:`UsageError` naming each field."""
+def load_ensemble(path: str, *, replicates: int | None = None) -> Ensemble:
+    """The validated ensemble in file ``path`` (``replicates`` overriding the file's).
+
+    Raises :class:`UsageError` naming each bad field.
+    """
     data = load_scenario_file(path, where=path)
+    if replicates is not None:
+        data["replicates"] = replicates
     try:
         return Ensemble.from_dict(data)
     except ScenarioError as error:
-        raise UsageError(f"{path}: {v}" for v in error.violations) from error
+        origin = {"replicates": f"--replicates {replicates}"} if replicates is not None else {}
+        raise UsageError(f"{origin.get(v.field, path)}: {v}" for v in error.violations) from error
 
 
 def _check_outputs(out: str | None, figure: str | None) -> tuple[Path | None, Path | None]:
@@ -192,16 +201,21 @@ def simulate_chunk(task: Task) -> tuple[int, list[Result]]:
 def run_cells(cells: Sequence[Cell], workers: int = 1) -> list[list[Result]]:
     """Every replicate of every cell, per cell in replicate order, with a progress bar.
 
-    The bar is drawn only when standard error is a terminal. Workers are spawned, never
-    forked (a forked process would inherit gRPC state and threads, which is unsafe).
+    The bar counts replicates and the cells (grid point × arm) finished; it is drawn only
+    when standard error is a terminal. Workers are spawned, never forked (a forked
+    process would inherit gRPC state and threads, which is unsafe).
     """
     total = sum(c.scenario.replicates for c in cells)
     bar = tqdm(total=total, desc="replicates", unit="rep", disable=not sys.stderr.isatty(),
                file=sys.stderr, leave=False)  # fmt: skip
     results: list[list[Result]] = [[] for _ in cells]
+    complete = 0
     with bar:
         for index, chunk in _completed(_tasks(cells, workers), workers):
             results[index] += chunk
+            if len(results[index]) == cells[index].scenario.replicates:
+                complete += 1
+                bar.set_postfix_str(f"cells {complete}/{len(cells)}", refresh=False)
             bar.update(len(chunk))
     return [sorted(found, key=lambda r: r.replicate) for found in results]
 
@@ -266,8 +280,7 @@ def summary_text(ensemble: Ensemble, finished: Sequence[CellResults]) -> str:
             f"{kind} {p.estimate:.2f} [{p.lower:.2f}, {p.upper:.2f}]"
             for kind, p in done.summary.outcomes.items()
         )
-        median = done.summary.time_to["escape"].estimate
-        escape = "not reached" if median is None else f"{median:.1f} d"
+        escape = _median_text(done.summary.time_to["escape"], done.summary.time_to_given["escape"])
         line = (
             f"  point {done.cell.point} {values} {done.cell.arm}: {shares}  median escape {escape}"
         )
@@ -276,6 +289,15 @@ def summary_text(ensemble: Ensemble, finished: Sequence[CellResults]) -> str:
             line += f"  Δescape {d.estimate:+.2f} [{d.lower:+.2f}, {d.upper:+.2f}]"
         lines.append(line)
     return "\n".join(lines)
+
+
+def _median_text(overall: MedianTime, given: MedianTime) -> str:
+    """``72.0 d`` or, when fewer than half had the event, the median among those that did."""
+    if overall.estimate is not None:
+        return f"{overall.estimate:.1f} d"
+    if given.estimate is None:
+        return "not reached"
+    return f"not reached ({given.estimate:.1f} d among the {given.events} that escaped)"
 
 
 def _count(number: int, noun: str) -> str:

@@ -1,4 +1,4 @@
-"""Remote subcommands: ``serve``, ``runs list|get|watch|cancel|results``, ``simulate --server``.
+"""Remote subcommands: ``serve``, ``runs …``, ``simulate --server``, ``ensemble --server``.
 
 Every command that talks to a server takes ``--server HOST:PORT`` (default
 ``$ESCAPESIM_SERVER`` or 127.0.0.1:50051) and sends ``$ESCAPESIM_TOKEN`` as a bearer
@@ -16,7 +16,7 @@ import os
 import sys
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -24,6 +24,10 @@ import pyarrow as pa
 from engine import Outcome, OutcomeKind, Provenance, Result, Scenario
 from engine.frozen import FrozenMap
 from service.settings import DEFAULT_ADDR, Settings, SettingsError
+
+if TYPE_CHECKING:
+    from engine.ensemble import Ensemble
+    from service.ensemble_tables import CellResults
 
 Subparsers = Any  # argparse's _SubParsersAction is private
 
@@ -315,3 +319,110 @@ def results_from_tables(
             )
         )
     return sorted(results, key=lambda r: r.replicate)
+
+
+# -- ensemble --server ----------------------------------------------------------------------
+
+
+def ensemble(args: argparse.Namespace, ensemble: Ensemble) -> int:
+    """Run ``ensemble`` on ``args.server`` and report it as ``escapesim ensemble`` does.
+
+    Called by the ``ensemble`` command once the file, the outputs and the flags are
+    checked. The ensemble is created with a fresh ``request_id``, followed with a progress
+    bar (replicates, and cells finished) from WatchEnsemble; the server's tables and
+    summary are written as they came (``--out``: the same files as a local run), and the
+    figure and the text summary are drawn from the server's per-cell tables.
+    """
+    from service.client import ServiceError
+
+    try:
+        with _connect(args.server) as client:
+            found = _follow(client, client.create_ensemble(ensemble, request_id=uuid.uuid4().hex))
+            if found.state.value != "succeeded":
+                reason = f": {found.error}" if found.error else ""
+                print(
+                    f"escapesim ensemble: ensemble {found.ensemble_id} {found.state.value}{reason}",
+                    file=sys.stderr,
+                )
+                return 1
+            tables = client.ensemble_result_tables(found.ensemble_id)
+            document = client.ensemble_summary(found.ensemble_id)
+    except ServiceError as error:
+        return _report("ensemble", error)
+    finished = cells_from_tables(ensemble, tables["trajectories"], tables["replicates"])
+    try:
+        _write_ensemble(args, ensemble, finished, tables, document)
+    except OSError as error:
+        print(f"escapesim ensemble: error: cannot write output: {error}", file=sys.stderr)
+        return 1
+    from service.cli.ensemble import summary_text
+
+    print(json.dumps(document) if args.json else summary_text(ensemble, finished))
+    print(f"ensemble {found.ensemble_id} on {args.server}", file=sys.stderr)
+    return 0
+
+
+def _follow(client: Any, found: Any) -> Any:
+    """Watch an ensemble to its end with a progress bar; returns its final state."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=found.replicates_total, desc="replicates", unit="rep",
+               disable=not sys.stderr.isatty(), file=sys.stderr, leave=False)  # fmt: skip
+    after = 0
+    with bar:
+        while not found.terminal:
+            for update in client.watch_ensemble(found.ensemble_id, after=after):
+                found, after = update.ensemble, update.sequence
+                bar.set_postfix_str(f"cells {found.cells_done}/{found.cells_total}", refresh=False)
+                bar.update(max(found.replicates_done - bar.n, 0))
+            if not found.terminal:  # the stream ended early (a restart): look, then resume
+                found = client.get_ensemble(found.ensemble_id)
+    return found
+
+
+def cells_from_tables(
+    ensemble: Ensemble, trajectories: pa.Table, replicates: pa.Table
+) -> list[CellResults]:
+    """The finished cells of an ensemble's result tables (each keyed by point and arm),
+    summarised again (the figure and the text summary are drawn from them)."""
+    import pyarrow.compute as pc
+
+    from service import ensemble_tables
+
+    cells = ensemble.points()
+    keys = {(p, a) for p, a in zip(
+        replicates.column("point").to_pylist(), replicates.column("arm").to_pylist(), strict=True
+    )}  # fmt: skip
+    present = [c for c in cells if (c.point, c.arm) in keys]
+
+    def part(table: pa.Table, cell: Any) -> pa.Table:
+        mask = pc.and_(pc.equal(table["point"], cell.point), pc.equal(table["arm"], cell.arm))
+        return table.filter(mask).drop_columns(["point", "arm"])
+
+    found = [(part(trajectories, c), part(replicates, c)) for c in present]
+    return ensemble_tables.summarise_cells(ensemble, present, found)
+
+
+def _write_ensemble(
+    args: argparse.Namespace,
+    ensemble: Ensemble,
+    finished: list[CellResults],
+    tables: dict[str, pa.Table],
+    document: dict[str, Any],
+) -> None:
+    from pathlib import Path
+
+    from service import tables as table_files
+    from service.atomic import atomic_target
+    from service.cli.ensemble import OUTPUT_FILES, write_outputs
+
+    if args.out is not None:
+        out = Path(args.out)
+        out.mkdir(exist_ok=True)
+        for name, table in tables.items():
+            table_files.write_parquet(table, out / f"{name}.parquet")
+        with atomic_target(out / "summary.json") as temporary:
+            temporary.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {', '.join(OUTPUT_FILES)} in {out} (--out)", file=sys.stderr)
+    if args.plot is not None:
+        write_outputs(ensemble, finished, None, Path(args.plot), args.series)

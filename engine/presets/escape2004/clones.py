@@ -85,6 +85,9 @@ def mask(trait: Trait) -> npt.NDArray[np.bool_]:
 VISIBLE: npt.NDArray[np.bool_] = np.array([c.visible for c in CLONES])
 #: Indices of the CTL-visible clones (CTL encounter channels exist only for these).
 VISIBLE_INDEX: npt.NDArray[np.intp] = np.flatnonzero(VISIBLE)
+#: The same clones as a slice (a view, no copy: antigen and MHC-I are the two low bits).
+VISIBLE_SLICE = slice(0, None, 4)
+assert np.array_equal(np.arange(len(CLONES))[VISIBLE_SLICE], VISIBLE_INDEX)
 
 
 def composition(counts: npt.NDArray[np.float64]) -> dict[str, float]:

@@ -90,6 +90,10 @@ class Rates:
         self.anti_tgfb = anti_tgfb.AntiTGFb(values)
         self.costimulation = dysfunction.costimulation(values, on(dysfunction))
         self.half_saturation = float(values["encounter_half_saturation"])
+        self._last_key = b""
+        self._last_state = self._observe(
+            np.zeros(len(layout.SPECIES_NAMES)), np.zeros(len(layout.LEVEL_NAMES))
+        )
         parts: dict[ModuleType, Part] = {
             growth: growth.Growth(values, variants.fitness(values), mutation.mutating),
             variants: mutation,
@@ -119,6 +123,15 @@ class Rates:
         self._present_out = self._out[SLICES[presentation.__name__]]
 
     def _state(self, counts: FloatArray, levels: FloatArray) -> State:
+        # The kernel asks for propensities and then level rates of the same state: reuse it.
+        key = counts.tobytes() + levels.tobytes()
+        if key == self._last_key:
+            return self._last_state
+        state = self._observe(counts.copy(), levels.copy())
+        self._last_key, self._last_state = key, state
+        return state
+
+    def _observe(self, counts: FloatArray, levels: FloatArray) -> State:
         state = State(counts, levels, self.half_saturation)
         blocked = self.anti_tgfb.occupancy(state.anti_tgfb)
         state.tgf_brake = self.suppression.brake(state.tgfb, blocked)

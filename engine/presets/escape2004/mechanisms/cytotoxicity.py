@@ -26,7 +26,7 @@ import numpy as np
 
 from engine.network import Channel, FloatArray, MechanismSpec
 from engine.presets.escape2004 import layout
-from engine.presets.escape2004.clones import CLONES, VISIBLE_INDEX, Trait, mask
+from engine.presets.escape2004.clones import CLONES, VISIBLE_INDEX, VISIBLE_SLICE, Trait, mask
 from engine.presets.escape2004.parts import channel, parameter, saturating, values_of
 from engine.presets.escape2004.state import State
 
@@ -116,7 +116,7 @@ class Cytotoxicity:
         if not self.on or state.tumour <= 0.0:
             out[:] = 0.0
             return
-        np.multiply(self._ctl_kill(state), state.clones[VISIBLE_INDEX], out=out[:_VISIBLE])
+        np.multiply(self._ctl_kill(state), state.clones[VISIBLE_SLICE], out=out[:_VISIBLE])
         nk_kills = out[_VISIBLE:_KILLS]
         np.multiply(self.nk_kill, state.clones, out=nk_kills)
         nk_kills *= state.tgf_brake * state.nk * state.saturation

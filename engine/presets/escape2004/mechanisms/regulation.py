@@ -4,7 +4,7 @@ priming and effector expansion and consume IL-2.
 | channel        | propensity                               | change   |
 |----------------|------------------------------------------|----------|
 | treg_influx    | s_R                                      | R + 1    |
-| treg_recruit   | ρ_R·T/(T + h_R)·(1 + S/K_S)               | R + 1    |
+| treg_recruit   | ρ_R·T/(T + h_R)·(1 + g_S·S/(S + K_S))    | R + 1    |
 | treg_expand    | p_R·R·I/(g_E + I)                        | R + 1    |
 | treg_death     | d_R·R                                    | R − 1    |
 
@@ -38,6 +38,9 @@ PARAMETERS = (
     parameter("treg_recruitment_half", "cells", 1e6,
               "tumour size giving half-maximal Treg recruitment", "chosen",
               lower=1e-9, upper=1e15),
+    parameter("treg_tgf_induction", "1", 2.0,
+              "maximal extra Treg recruitment/induction by TGF-β (fold increase)",
+              "chosen; saturating, so the Treg-TGF-β loop stays bounded", upper=1e3),
     parameter("treg_il2_expansion", "1/day", 0.1, "maximal IL-2-driven Treg proliferation",
               "chosen below the CTL rate", upper=100.0),
     parameter("treg_death", "1/day", 0.05, "Treg death", "chosen", upper=100.0),
@@ -67,10 +70,10 @@ class Regulation:
     def __init__(self, values: Mapping[str, float], on: bool) -> None:
         self.on = on
         (self.influx, self.recruitment, self.recruit_half, self.expansion, self.death,
-         self.suppression_half, self.consumption, self.tgf) = values_of(
+         self.suppression_half, self.consumption, self.tgf, self.induction) = values_of(
             values, "treg_influx", "treg_recruitment", "treg_recruitment_half",
             "treg_il2_expansion", "treg_death", "treg_half_suppression",
-            "treg_il2_consumption", "treg_tgf_secretion")  # fmt: skip
+            "treg_il2_consumption", "treg_tgf_secretion", "treg_tgf_induction")  # fmt: skip
         self.il2_half, self.tgf_half = values_of(values, "il2_half_saturation", "tgf_half_effect")
 
     def brake(self, tregs: float) -> float:
@@ -85,7 +88,7 @@ class Regulation:
             out[:] = 0.0
             return
         tregs = state.treg
-        induced = 1.0 + state.tgfb / self.tgf_half
+        induced = 1.0 + self.induction * saturating(state.tgfb, self.tgf_half)
         out[0] = self.influx
         out[1] = self.recruitment * saturating(state.tumour, self.recruit_half) * induced
         out[2] = self.expansion * saturating(il2(state), self.il2_half) * tregs

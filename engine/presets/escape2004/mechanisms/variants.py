@@ -49,6 +49,9 @@ _GAINS_ANTIGEN_LOSS = [c for c in CLONES if not c.has(Trait.ANTIGEN_LOSS)]
 _GAINS_MHC_LOSS = [c for c in CLONES if not c.has(Trait.MHC_LOSS)]
 _PARENTS_A = np.array([int(c.traits) for c in _GAINS_ANTIGEN_LOSS])
 _PARENTS_M = np.array([int(c.traits) for c in _GAINS_MHC_LOSS])
+#: Antigen-bearing parents are the even masks: a strided view instead of a gather.
+_ANTIGEN_BEARING = slice(0, None, 2)
+assert np.array_equal(np.arange(len(CLONES))[_ANTIGEN_BEARING], _PARENTS_A)
 
 CHANNELS: tuple[Channel, ...] = (
     *(
@@ -89,5 +92,5 @@ class Variants(Silent):
         if not self.on:
             out[:] = 0.0
             return
-        np.multiply(self.antigen, state.clones[_PARENTS_A], out=out[: len(_PARENTS_A)])
+        np.multiply(self.antigen, state.clones[_ANTIGEN_BEARING], out=out[: len(_PARENTS_A)])
         np.multiply(self.mhc, state.clones[_PARENTS_M], out=out[len(_PARENTS_A) :])

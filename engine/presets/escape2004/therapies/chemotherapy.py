@@ -63,12 +63,16 @@ class Chemotherapy(Exposure):
             values, "chemo_half_life", "chemo_ec50", "chemo_kill_rate", "chemo_lymphotoxicity"
         )
         super().__init__(layout.CHEMO, half_life, ec50)
+        self._idle = False
 
     def fill(self, state: State, out: FloatArray) -> None:
         """Kills of every clone, then of effectors."""
         if state.chemo <= 0.0:
-            out[:] = 0.0
+            if not self._idle:  # most of the time there is no drug: skip rewriting zeros
+                out[:] = 0.0
+                self._idle = True
             return
+        self._idle = False
         kill = self.kill * self.occupancy(state.chemo)
         np.multiply(kill, state.clones, out=out[:-1])
         out[-1] = kill * self.lymphotoxicity * state.ctl

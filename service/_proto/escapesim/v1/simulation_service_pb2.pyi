@@ -32,6 +32,15 @@ class OutcomeKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     OUTCOME_KIND_ELIMINATION: _ClassVar[OutcomeKind]
     OUTCOME_KIND_EQUILIBRIUM: _ClassVar[OutcomeKind]
     OUTCOME_KIND_ESCAPE: _ClassVar[OutcomeKind]
+
+class EnsembleResultTable(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    ENSEMBLE_RESULT_TABLE_UNSPECIFIED: _ClassVar[EnsembleResultTable]
+    ENSEMBLE_RESULT_TABLE_TRAJECTORIES: _ClassVar[EnsembleResultTable]
+    ENSEMBLE_RESULT_TABLE_REPLICATES: _ClassVar[EnsembleResultTable]
+    ENSEMBLE_RESULT_TABLE_OUTCOMES: _ClassVar[EnsembleResultTable]
+    ENSEMBLE_RESULT_TABLE_BANDS: _ClassVar[EnsembleResultTable]
+    ENSEMBLE_RESULT_TABLE_SUMMARY: _ClassVar[EnsembleResultTable]
 RUN_STATE_UNSPECIFIED: RunState
 RUN_STATE_QUEUED: RunState
 RUN_STATE_RUNNING: RunState
@@ -46,6 +55,12 @@ OUTCOME_KIND_UNSPECIFIED: OutcomeKind
 OUTCOME_KIND_ELIMINATION: OutcomeKind
 OUTCOME_KIND_EQUILIBRIUM: OutcomeKind
 OUTCOME_KIND_ESCAPE: OutcomeKind
+ENSEMBLE_RESULT_TABLE_UNSPECIFIED: EnsembleResultTable
+ENSEMBLE_RESULT_TABLE_TRAJECTORIES: EnsembleResultTable
+ENSEMBLE_RESULT_TABLE_REPLICATES: EnsembleResultTable
+ENSEMBLE_RESULT_TABLE_OUTCOMES: EnsembleResultTable
+ENSEMBLE_RESULT_TABLE_BANDS: EnsembleResultTable
+ENSEMBLE_RESULT_TABLE_SUMMARY: EnsembleResultTable
 
 class Scenario(_message.Message):
     __slots__ = ("preset", "parameters", "initial", "mechanisms", "therapies", "horizon_days", "interval_days", "seed", "replicates", "escape_threshold")
@@ -387,3 +402,203 @@ class TherapySpec(_message.Message):
     dose_upper: float
     parameters: _containers.RepeatedCompositeFieldContainer[ParameterSpec]
     def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., dose_unit: _Optional[str] = ..., dose_upper: _Optional[float] = ..., parameters: _Optional[_Iterable[_Union[ParameterSpec, _Mapping]]] = ...) -> None: ...
+
+class EnsembleSpec(_message.Message):
+    __slots__ = ("scenario", "replicates", "grid", "arms", "control")
+    SCENARIO_FIELD_NUMBER: _ClassVar[int]
+    REPLICATES_FIELD_NUMBER: _ClassVar[int]
+    GRID_FIELD_NUMBER: _ClassVar[int]
+    ARMS_FIELD_NUMBER: _ClassVar[int]
+    CONTROL_FIELD_NUMBER: _ClassVar[int]
+    scenario: Scenario
+    replicates: int
+    grid: _containers.RepeatedCompositeFieldContainer[GridAxis]
+    arms: _containers.RepeatedCompositeFieldContainer[Arm]
+    control: str
+    def __init__(self, scenario: _Optional[_Union[Scenario, _Mapping]] = ..., replicates: _Optional[int] = ..., grid: _Optional[_Iterable[_Union[GridAxis, _Mapping]]] = ..., arms: _Optional[_Iterable[_Union[Arm, _Mapping]]] = ..., control: _Optional[str] = ...) -> None: ...
+
+class GridAxis(_message.Message):
+    __slots__ = ("field", "values", "range")
+    FIELD_FIELD_NUMBER: _ClassVar[int]
+    VALUES_FIELD_NUMBER: _ClassVar[int]
+    RANGE_FIELD_NUMBER: _ClassVar[int]
+    field: str
+    values: _containers.RepeatedScalarFieldContainer[float]
+    range: GridRange
+    def __init__(self, field: _Optional[str] = ..., values: _Optional[_Iterable[float]] = ..., range: _Optional[_Union[GridRange, _Mapping]] = ...) -> None: ...
+
+class GridRange(_message.Message):
+    __slots__ = ("start", "stop", "num", "log")
+    START_FIELD_NUMBER: _ClassVar[int]
+    STOP_FIELD_NUMBER: _ClassVar[int]
+    NUM_FIELD_NUMBER: _ClassVar[int]
+    LOG_FIELD_NUMBER: _ClassVar[int]
+    start: float
+    stop: float
+    num: int
+    log: bool
+    def __init__(self, start: _Optional[float] = ..., stop: _Optional[float] = ..., num: _Optional[int] = ..., log: _Optional[bool] = ...) -> None: ...
+
+class Arm(_message.Message):
+    __slots__ = ("name", "therapies", "parameters")
+    class ParametersEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: float
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[float] = ...) -> None: ...
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    THERAPIES_FIELD_NUMBER: _ClassVar[int]
+    PARAMETERS_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    therapies: _containers.RepeatedCompositeFieldContainer[Therapy]
+    parameters: _containers.ScalarMap[str, float]
+    def __init__(self, name: _Optional[str] = ..., therapies: _Optional[_Iterable[_Union[Therapy, _Mapping]]] = ..., parameters: _Optional[_Mapping[str, float]] = ...) -> None: ...
+
+class EnsembleCell(_message.Message):
+    __slots__ = ("point", "arm", "values", "state", "replicates_total", "replicates_done")
+    class ValuesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: float
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[float] = ...) -> None: ...
+    POINT_FIELD_NUMBER: _ClassVar[int]
+    ARM_FIELD_NUMBER: _ClassVar[int]
+    VALUES_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    REPLICATES_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    REPLICATES_DONE_FIELD_NUMBER: _ClassVar[int]
+    point: int
+    arm: str
+    values: _containers.ScalarMap[str, float]
+    state: RunState
+    replicates_total: int
+    replicates_done: int
+    def __init__(self, point: _Optional[int] = ..., arm: _Optional[str] = ..., values: _Optional[_Mapping[str, float]] = ..., state: _Optional[_Union[RunState, str]] = ..., replicates_total: _Optional[int] = ..., replicates_done: _Optional[int] = ...) -> None: ...
+
+class Ensemble(_message.Message):
+    __slots__ = ("ensemble_id", "request_id", "state", "spec", "create_time", "update_time", "cells_total", "cells_done", "replicates_total", "replicates_done", "error", "partial", "cells")
+    ENSEMBLE_ID_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    SPEC_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    CELLS_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    CELLS_DONE_FIELD_NUMBER: _ClassVar[int]
+    REPLICATES_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    REPLICATES_DONE_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    PARTIAL_FIELD_NUMBER: _ClassVar[int]
+    CELLS_FIELD_NUMBER: _ClassVar[int]
+    ensemble_id: str
+    request_id: str
+    state: RunState
+    spec: EnsembleSpec
+    create_time: _timestamp_pb2.Timestamp
+    update_time: _timestamp_pb2.Timestamp
+    cells_total: int
+    cells_done: int
+    replicates_total: int
+    replicates_done: int
+    error: str
+    partial: bool
+    cells: _containers.RepeatedCompositeFieldContainer[EnsembleCell]
+    def __init__(self, ensemble_id: _Optional[str] = ..., request_id: _Optional[str] = ..., state: _Optional[_Union[RunState, str]] = ..., spec: _Optional[_Union[EnsembleSpec, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cells_total: _Optional[int] = ..., cells_done: _Optional[int] = ..., replicates_total: _Optional[int] = ..., replicates_done: _Optional[int] = ..., error: _Optional[str] = ..., partial: _Optional[bool] = ..., cells: _Optional[_Iterable[_Union[EnsembleCell, _Mapping]]] = ...) -> None: ...
+
+class CreateEnsembleRequest(_message.Message):
+    __slots__ = ("ensemble", "request_id")
+    ENSEMBLE_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    ensemble: EnsembleSpec
+    request_id: str
+    def __init__(self, ensemble: _Optional[_Union[EnsembleSpec, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class CreateEnsembleResponse(_message.Message):
+    __slots__ = ("ensemble",)
+    ENSEMBLE_FIELD_NUMBER: _ClassVar[int]
+    ensemble: Ensemble
+    def __init__(self, ensemble: _Optional[_Union[Ensemble, _Mapping]] = ...) -> None: ...
+
+class GetEnsembleRequest(_message.Message):
+    __slots__ = ("ensemble_id",)
+    ENSEMBLE_ID_FIELD_NUMBER: _ClassVar[int]
+    ensemble_id: str
+    def __init__(self, ensemble_id: _Optional[str] = ...) -> None: ...
+
+class GetEnsembleResponse(_message.Message):
+    __slots__ = ("ensemble",)
+    ENSEMBLE_FIELD_NUMBER: _ClassVar[int]
+    ensemble: Ensemble
+    def __init__(self, ensemble: _Optional[_Union[Ensemble, _Mapping]] = ...) -> None: ...
+
+class ListEnsemblesRequest(_message.Message):
+    __slots__ = ("page_size", "page_token", "state")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    state: RunState
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., state: _Optional[_Union[RunState, str]] = ...) -> None: ...
+
+class ListEnsemblesResponse(_message.Message):
+    __slots__ = ("ensembles", "next_page_token")
+    ENSEMBLES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    ensembles: _containers.RepeatedCompositeFieldContainer[Ensemble]
+    next_page_token: str
+    def __init__(self, ensembles: _Optional[_Iterable[_Union[Ensemble, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class CancelEnsembleRequest(_message.Message):
+    __slots__ = ("ensemble_id",)
+    ENSEMBLE_ID_FIELD_NUMBER: _ClassVar[int]
+    ensemble_id: str
+    def __init__(self, ensemble_id: _Optional[str] = ...) -> None: ...
+
+class CancelEnsembleResponse(_message.Message):
+    __slots__ = ("ensemble",)
+    ENSEMBLE_FIELD_NUMBER: _ClassVar[int]
+    ensemble: Ensemble
+    def __init__(self, ensemble: _Optional[_Union[Ensemble, _Mapping]] = ...) -> None: ...
+
+class WatchEnsembleRequest(_message.Message):
+    __slots__ = ("ensemble_id", "after_sequence")
+    ENSEMBLE_ID_FIELD_NUMBER: _ClassVar[int]
+    AFTER_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    ensemble_id: str
+    after_sequence: int
+    def __init__(self, ensemble_id: _Optional[str] = ..., after_sequence: _Optional[int] = ...) -> None: ...
+
+class WatchEnsembleResponse(_message.Message):
+    __slots__ = ("sequence", "ensemble")
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    ENSEMBLE_FIELD_NUMBER: _ClassVar[int]
+    sequence: int
+    ensemble: Ensemble
+    def __init__(self, sequence: _Optional[int] = ..., ensemble: _Optional[_Union[Ensemble, _Mapping]] = ...) -> None: ...
+
+class StreamEnsembleResultsRequest(_message.Message):
+    __slots__ = ("ensemble_id", "tables")
+    ENSEMBLE_ID_FIELD_NUMBER: _ClassVar[int]
+    TABLES_FIELD_NUMBER: _ClassVar[int]
+    ensemble_id: str
+    tables: _containers.RepeatedScalarFieldContainer[EnsembleResultTable]
+    def __init__(self, ensemble_id: _Optional[str] = ..., tables: _Optional[_Iterable[_Union[EnsembleResultTable, str]]] = ...) -> None: ...
+
+class StreamEnsembleResultsResponse(_message.Message):
+    __slots__ = ("table", "arrow_ipc", "rows", "partial", "summary_json")
+    TABLE_FIELD_NUMBER: _ClassVar[int]
+    ARROW_IPC_FIELD_NUMBER: _ClassVar[int]
+    ROWS_FIELD_NUMBER: _ClassVar[int]
+    PARTIAL_FIELD_NUMBER: _ClassVar[int]
+    SUMMARY_JSON_FIELD_NUMBER: _ClassVar[int]
+    table: EnsembleResultTable
+    arrow_ipc: bytes
+    rows: int
+    partial: bool
+    summary_json: bytes
+    def __init__(self, table: _Optional[_Union[EnsembleResultTable, str]] = ..., arrow_ipc: _Optional[bytes] = ..., rows: _Optional[int] = ..., partial: _Optional[bool] = ..., summary_json: _Optional[bytes] = ...) -> None: ...
