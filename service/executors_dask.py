@@ -236,7 +236,9 @@ class DaskExecutor:
                 await closing
         cluster, self._cluster = self._cluster, None
         if cluster is not None:
-            await cluster.close()
+            stopping = cluster.close()  # an awaitable too: the cluster is asynchronous
+            if stopping is not None:
+                await stopping
 
     async def slots(self) -> int:
         """Worker threads the cluster has now (at least 1: tasks wait for a worker)."""

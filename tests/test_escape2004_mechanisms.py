@@ -73,10 +73,14 @@ def test_mhc_loss_fraction_rises_under_ctl_pressure() -> None:
 
 
 def test_tregs_lower_priming() -> None:
+    # A fixed set of presenting DCs (no loading, no DC death), so the arms differ only by
+    # the Tregs' brake, not by how many DCs the tumour happened to load.
     state = {"T": 1e4, "Treg": 2_000.0, "DC_node": 10.0}
-    off = scenario(initial={**state}, mechanisms={**NO_ESCAPE}, horizon_days=10.0)
-    on = scenario(initial={**state}, mechanisms={**NO_ESCAPE, "regulation": True},
-                  horizon_days=10.0)  # fmt: skip
+    held = {"dc_node_death": 0.0}
+    no_presentation = {**NO_ESCAPE, "presentation": False}
+    off = scenario(initial=state, mechanisms=no_presentation, parameters=held, horizon_days=5.0)
+    on = scenario(initial=state, mechanisms={**no_presentation, "regulation": True},
+                  parameters=held, horizon_days=5.0)  # fmt: skip
     for free, suppressed in zip(runs(off, REPLICATES), runs(on, REPLICATES), strict=True):
         assert suppressed.counters["prime"] < 0.8 * free.counters["prime"]
 
