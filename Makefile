@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-slow lint typecheck bench bench-service clean venv proto compose-check compose-smoke
+.PHONY: run test test-slow lint typecheck bench bench-service bench-ensembles clean venv proto compose-check compose-smoke
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,10 @@ bench: $(STAMP)
 ## gRPC service throughput on loopback (GetRun, Simulate, StreamResults; a few minutes).
 bench-service: $(STAMP)
 	$(BIN)/python benchmarks/bench_service.py
+
+## Ensembles through the local pool and Dask on 2 workers (~12 minutes; waits for a quiet machine).
+bench-ensembles: $(STAMP)
+	$(BIN)/python benchmarks/bench_ensembles.py --wait-load 1.5 $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .tools

@@ -21,6 +21,11 @@ Cao, Gillespie & Petzold:
 * **Estimated midpoint** (Gillespie 2001, J Chem Phys 115:1716, section IV): leaping
   channels fire with propensities evaluated at the state predicted half a step ahead,
   which removes the first-order bias of plain Poisson leaping on oscillating dynamics.
+* **Delayed products** (a DC reaching the lymph node, a clonal burst reaching the
+  tumour) are calendar events. Their delivery times are rounded *up* to a grid of
+  ``delivery_grid`` days (default 0.05 d = 72 min), so products fired by many short leaps
+  arrive together in one event instead of cutting the kinetics into ever shorter steps;
+  nothing arrives before its delay has elapsed.
 * **Never negative**: a leap that would drive a count below zero is rejected and retried
   with half the step (CGP 2005); the rejected draws are simply discarded.
 
@@ -58,6 +63,7 @@ class KernelSettings:
     ssa_burst: int = 100
     midpoint: bool = True
     max_leap: float = 1.0
+    delivery_grid: float = 0.05
 
 
 class Kernel:

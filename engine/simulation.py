@@ -13,6 +13,7 @@ the run starts, so a sample taken on a dose day shows the state after the dose.
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterator
+import math
 from functools import partial
 from typing import Any
 
@@ -55,13 +56,15 @@ class Simulation:
         self._env = simpy.Environment()
         self._streams: dict[str, np.random.Generator] = {}
         self._stoichiometry = Stoichiometry.of(self._network)
+        self._settings = settings or KernelSettings()
+        self._pending: dict[tuple[int, float], int] = {}  # (channel, due) -> products
         self._kernel = Kernel(
             self._stoichiometry,
             self._network.bind(scenario.parameters, scenario.mechanisms),
             np.array([scenario.initial[s.name] for s in self._network.species], dtype=float),
             np.array([scenario.initial[s.name] for s in self._network.levels], dtype=float),
             self.random("kinetics"),
-            settings or KernelSettings(),
+            self._settings,
             self._schedule_delayed,
         )
         self._names = [s.name for s in (*self._network.species, *self._network.levels)]
@@ -184,12 +187,25 @@ class Simulation:
         delays = delay.sample(self.random("delays"), bins)
         shares = np.full(bins, fired // bins)
         shares[: fired % bins] += 1
-        for wait, share in zip(delays, shares, strict=True):
-            event = self._env.timeout(t + float(wait) - self._env.now)
-            event.callbacks.append(partial(self._deliver, channel, int(share)))
-        return t + float(delays.min())
+        earliest = math.inf
+        for wait, share in zip(delays.tolist(), shares.tolist(), strict=True):
+            due = self._on_delivery_grid(t + wait)
+            earliest = min(earliest, due)
+            if (channel, due) not in self._pending:
+                self._pending[(channel, due)] = 0
+                event = self._env.timeout(due - self._env.now)
+                event.callbacks.append(partial(self._deliver, channel, due))
+            self._pending[(channel, due)] += share
+        return earliest
 
-    def _deliver(self, channel: int, amount: int, _event: simpy.Event) -> None:
+    def _on_delivery_grid(self, time: float) -> float:
+        """Round a delivery time up to the delivery grid: products from many leaps share
+        one calendar event (one step boundary), and nothing ever arrives early."""
+        grid = self._settings.delivery_grid
+        return max(math.ceil(time / grid) * grid, time) if grid > 0 else time
+
+    def _deliver(self, channel: int, due: float, _event: simpy.Event) -> None:
+        amount = self._pending.pop((channel, due))
         self._kernel.counts += amount * self._stoichiometry.delayed[channel]
         self._arrived[channel] += amount
         self._watch(self._env.now)
