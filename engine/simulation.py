@@ -12,8 +12,8 @@ the run starts, so a sample taken on a dose day shows the state after the dose.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Iterator
 import math
+from collections.abc import Callable, Generator, Iterator
 from functools import partial
 from typing import Any
 

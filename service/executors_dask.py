@@ -38,6 +38,7 @@ from collections.abc import AsyncIterator, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import dask.config
 from distributed import Client, Event, Future, LocalCluster, WorkerPlugin, as_completed, get_worker
 
 from engine import Scenario
@@ -56,7 +57,7 @@ BATCH_SECONDS_ENV = "ESCAPESIM_BATCH_SECONDS"
 
 #: Seconds between two polls of a job's stop flag, and between two progress reports, in
 #: a task: both cost a message, and a sample can take microseconds.
-STOP_POLL_SECONDS = 0.25
+STOP_POLL_SECONDS = 1.0
 PROGRESS_SECONDS = 0.5
 
 
@@ -199,13 +200,17 @@ class DaskExecutor:
     async def start(self) -> None:
         """Connect to the scheduler (or start a LocalCluster) and listen for progress."""
         if self.address is None:
-            self._cluster = await LocalCluster(
-                n_workers=self.workers,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=":0",
-                asynchronous=True,
-            )
+            # The workers' statistical profiler samples every thread every 10 ms; on a
+            # small machine it takes CPU straight from the simulations (the nannies hand
+            # this configuration to the worker processes).
+            with dask.config.set({"distributed.worker.profile.enabled": False}):
+                self._cluster = await LocalCluster(
+                    n_workers=self.workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=":0",
+                    asynchronous=True,
+                )
             self._client = await Client(self._cluster, asynchronous=True)
         else:
             self._client = await Client(self.address, asynchronous=True)
