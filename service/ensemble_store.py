@@ -17,7 +17,6 @@ is not simulated again, so nothing finished is lost.
 from __future__ import annotations
 
 import json
-import re
 import shutil
 from datetime import datetime
 from pathlib import Path
@@ -30,6 +29,7 @@ from engine.ensemble import Ensemble
 from service.ensemble_run import CellProgress, EnsembleRun, fresh_cells
 from service.run import RunState, utc_now
 from service.store import (
+    IDENTIFIER,
     REPLICATES,
     TEMPORARY_SUFFIX,
     TRAJECTORIES,
@@ -47,7 +47,6 @@ RESULT_FILES = {
     "bands": "bands.parquet",
 }
 SUMMARY = "summary.json"
-_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS ensembles (
@@ -243,7 +242,7 @@ class EnsembleStore:
 
     def _folder(self, ensemble_id: str) -> Path:
         # Ids reach file paths: never let one climb out of ensembles/.
-        if not _ID.fullmatch(ensemble_id):
+        if not IDENTIFIER.fullmatch(ensemble_id):
             raise ValueError(f"not an ensemble id: {ensemble_id!r}")
         return self.root / ensemble_id
 

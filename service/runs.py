@@ -172,7 +172,7 @@ class RunLifecycle:
         :class:`ServiceDraining` while shutting down, :class:`QueueFull` at the limit.
         """
         self._require_started()
-        request_id = _checked_request_id(request_id)
+        request_id = checked_request_id(request_id)
         if request_id is not None:
             existing = self._store.find_request(request_id)
             if existing is not None:
@@ -265,10 +265,10 @@ class RunLifecycle:
         if page_size < 0:
             raise InvalidArgument("page_size", f"must be >= 0, got {page_size}")
         size = min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
-        before = _decode_token(page_token, state)
+        before = decode_page_token(page_token, state)
         rows = self._store.page(size + 1, before, state)
         runs = [self._active.get(run.run_id, run) for _, run in rows[:size]]
-        token = _encode_token(rows[size - 1][0], state) if len(rows) > size else ""
+        token = encode_page_token(rows[size - 1][0], state) if len(rows) > size else ""
         return runs, token
 
     # -- the life of one run -------------------------------------------------------------
@@ -440,7 +440,8 @@ def _with_progress(run: Run, *, done: int | None = None, day: float | None = Non
     )
 
 
-def _checked_request_id(request_id: str | None) -> str | None:
+def checked_request_id(request_id: str | None) -> str | None:
+    """``request_id`` or ``None`` if empty; raises :class:`InvalidArgument` if too long."""
     # proto3 has no "unset" string: an empty request_id means none was given.
     if not request_id:
         return None
@@ -451,26 +452,13 @@ def _checked_request_id(request_id: str | None) -> str | None:
 
 def encode_page_token(position: int, state: RunState | None) -> str:
     """A page token: list again from before ``position`` with the same state filter."""
-    return _encode_token(position, state)
+    payload = json.dumps({"before": position, "state": state.value if state else ""})
+    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
 
 
 def decode_page_token(token: str, state: RunState | None) -> int | None:
     """The position a page token lists from (``None``: the first page); raises
     :class:`InvalidArgument` for a bad token or one issued for another filter."""
-    return _decode_token(token, state)
-
-
-def checked_request_id(request_id: str | None) -> str | None:
-    """``request_id`` or ``None`` if empty; raises :class:`InvalidArgument` if too long."""
-    return _checked_request_id(request_id)
-
-
-def _encode_token(position: int, state: RunState | None) -> str:
-    payload = json.dumps({"before": position, "state": state.value if state else ""})
-    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
-
-
-def _decode_token(token: str, state: RunState | None) -> int | None:
     if not token:
         return None
     try:

@@ -49,7 +49,8 @@ _TEMPORARY_SUFFIX = ".tmp"
 _SCHEMA_VERSION = 1
 #: Parsed scenarios kept in memory (a scenario never changes once stored).
 _SCENARIO_CACHE = 4096
-_RUN_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+#: What a run or ensemble identifier may be (they name files under the data directory).
+IDENTIFIER = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -266,7 +267,7 @@ class Store:
 
     def _results_dir(self, run_id: str) -> Path:
         # Run ids reach file paths: never let one climb out of results/.
-        if not _RUN_ID.fullmatch(run_id):
+        if not IDENTIFIER.fullmatch(run_id):
             raise ValueError(f"not a run id: {run_id!r}")
         return self.results_root / run_id
 
