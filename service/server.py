@@ -15,6 +15,7 @@ import logging
 import signal
 import sys
 import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeAlias
 
@@ -53,6 +54,8 @@ _ENSEMBLE_PARTS: dict[pb.EnsembleResultTable, str] = {
     pb.ENSEMBLE_RESULT_TABLE_BANDS: "bands",
     pb.ENSEMBLE_RESULT_TABLE_SUMMARY: "summary",
 }
+#: GetRun answers of finished runs kept in memory (a few hundred bytes each).
+_FINISHED_ANSWERS = 10_000
 #: Bytes of summary JSON per message (well under the 4 MiB limit).
 _SUMMARY_PIECE = 1024 * 1024
 
@@ -71,6 +74,10 @@ class SimulationServicer:
         self._ensembles = ensembles
         self._live = live
         self._limits = limits
+        # Answers for runs in a terminal state, which can no longer change: GetRun is the
+        # call clients poll, and each answer then costs a dictionary lookup instead of a
+        # SQLite read and a conversion.
+        self._finished: OrderedDict[str, pb.GetRunResponse] = OrderedDict()
         self._presets = pb.ListPresetsResponse(
             presets=[convert.preset_to_proto(n) for n in engine.catalog()]
         )
@@ -85,8 +92,17 @@ class SimulationServicer:
         return pb.CreateRunResponse(run=convert.run_to_proto(run))
 
     async def get_run(self, request: pb.GetRunRequest, context: Context) -> pb.GetRunResponse:
-        run = self._lifecycle.get(_run_id(request.run_id))
-        return pb.GetRunResponse(run=convert.run_to_proto(run))
+        run_id = _run_id(request.run_id)
+        answer = self._finished.get(run_id)
+        if answer is not None:
+            return answer
+        run = self._lifecycle.get(run_id)
+        answer = pb.GetRunResponse(run=convert.run_to_proto(run))
+        if run.state.terminal:
+            self._finished[run_id] = answer
+            if len(self._finished) > _FINISHED_ANSWERS:
+                self._finished.popitem(last=False)
+        return answer
 
     async def list_runs(self, request: pb.ListRunsRequest, context: Context) -> pb.ListRunsResponse:
         try:

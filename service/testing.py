@@ -152,9 +152,10 @@ class InProcessServer:
 
     def start(self, timeout: float = 60.0) -> str:
         """Start the loop thread and the server; returns its address."""
+        from service import event_loop
         from service.server import EscapesimServer
 
-        loop = asyncio.new_event_loop()
+        loop = event_loop.new_event_loop()
         self._loop = loop
         self._thread = threading.Thread(
             target=loop.run_forever, name="escapesim-server", daemon=True

@@ -8,7 +8,6 @@ token when it is set. Exit status: 0 success, 1 the server or the run failed, 2 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import itertools
 import json
 import logging
@@ -70,6 +69,7 @@ def _register_serve(subparsers: Subparsers) -> None:
 
 def run_serve(args: argparse.Namespace) -> int:
     """Load the settings, then serve until a signal."""
+    from service import event_loop
     from service.server import announce, serve  # gRPC server imports only when serving
     from service.store import StoreError
 
@@ -85,7 +85,7 @@ def run_serve(args: argparse.Namespace) -> int:
         stream=sys.stderr,
     )
     try:
-        asyncio.run(serve(settings, ready=announce))
+        event_loop.run(serve(settings, ready=announce))
     except (OSError, ValueError, ImportError, StoreError) as error:
         print(f"escapesim serve: error: {error}", file=sys.stderr)
         return 1
