@@ -16,19 +16,20 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 
+if sys.platform == "win32":
+    _loop_factory = asyncio.new_event_loop
+else:
+    import uvloop
+
+    _loop_factory = uvloop.new_event_loop
+
+
 def run(main: Coroutine[Any, Any, T]) -> T:
     """Run ``main`` to completion on a new loop (uvloop if available)."""
-    if sys.platform != "win32":
-        import uvloop
-
-        return uvloop.run(main)
-    return asyncio.run(main)
+    with asyncio.Runner(loop_factory=_loop_factory) as runner:
+        return runner.run(main)
 
 
 def new_event_loop() -> asyncio.AbstractEventLoop:
     """A new loop (uvloop if available), for a server run on a thread of its own."""
-    if sys.platform != "win32":
-        import uvloop
-
-        return uvloop.new_event_loop()
-    return asyncio.new_event_loop()
+    return _loop_factory()
