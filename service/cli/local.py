@@ -65,6 +65,19 @@ def _register_simulate(subparsers: Subparsers) -> None:
         help="set a parameter, an initial population/concentration, or escape_threshold; "
         "repeatable; zero switches a process off",
     )
+    parser.add_argument(
+        "--therapy",
+        action="append",
+        metavar="KIND:at=DAY,...[:dose=X]",
+        help="give a therapy on these days, e.g. anti_pd1:at=14,28,42:dose=10; other KEY=X "
+        "set the therapy's parameters; repeatable; added after the file's therapies",
+    )
+    parser.add_argument(
+        "--mechanism",
+        action="append",
+        metavar="NAME=on|off",
+        help="switch a mechanism on or off (see `escapesim presets NAME`); repeatable",
+    )
     # Defaults are None so that a scenario file's values stand unless a flag is given.
     parser.add_argument(
         "--horizon", type=_number("--horizon"), metavar="DAYS", help="simulated days (default 365)"

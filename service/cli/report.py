@@ -21,11 +21,14 @@ def json_document(scenario: Scenario, results: Sequence[Result]) -> dict[str, An
     """The ``--json`` document: the scenario's key fields and one entry per replicate."""
     net = scenario.network()
     counts = {s.name for s in net.species}
+    protocol = scenario.to_dict()
     return {
         "preset": scenario.preset,
         "seed": scenario.seed,
         "parameters": dict(scenario.parameters),
         "initial": dict(scenario.initial),
+        "mechanisms": protocol["mechanisms"],
+        "therapies": protocol["therapies"],
         "horizon_days": scenario.horizon_days,
         "interval_days": scenario.interval_days,
         "escape_threshold": scenario.escape_threshold,

@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from engine import Network, Scenario, ScenarioError, catalog, network
+from service.cli import protocol_flags
 from service.cli.errors import UsageError
 
 #: Scenario settings ``--set`` accepts besides the preset's parameters and state variables.
@@ -119,16 +120,58 @@ def scenario_from_args(args: argparse.Namespace) -> Scenario:
         if value is not None:
             data[field] = value
             origin[field] = f"{flag} {value}"
+    problems += _apply_protocol(data, args, origin)
     try:
         scenario = Scenario.from_dict(data)
     except ScenarioError as error:
         source = f"in {args.scenario}" if args.scenario else None
         problems += [
-            _describe(v.field, v.message, origin.get(v.field, source)) for v in error.violations
+            _describe(v.field, v.message, _origin_of(v.field, origin) or source)
+            for v in error.violations
         ]
     if problems:
         raise UsageError(problems)
     return scenario
+
+
+def _apply_protocol(
+    data: dict[str, Any], args: argparse.Namespace, origin: dict[str, str]
+) -> list[str]:
+    """Add ``--therapy`` flags after the file's therapies and apply ``--mechanism`` switches."""
+    problems: list[str] = []
+    therapies = data.get("therapies", [])
+    for text in getattr(args, "therapy", None) or []:
+        try:
+            flag = protocol_flags.parse_therapy(text)
+        except UsageError as error:
+            problems += error.problems
+            continue
+        if isinstance(therapies, list):  # else the engine reports the file's bad section
+            origin[f"therapies[{len(therapies)}]"] = flag.given
+            therapies = [*therapies, flag.therapy]
+    if therapies:
+        data["therapies"] = therapies
+    for text in getattr(args, "mechanism", None) or []:
+        try:
+            name, enabled, given = protocol_flags.parse_switch(text)
+        except UsageError as error:
+            problems += error.problems
+            continue
+        mechanisms = data.get("mechanisms", {})
+        if isinstance(mechanisms, Mapping):
+            data["mechanisms"] = {**mechanisms, name: enabled}
+            origin[f"mechanisms.{name}"] = given
+    return problems
+
+
+def _origin_of(field: str, origin: Mapping[str, str]) -> str | None:
+    """The flag that set ``field`` or the part of the scenario it lies in
+    (``therapies[1].dose`` was set by the flag that added ``therapies[1]``)."""
+    while field:
+        if field in origin:
+            return origin[field]
+        field = field[: max(field.rfind("."), field.rfind("["), 0)]
+    return None
 
 
 def _preset_of(data: Mapping[str, Any]) -> Network:
