@@ -15,7 +15,8 @@ each three ways:
 
 1. in this process, replicate after replicate with :func:`engine.simulate` (the
    one-process reference, and the per-replicate compute the overheads are measured
-   against);
+   against), in parts interleaved with the executor runs so that each executor is
+   compared with the machine's speed at the time it ran (:func:`interleaved`);
 2. through :class:`service.executors.LocalExecutor` (2 spawned worker processes);
 3. through :class:`service.executors_dask.DaskExecutor` on a ``distributed.LocalCluster``
    of 2 single-threaded worker processes.
@@ -198,9 +199,10 @@ def loads() -> str:
 
 @dataclass
 class Reference:
-    """A case simulated in this process, replicate after replicate."""
+    """Replicates of a case simulated in this process, one after another."""
 
     case: Case
+    replicates: int
     total: Lap
     compute: float  # Σ per-replicate wall seconds of engine.simulate
     compute_cpu: float
@@ -208,24 +210,53 @@ class Reference:
     others: float  # CPU seconds of other processes on the machine meanwhile
     outcomes: dict[str, int]
 
+    @classmethod
+    def combine(cls, case: Case, parts: Sequence[Reference]) -> Reference:
+        """The parts as one measurement (their sums; the load of the first)."""
+        outcomes: dict[str, int] = {}
+        for part in parts:
+            for key, count in part.outcomes.items():
+                outcomes[key] = outcomes.get(key, 0) + count
+        return cls(
+            case,
+            sum(p.replicates for p in parts),
+            Lap(sum(p.total.wall for p in parts), sum(p.total.cpu for p in parts)),
+            sum(p.compute for p in parts),
+            sum(p.compute_cpu for p in parts),
+            parts[0].load,
+            sum(p.others for p in parts),
+            outcomes,
+        )
 
-def run_in_process(case: Case) -> Reference:
-    """Simulate every replicate of every cell with :func:`engine.simulate`, timed one by one."""
+    def scaled(self, replicates: int) -> Reference:
+        """What this measurement's per-replicate cost predicts for ``replicates``."""
+        k = replicates / self.replicates
+        total = Lap(self.total.wall * k, self.total.cpu * k)
+        return Reference(
+            self.case, replicates, total, self.compute * k, self.compute_cpu * k,
+            self.load, self.others * k, self.outcomes,
+        )  # fmt: skip
+
+
+def run_in_process(case: Case, part: int = 0, parts: int = 1) -> Reference:
+    """Simulate every ``parts``-th replicate of the case, starting at ``part``, with
+    :func:`engine.simulate`, timed one by one (strided, so every part mixes the cells)."""
     load = load1()
     outcomes: dict[str, int] = {}
     compute = compute_cpu = 0.0
+    jobs = [(c, r) for c in case.ensemble.points() for r in range(c.scenario.replicates)]
     whole = TreeWatch()
-    for cell in case.ensemble.points():
-        for replicate in range(cell.scenario.replicates):
-            watch = Stopwatch()
-            result = simulate(cell.scenario, replicate)
-            lap = watch.lap()
-            compute += lap.wall
-            compute_cpu += lap.cpu
-            key = f"{cell.arm}:{result.outcome.kind.value}"
-            outcomes[key] = outcomes.get(key, 0) + 1
+    for cell, replicate in jobs[part::parts]:
+        watch = Stopwatch()
+        result = simulate(cell.scenario, replicate)
+        lap = watch.lap()
+        compute += lap.wall
+        compute_cpu += lap.cpu
+        key = f"{cell.arm}:{result.outcome.kind.value}"
+        outcomes[key] = outcomes.get(key, 0) + 1
     total = whole.lap()
-    return Reference(case, total, compute, compute_cpu, load, whole.others, outcomes)
+    count = len(jobs[part::parts])
+    return Reference(case, count, total, compute, compute_cpu, load, whole.others, outcomes)
 
 
 @dataclass
@@ -243,6 +274,8 @@ class ExecutorRun:
     others: float  # CPU seconds of other processes on the machine meanwhile
     tables: list[tuple[pa.Table, pa.Table]] = field(default_factory=list)
     spread: str = ""
+    #: The in-process cost this run is compared with (see :func:`interleaved`).
+    reference: Reference | None = None
 
 
 async def run_cells(
@@ -359,8 +392,10 @@ class Figures:
     outside: float
 
 
-def figures(run: ExecutorRun, reference: Reference) -> Figures:
+def figures(run: ExecutorRun) -> Figures:
     """Replicates per second, efficiencies and overheads per task (seconds)."""
+    reference = run.reference
+    assert reference is not None, "every executor run is compared with a reference"
     worker_seconds = run.workers * run.total.wall
     return Figures(
         rate=run.replicates / run.total.wall,
@@ -391,7 +426,7 @@ def table(references: Sequence[Reference], runs: Sequence[ExecutorRun]) -> str:
         for run in runs:
             if run.case is not case:
                 continue
-            f = figures(run, reference)
+            f = figures(run)
             lines.append(
                 f"| {case.name} | {run.executor} | {run.workers} | {run.replicates} "
                 f"| {run.tasks} | {run.total.wall:.1f} | {run.total.cpu:.1f} | {f.rate:.2f} "
@@ -451,6 +486,46 @@ def wait_for_quiet(threshold: float, minutes: float) -> None:
     print(f"# load average {loads()}: {state} {threshold}", flush=True)
 
 
+def interleaved(
+    case: Case, kinds: Sequence[str], batch_seconds: float, dask_config: Mapping[str, object]
+) -> tuple[Reference, list[ExecutorRun]]:
+    """The in-process reference in parts interleaved with the executor runs:
+    reference part 0, executor 1, part 1, executor 2, part 2.
+
+    This machine's speed drifts by ±20% over minutes (the same replicates took 96 and
+    123 ms each half an hour apart), more than the overheads being measured. Each
+    executor is compared with the two reference parts measured just before and just
+    after it, scaled to the whole case, which cancels a drift that is linear in time.
+    The parts together simulate every replicate once (the reference row of the table).
+    """
+    parts = [_in_process_part(case, 0, len(kinds) + 1)]
+    runs: list[ExecutorRun] = []
+    for i, kind in enumerate(kinds):
+        run, start, close = asyncio.run(bench_executor(kind, case, batch_seconds, dask_config))
+        parts.append(_in_process_part(case, i + 1, len(kinds) + 1))
+        neighbours = Reference.combine(case, parts[i : i + 2])
+        run.reference = neighbours.scaled(case.replicates)
+        run.spread = (
+            f"start {start.wall:.1f} s wall ({start.cpu:.1f} s CPU), close {close.wall:.1f} s "
+            f"wall; reference {1e3 * neighbours.compute / neighbours.replicates:.1f} ms/replicate "
+            f"(parts {i} and {i + 1})" + (f"; {run.spread}" if run.spread else "")
+        )
+        runs.append(run)
+    return Reference.combine(case, parts), runs
+
+
+def _in_process_part(case: Case, part: int, parts: int) -> Reference:
+    ref = run_in_process(case, part, parts)
+    print(
+        f"  {case.name} in process, part {part} of {parts}: {ref.replicates} replicates, "
+        f"{ref.total.wall:.1f} s wall, {ref.total.cpu:.1f} s CPU "
+        f"({1e3 * ref.compute / max(ref.replicates, 1):.1f} ms/replicate; load {ref.load:.2f}; "
+        f"other processes {ref.others:.1f} CPU s; outcomes {ref.outcomes})",
+        flush=True,
+    )
+    return ref
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark and print the table (exit status 1 on a missed target if --strict)."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
@@ -462,7 +537,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         type=int,
         default=ESCAPE_REPLICATES,
         metavar="N",
-        help=f"replicates per arm (issue 5: 200; default {ESCAPE_REPLICATES})",
+        help=f"replicates per arm (issue 5: 200; default {ESCAPE_REPLICATES}; 0 skips it)",
     )
     parser.add_argument(
         "--quick", action="store_true", help="a smoke run: 100 kuznetsov1994, 2 × 4 escape2004"
@@ -510,7 +585,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.wait_load is not None:
         wait_for_quiet(args.wait_load, args.max_wait)
     print(f"# load average at start: {loads()}", flush=True)
-    cases = [kuznetsov_case(kuznetsov), escape_case(escape)]
+    # 0 replicates leaves a case out.
+    cases = [kuznetsov_case(kuznetsov)] if kuznetsov else []
+    cases += [escape_case(escape)] if escape else []
     for case in cases:
         print(f"# {case.name}: {case.description}")
     print(
@@ -524,33 +601,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     references: list[Reference] = []
     runs: list[ExecutorRun] = []
     lifecycle: list[str] = []
-    # Case by case, each reference next to its executor runs: the machine's other load
-    # drifts, and neighbouring measurements see similar conditions.
     for case in cases:
-        references.append(run_in_process(case))
-        ref = references[-1]
-        print(
-            f"  {case.name} in process: {ref.total.wall:.1f} s wall, {ref.total.cpu:.1f} s CPU "
-            f"({1e3 * ref.compute / case.replicates:.1f} ms/replicate; load {ref.load:.2f}; "
-            f"other processes {ref.others:.1f} CPU s; outcomes {ref.outcomes})",
-            flush=True,
-        )
-        for kind in kinds:
-            run, start, close = asyncio.run(
-                bench_executor(kind, case, args.batch_seconds, dask_config)
-            )
-            runs.append(run)
-            lifecycle.append(
-                f"{case.name}, {run.executor}: start {start.wall:.1f} s wall "
-                f"({start.cpu:.1f} s CPU), close {close.wall:.1f} s wall"
-                + (f"; {run.spread}" if run.spread else "")
-            )
+        reference, case_runs = interleaved(case, kinds, args.batch_seconds, dask_config)
+        references.append(reference)
+        runs += case_runs
+        lifecycle += [f"{case.name}, {run.executor}: {run.spread}" for run in case_runs]
 
     print()
     print(table(references, runs))
     print()
     print(
-        "parallel efficiency = in-process wall / (workers × executor wall); CPU efficiency = "
+        "parallel efficiency = in-process wall (from the reference parts run just before and "
+        "after the row, scaled to the whole case) / (workers × executor wall); CPU efficiency = "
         "in-process CPU / executor CPU (this process and every live descendant); "
         "overhead/task = (workers × wall − Σ in-process per-replicate compute) / tasks, split "
         "into in task (Σ task seconds measured in the workers − compute: Arrow tables, "
@@ -571,7 +633,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for reference in references:
         for run in runs:
             if run.case is reference.case:
-                efficiency = figures(run, reference).efficiency
+                efficiency = figures(run).efficiency
                 checks.append(
                     (
                         f"{run.case.name} via {run.executor}: parallel efficiency ≥ "

@@ -150,6 +150,9 @@ class Kernel:
             self._rng.exponential(1.0 / critical_total) if critical_total > 0 else np.inf
         )
         tau_leap = min(tau_leap, self._settings.max_leap)
+        # Level rates at the step's start, taken now while the rate laws still hold this
+        # state: after the midpoint evaluation they would have to rebuild it.
+        flows = self._level_flows()
         while True:
             tau = min(tau_leap, next_critical, t_max - t)
             fires_critical = next_critical <= tau_leap and next_critical <= t_max - t
@@ -160,7 +163,7 @@ class Kernel:
             if (self.counts + change).min(initial=0.0) >= 0.0:
                 break
             tau_leap = tau / 2.0  # CGP 2005: reject a leap that goes negative, halve it
-        self._integrate_levels(tau)
+        self._integrate_levels(tau, flows)
         self.counts += change
         return self._record(firings, t + tau, t_max)
 
@@ -214,10 +217,18 @@ class Kernel:
                 t_max = min(t_max, self._on_delayed(int(channel), int(firings[channel]), t))
         return min(t, t_max)
 
-    def _integrate_levels(self, dt: float) -> None:
+    def _level_flows(self) -> tuple[FloatArray, FloatArray] | None:
+        """Production and decay of every concentration now (None if there are none)."""
+        if self.levels.size == 0:
+            return None
+        return self._kinetics.level_rates(self.counts, self.levels)
+
+    def _integrate_levels(
+        self, dt: float, flows: tuple[FloatArray, FloatArray] | None = None
+    ) -> None:
         if self.levels.size == 0 or dt <= 0.0:
             return
-        production, decay = self._kinetics.level_rates(self.counts, self.levels)
+        production, decay = flows or self._kinetics.level_rates(self.counts, self.levels)
         # Exact for dC/dt = P - kC with P, k frozen: C e^{-k dt} + P (1 - e^{-k dt}) / k,
         # whose k -> 0 limit is C + P dt; expm1 keeps small k dt accurate.
         decaying = decay > 0.0
