@@ -20,6 +20,7 @@ from collections.abc import Mapping
 
 from engine import Scenario, simulate
 from engine.presets.escape2004.clones import CLONES
+from engine.simulation import Simulation
 
 #: Founder clones for the clone-count sweep: spread over the inherited traits.
 _FOUNDERS = [c.name for c in CLONES]
@@ -48,6 +49,22 @@ def seconds_per_replicate(scenario: Scenario, replicates: int) -> tuple[float, s
     return (time.process_time() - start) / replicates, ",".join(sorted(set(outcomes)))
 
 
+def step_report(scenario: Scenario) -> str:
+    """Kernel steps of replicate 0, what ended them, and the CPU time per step."""
+    simulation = Simulation(scenario, 0)
+    start = time.process_time()
+    result = simulation.run()
+    seconds = time.process_time() - start
+    ends = simulation.step_ends
+    steps = sum(ends.values())
+    shares = ", ".join(f"{k} {n} ({100 * n / steps:.0f}%)" for k, n in ends.items() if n)
+    day = f"day {result.outcome.time:.0f}" if result.outcome.time is not None else "none"
+    return (
+        f"  replicate 0: {steps} kernel steps, {1e6 * seconds / steps:.0f} µs CPU each "
+        f"(outcome {result.outcome.kind.value} at {day}); steps ended by: {shares}"
+    )
+
+
 def main() -> None:
     """Run the cases and print a table."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -60,6 +77,7 @@ def main() -> None:
         f"main (all mechanisms, ~1e9 cells, 365 d, daily): {main_cost:.2f} s/replicate "
         f"({outcome}); 1000 replicates on 2 cores ≈ {main_cost * 1000 / 2 / 60:.1f} min"
     )
+    print(step_report(case(1e9)))
     if args.quick:
         return
     for size in (1e6, 1e8, 1e10):

@@ -82,6 +82,10 @@ class Kernel:
         self.counts = counts
         self.levels = levels
         self.fired = np.zeros(len(stoichiometry.delays), dtype=np.int64)
+        #: What ended each step so far (diagnostics for benchmarks): the leap bound, a
+        #: critical firing, the next calendar event or delivery, a burst of exact events,
+        #: or nothing left to happen.
+        self.step_ends = dict.fromkeys(("leap", "critical", "calendar", "exact", "idle"), 0)
         self._kinetics = kinetics
         self._rng = rng
         self._settings = settings
@@ -104,6 +108,7 @@ class Kernel:
         rates = self._kinetics.propensities(self.counts, self.levels)
         total = float(rates.sum())
         if total <= 0.0:
+            self.step_ends["idle"] += 1
             self._integrate_levels(t_max - t)
             return t_max
         critical = self._critical(rates)
@@ -112,6 +117,7 @@ class Kernel:
         if tau_leap == np.inf or tau_leap < self._settings.ssa_multiple / total:
             # Nothing worth leaping: every channel is critical, or a leap would be shorter
             # than a few exact events anyway.
+            self.step_ends["exact"] += 1
             return self._exact_burst(t, t_max, rates, total)
         return self._leap(t, t_max, rates, critical, leaping, tau_leap)
 
@@ -165,7 +171,10 @@ class Kernel:
             tau_leap = tau / 2.0  # CGP 2005: reject a leap that goes negative, halve it
         self._integrate_levels(tau, flows)
         self.counts += change
-        return self._record(firings, t + tau, t_max)
+        end = self._record(firings, t + tau, t_max)
+        reason = "critical" if fires_critical else "leap" if end == t + tau < t_max else "calendar"
+        self.step_ends[reason] += 1
+        return end
 
     def _leap_means(
         self, leaping: FloatArray, critical: npt.NDArray[np.bool_] | None, tau: float

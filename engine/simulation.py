@@ -13,7 +13,7 @@ the run starts, so a sample taken on a dose day shows the state after the dose.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterator, Mapping
 from functools import partial
 from typing import Any
 
@@ -96,6 +96,12 @@ class Simulation:
         if not self._end.triggered:
             self._env.run(until=self._end)
         return self.result()
+
+    @property
+    def step_ends(self) -> Mapping[str, int]:
+        """How many kernel steps so far ended at the leap bound, a critical firing, a
+        calendar event, a burst of exact events, or with nothing left to happen."""
+        return dict(self._kernel.step_ends)
 
     def result(self) -> Result:
         """The result of a finished run."""

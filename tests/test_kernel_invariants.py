@@ -95,3 +95,31 @@ def test_delayed_products_arrive_whole_and_not_early(
     if shape is None:  # a fixed delay: nothing can arrive before it has elapsed
         early = result.times < mean
         assert np.all(result.trajectory["T"][early] <= tumour)
+
+
+def test_step_ends_say_how_the_kernel_advanced() -> None:
+    """A few cells are simulated exactly; a growing large population leaps (bounded by ε);
+    a steady one leaps from sample to sample; an extinct one idles."""
+    from engine.simulation import Simulation
+
+    def ends(initial: int, birth: float, death: float, horizon: float) -> dict[str, int]:
+        scenario = engine.Scenario.build(
+            preset="birth_death", parameters={"birth": birth, "death": death},
+            initial={"T": initial}, horizon_days=horizon, seed=3,
+        )  # fmt: skip
+        simulation = Simulation(scenario, 0)
+        simulation.run()
+        return dict(simulation.step_ends)
+
+    small = ends(initial=20, birth=0.1, death=0.1, horizon=5)
+    assert small["exact"] > 0
+    assert small["leap"] == 0
+    growing = ends(initial=10**7, birth=1.0, death=0.5, horizon=5)
+    assert growing["leap"] > 5 * growing["calendar"]
+    assert growing["exact"] == 0
+    # Balanced: no drift and little spread, so a leap would exceed a day; each step ends
+    # at one of the 5 daily samples.
+    steady = ends(initial=10**7, birth=0.1, death=0.1, horizon=5)
+    assert steady == {"leap": 0, "critical": 0, "calendar": 5, "exact": 0, "idle": 0}
+    extinct = ends(initial=5, birth=0.1, death=50.0, horizon=30)
+    assert extinct["idle"] > 0
