@@ -52,7 +52,7 @@ class EnsembleFinished(Exception):  # noqa: N818 - named like runs.RunFinished
     """The ensemble is already in a terminal state (it cannot be cancelled)."""
 
 
-class EnsembleLifecycle(Lifecycle[EnsembleRun, EnsembleEvent]):
+class EnsembleLifecycle(Lifecycle[EnsembleRun, EnsembleEvent, EnsembleStore]):
     """Ensembles of one server, used from one event loop (see the module doc).
 
     At most ``max_concurrent`` ensembles simulate at once, each with at most
@@ -86,7 +86,6 @@ class EnsembleLifecycle(Lifecycle[EnsembleRun, EnsembleEvent]):
             progress_interval=progress_interval,
             cancel_wait=cancel_wait,
         )
-        self._store = records  # the concrete store, for cells and summaries
         self._cells_at_once = cells_at_once
 
     async def create(self, ensemble: Ensemble, request_id: str | None) -> EnsembleRun:
@@ -108,7 +107,7 @@ class EnsembleLifecycle(Lifecycle[EnsembleRun, EnsembleEvent]):
         Raises :class:`EnsembleNotFound` or :class:`~service.lifecycle.NoResults`.
         """
         self._with_results(ensemble_id, "before any cell (with its control) finished")
-        files = self._store.result_files(ensemble_id)
+        files = self._records.result_files(ensemble_id)
         if not all(path.is_file() for path in files.values()):
             log.error("result files of ensemble %s are missing", ensemble_id)
             raise NoResults(f"ensemble {ensemble_id} has no results: its files are missing")
@@ -186,7 +185,7 @@ class EnsembleLifecycle(Lifecycle[EnsembleRun, EnsembleEvent]):
             return
         trajectories, replicates = combine(batches, cell.scenario, partial=False)
         await asyncio.to_thread(
-            self._store.write_cell, ensemble_id, index, trajectories, replicates
+            self._records.write_cell, ensemble_id, index, trajectories, replicates
         )
         self._set_cell(ensemble_id, index, state=RunState.SUCCEEDED)
 
@@ -211,7 +210,7 @@ class EnsembleLifecycle(Lifecycle[EnsembleRun, EnsembleEvent]):
         # In a thread: reading cells, the statistics and Parquet must not stall the loop.
         cells = ensemble.points()
         chosen = [cells[i] for i in usable]
-        found = [self._store.read_cell(ensemble_id, i) for i in usable]
+        found = [self._records.read_cell(ensemble_id, i) for i in usable]
         finished = ensemble_tables.summarise_cells(ensemble, chosen, found)
         built = {
             "trajectories": ensemble_tables.trajectory_table(finished),
@@ -222,7 +221,7 @@ class EnsembleLifecycle(Lifecycle[EnsembleRun, EnsembleEvent]):
         document = ensemble_tables.summary_document(ensemble, finished)
         if partial:
             document["partial"] = True
-        self._store.write_results(ensemble_id, built, document)
+        self._records.write_results(ensemble_id, built, document)
 
     async def _report_progress(self, ensemble_id: str) -> None:
         # Progress events are coalesced: at most one per interval, only when changed.
@@ -252,18 +251,18 @@ class EnsembleLifecycle(Lifecycle[EnsembleRun, EnsembleEvent]):
         except (ScenarioError, ValueError) as error:
             reason = f"cannot run again after a restart: {error}"
             log.warning("ensemble %s %s", ensemble_id, reason)
-            self._store.force_failed(ensemble_id, reason)
+            self._records.force_failed(ensemble_id, reason)
             return
-        self._store.remove_results(ensemble_id)  # summarised again from the cells
-        stored = self._store.get(ensemble_id)
+        self._records.remove_results(ensemble_id)  # summarised again from the cells
+        stored = self._records.get(ensemble_id)
         assert stored is not None, "an unfinished ensemble was just listed"
         cells = tuple(
-            _stored(c) if self._store.cell_done(ensemble_id, i) else _queued(c)
+            _stored(c) if self._records.cell_done(ensemble_id, i) else _queued(c)
             for i, c in enumerate(stored.cells)
         )
-        sequence = self._store.sequence(ensemble_id) + 1
+        sequence = self._records.sequence(ensemble_id) + 1
         run = stored.moved(RunState.QUEUED, cells=cells, error=None, partial=False)
-        self._store.update(run, sequence)
+        self._records.update(run, sequence)
         self._admit(run, sequence)
         log.info(
             "ensemble %s queued again after a restart (%d of %d cells kept)",

@@ -100,8 +100,14 @@ class Records(Protocol[R]):
     def clean_temporary(self) -> list[Any]: ...
 
 
-class Lifecycle(abc.ABC, Generic[R, E]):
-    """The jobs of one kind on one server (see the module doc)."""
+S = TypeVar("S", bound="Records[Any]")
+
+
+class Lifecycle(abc.ABC, Generic[R, E, S]):
+    """The jobs of one kind on one server (see the module doc).
+
+    ``R`` is the job's snapshot type, ``E`` its watch event, ``S`` its store.
+    """
 
     #: The job's name in messages ("run", "ensemble"), and what a request asks for.
     noun: ClassVar[str]
@@ -112,7 +118,7 @@ class Lifecycle(abc.ABC, Generic[R, E]):
 
     def __init__(
         self,
-        records: Records[R],
+        records: S,
         executor: Executor,
         *,
         max_concurrent: int,

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from engine import Scenario, ScenarioError
 from service.batches import Batch, combine
-from service.executors import Executor, Job
+from service.executors import Job
 from service.lifecycle import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
@@ -68,7 +68,7 @@ class RunFinished(Exception):  # noqa: N818 - the agreed interface names
     """The run is already in a terminal state (it cannot be cancelled)."""
 
 
-class RunLifecycle(Lifecycle[Run, RunEvent]):
+class RunLifecycle(Lifecycle[Run, RunEvent, Store]):
     """Runs of one server: the store, an executor and the bounds (see the module doc).
 
     The run lifecycle owns the executor: :meth:`start` starts it, :meth:`drain` closes it.
@@ -78,26 +78,6 @@ class RunLifecycle(Lifecycle[Run, RunEvent]):
     specification = "scenario"
     not_found = RunNotFound
     already_finished = RunFinished
-
-    def __init__(
-        self,
-        store: Store,
-        executor: Executor,
-        *,
-        max_concurrent: int,
-        max_queued: int,
-        progress_interval: float = 0.25,
-        cancel_wait: float = 10.0,
-    ) -> None:
-        super().__init__(
-            store,
-            executor,
-            max_concurrent=max_concurrent,
-            max_queued=max_queued,
-            progress_interval=progress_interval,
-            cancel_wait=cancel_wait,
-        )
-        self._store = store  # the concrete store, for what only runs need
 
     async def start(self) -> None:
         """Start the executor, clean up after a crash and re-queue unfinished runs."""
@@ -128,7 +108,7 @@ class RunLifecycle(Lifecycle[Run, RunEvent]):
         Raises :class:`RunNotFound` or :class:`NoResults`.
         """
         run = self._with_results(run_id, "before any replicate finished")
-        files = self._store.result_files(run_id)
+        files = self._records.result_files(run_id)
         if not all(path.is_file() for path in files):
             log.error("result files of %s run %s are missing", run.state.value, run_id)
             raise NoResults(f"run {run_id} has no results: its files are missing")
@@ -187,7 +167,7 @@ class RunLifecycle(Lifecycle[Run, RunEvent]):
     ) -> None:
         # In a thread: concatenating and writing Parquet must not stall the event loop.
         trajectories, replicates = combine(batches, scenario, partial=partial)
-        self._store.write_results(run_id, trajectories, replicates)
+        self._records.write_results(run_id, trajectories, replicates)
 
     async def _report_progress(self, run_id: str, job: Job) -> None:
         # Progress events are coalesced: at most one per interval, only when changed.
@@ -216,16 +196,16 @@ class RunLifecycle(Lifecycle[Run, RunEvent]):
         except (ScenarioError, ValueError) as error:
             reason = f"cannot run again after a restart: {error}"
             log.warning("run %s %s", run_id, reason)
-            self._store.force_state(run_id, RunState.FAILED, reason)
+            self._records.force_state(run_id, RunState.FAILED, reason)
             return
-        self._store.remove_results(run_id)  # from scratch: nothing half-done survives
-        stored = self._store.get(run_id)
+        self._records.remove_results(run_id)  # from scratch: nothing half-done survives
+        stored = self._records.get(run_id)
         assert stored is not None, "an unfinished run was just listed"
-        sequence = self._store.sequence(run_id) + 1
+        sequence = self._records.sequence(run_id) + 1
         run = stored.moved(
             RunState.QUEUED, replicates_done=0, simulated_day=0.0, error=None, partial=False
         )
-        self._store.update(run, sequence)
+        self._records.update(run, sequence)
         self._admit(run, sequence)
         log.info("run %s queued again after a restart", run_id)
 
