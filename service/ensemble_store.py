@@ -148,29 +148,12 @@ class EnsembleStore:
         self, limit: int, before: int | None, state: RunState | None
     ) -> list[tuple[int, EnsembleRun]]:
         """Up to ``limit`` (position, ensemble) pairs, newest first, before ``before``."""
-        clauses: list[str] = []
-        args: list[object] = []
-        if before is not None:
-            clauses.append("position < ?")
-            args.append(before)
-        if state is not None:
-            clauses.append("state = ?")
-            args.append(state.value)
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        rows = self._store.query(
-            f"SELECT position, {_COLUMNS} FROM ensembles {where} ORDER BY position DESC LIMIT ?",
-            (*args, limit),
-        )
+        rows = self._store.newest_first("ensembles", _COLUMNS, limit, before, state)
         return [(int(row[0]), self._ensemble(row[1:])) for row in rows]
 
     def unfinished(self) -> list[tuple[str, str]]:
         """(ensemble_id, spec JSON) of ensembles not in a terminal state, oldest first."""
-        states = [s.value for s in RunState if not s.terminal]
-        marks = ",".join("?" * len(states))
-        rows = self._store.query(
-            f"SELECT ensemble_id, spec FROM ensembles WHERE state IN ({marks}) ORDER BY position",
-            tuple(states),
-        )
+        rows = self._store.unfinished_rows("ensembles", "ensemble_id, spec")
         return [(str(r[0]), str(r[1])) for r in rows]
 
     def force_failed(self, ensemble_id: str, error: str) -> None:

@@ -34,6 +34,7 @@ from service.ensembles import EnsembleLifecycle
 from service.executor_choice import executor_from_env
 from service.live import LiveFrame, LiveSimulations
 from service.result_stream import chunks
+from service.run import RunState
 from service.runs import RunLifecycle
 from service.settings import Limits, Settings
 from service.store import Store
@@ -105,11 +106,7 @@ class SimulationServicer:
         return answer
 
     async def list_runs(self, request: pb.ListRunsRequest, context: Context) -> pb.ListRunsResponse:
-        try:
-            state = convert.state_from_proto(request.state)
-        except ValueError:
-            problem = FieldViolation("state", "is not a RunState")
-            raise errors.InvalidRequestError([problem]) from None
+        state = _state_filter(request.state)
         runs, token = self._lifecycle.list(request.page_size, request.page_token, state)
         return pb.ListRunsResponse(
             runs=[convert.run_to_proto(r) for r in runs], next_page_token=token
@@ -124,9 +121,8 @@ class SimulationServicer:
     async def watch_run(
         self, request: pb.WatchRunRequest, context: Context
     ) -> AsyncIterator[pb.WatchRunResponse]:
-        if request.after_sequence < 0:
-            raise errors.InvalidRequestError([FieldViolation("after_sequence", "must be >= 0")])
-        events = self._lifecycle.watch(_run_id(request.run_id), request.after_sequence)
+        after = _after(request.after_sequence)
+        events = self._lifecycle.watch(_run_id(request.run_id), after)
         async for event in events:
             yield pb.WatchRunResponse(sequence=event.sequence, run=convert.run_to_proto(event.run))
 
@@ -192,11 +188,7 @@ class SimulationServicer:
     async def list_ensembles(
         self, request: pb.ListEnsemblesRequest, context: Context
     ) -> pb.ListEnsemblesResponse:
-        try:
-            state = convert.state_from_proto(request.state)
-        except ValueError:
-            problem = FieldViolation("state", "is not a RunState")
-            raise errors.InvalidRequestError([problem]) from None
+        state = _state_filter(request.state)
         found, token = self._ensembles.list(request.page_size, request.page_token, state)
         return pb.ListEnsemblesResponse(
             ensembles=[ensemble_convert.ensemble_run_to_proto(e, with_cells=False) for e in found],
@@ -212,9 +204,8 @@ class SimulationServicer:
     async def watch_ensemble(
         self, request: pb.WatchEnsembleRequest, context: Context
     ) -> AsyncIterator[pb.WatchEnsembleResponse]:
-        if request.after_sequence < 0:
-            raise errors.InvalidRequestError([FieldViolation("after_sequence", "must be >= 0")])
-        events = self._ensembles.watch(_ensemble_id(request.ensemble_id), request.after_sequence)
+        after = _after(request.after_sequence)
+        events = self._ensembles.watch(_ensemble_id(request.ensemble_id), after)
         async for event in events:
             yield pb.WatchEnsembleResponse(
                 sequence=event.sequence,
@@ -279,6 +270,21 @@ def _run_id(value: str) -> str:
     if not value:
         raise errors.InvalidRequestError([FieldViolation("run_id", "is required")])
     return value
+
+
+def _state_filter(value: int) -> RunState | None:
+    """The state a List call filters on (``None``: every state)."""
+    try:
+        return convert.state_from_proto(value)
+    except ValueError:
+        raise errors.InvalidRequestError([FieldViolation("state", "is not a RunState")]) from None
+
+
+def _after(sequence: int) -> int:
+    """A Watch call's ``after_sequence``, checked."""
+    if sequence < 0:
+        raise errors.InvalidRequestError([FieldViolation("after_sequence", "must be >= 0")])
+    return sequence
 
 
 def _ensemble_id(value: str) -> str:

@@ -182,18 +182,7 @@ class Store:
         Returns (position, run) pairs; a position is the cursor for the next page and
         stays valid while new runs are added (they only get larger positions).
         """
-        clauses: list[str] = []
-        args: list[object] = []
-        if before is not None:
-            clauses.append("position < ?")
-            args.append(before)
-        if state is not None:
-            clauses.append("state = ?")
-            args.append(state.value)
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        sql = f"SELECT position, {_COLUMNS} FROM runs {where} ORDER BY position DESC LIMIT ?"
-        with self._lock:
-            rows = self._db.execute(sql, (*args, limit)).fetchall()
+        rows = self.newest_first("runs", _COLUMNS, limit, before, state)
         return [(int(row[0]), self._run(row[1:])) for row in rows]
 
     def unfinished(self) -> list[tuple[str, str]]:
@@ -202,13 +191,7 @@ class Store:
         The raw JSON is returned so that recovery can fail a run whose scenario no
         longer builds (for example a preset removed in a newer version).
         """
-        states = [s.value for s in RunState if not s.terminal]
-        marks = ",".join("?" * len(states))
-        with self._lock:
-            rows = self._db.execute(
-                f"SELECT run_id, scenario FROM runs WHERE state IN ({marks}) ORDER BY position",
-                states,
-            ).fetchall()
+        rows = self.unfinished_rows("runs", "run_id, scenario")
         return [(str(r[0]), str(r[1])) for r in rows]
 
     def force_state(self, run_id: str, state: RunState, error: str | None) -> None:
@@ -262,6 +245,31 @@ class Store:
         with self._lock:
             rows: list[tuple[Any, ...]] = self._db.execute(sql, args).fetchall()
         return rows
+
+    def newest_first(
+        self, table: str, columns: str, limit: int, before: int | None, state: RunState | None
+    ) -> list[tuple[Any, ...]]:
+        """Up to ``limit`` rows of ``table`` as (position, ``columns``...), newest first,
+        created before position ``before`` and in ``state`` (each if given)."""
+        clauses: list[str] = []
+        args: list[object] = []
+        if before is not None:
+            clauses.append("position < ?")
+            args.append(before)
+        if state is not None:
+            clauses.append("state = ?")
+            args.append(state.value)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        sql = f"SELECT position, {columns} FROM {table} {where} ORDER BY position DESC LIMIT ?"
+        return self.query(sql, (*args, limit))
+
+    def unfinished_rows(self, table: str, columns: str) -> list[tuple[Any, ...]]:
+        """``columns`` of the rows of ``table`` not in a terminal state, oldest first."""
+        states = tuple(s.value for s in RunState if not s.terminal)
+        marks = ",".join("?" * len(states))
+        return self.query(
+            f"SELECT {columns} FROM {table} WHERE state IN ({marks}) ORDER BY position", states
+        )
 
     # -- internals -----------------------------------------------------------------------
 

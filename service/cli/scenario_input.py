@@ -140,7 +140,7 @@ def _apply_protocol(
     """Add ``--therapy`` flags after the file's therapies and apply ``--mechanism`` switches."""
     problems: list[str] = []
     therapies = data.get("therapies", [])
-    for text in getattr(args, "therapy", None) or []:
+    for text in args.therapy or []:
         try:
             flag = protocol_flags.parse_therapy(text)
         except UsageError as error:
@@ -151,7 +151,7 @@ def _apply_protocol(
             therapies = [*therapies, flag.therapy]
     if therapies:
         data["therapies"] = therapies
-    for text in getattr(args, "mechanism", None) or []:
+    for text in args.mechanism or []:
         try:
             name, enabled, given = protocol_flags.parse_switch(text)
         except UsageError as error:
