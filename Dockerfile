@@ -34,8 +34,14 @@ COPY --from=build /opt/escapesim /opt/escapesim
 ENV PATH=/opt/escapesim/bin:${PATH} \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
+    NUMBA_CACHE_DIR=/opt/escapesim/numba-cache \
     ESCAPESIM_ADDR=0.0.0.0:50051 \
     ESCAPESIM_DATA=/data
+# Compile the kernel loop and every preset's rate laws now, into numba's disk cache (keyed
+# to these very files), so no container pays ~40 s of compilation at its first run. The
+# cache stays writable by the service user: numba refuses to import without a writable one.
+RUN python -c "from service.batches import warm_up; warm_up()" \
+ && chown -R escapesim:escapesim "${NUMBA_CACHE_DIR}"
 USER escapesim
 WORKDIR /data
 VOLUME ["/data"]

@@ -4,19 +4,36 @@ The main case has every mechanism on, a tumour that grows to ~1e9 cells (carryin
 capacity 2e9), 365 days sampled daily. Then how the cost grows with the tumour size
 (plateaus of 1e6, 1e8, 1e10 cells) and with the number of occupied clones.
 
-    .venv/bin/python benchmarks/bench_escape2004.py [--replicates 3] [--quick]
+    .venv/bin/python benchmarks/bench_escape2004.py [--replicates 5] [--quick]
+        [--reference a90f939] [--ensemble 1000]
+
+* ``--reference REV`` also runs the main case on the engine of git revision ``REV`` (a
+  temporary worktree, same interpreter, same replicates, in this run) and prints the
+  ratio. a90f939 is the last pure-Python kernel.
+* ``--ensemble N`` runs the main case's N replicates through the service's
+  LocalExecutor on 2 spawned workers (what ``escapesim serve`` uses) and prints the
+  wall time.
 
 Target (issue 4): under 1 s per replicate, and a 1000-replicate ensemble under 5 minutes
-on 2 cores. Times are CPU seconds of this process (what one free core would take), so
-other load on the machine does not inflate them; the load average is printed too.
+on 2 cores. Per-replicate times are CPU seconds of this process (what one free core
+would take), so other load on the machine does not inflate them; the load average is
+printed too. Loading the compiled code (or compiling it, on a machine's first run) is
+timed separately, before the replicates.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
 import os
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
 
 from engine import Scenario, simulate
 from engine.presets.escape2004.clones import CLONES
@@ -24,21 +41,28 @@ from engine.simulation import Simulation
 
 #: Founder clones for the clone-count sweep: spread over the inherited traits.
 _FOUNDERS = [c.name for c in CLONES]
+WORKERS = 2
+
+
+def arguments(size: float, clones: int = 1, horizon: float = 365.0) -> dict[str, Any]:
+    """``Scenario.build`` arguments: every mechanism on; the tumour grows past ``size``
+    cells (carrying capacity 2·size)."""
+    founders = dict.fromkeys(_FOUNDERS[:clones], 10000.0 / clones)
+    initial: Mapping[str, float] = {"T": 0.0, **{k: float(round(v)) for k, v in founders.items()}}
+    return {
+        "preset": "escape2004",
+        "parameters": {"inverse_capacity": 1.0 / (2.0 * size)},
+        "initial": dict(initial),
+        "horizon_days": horizon,
+        "interval_days": 1.0,
+        "escape_threshold": min(size, 1e15),
+        "seed": 365,
+    }
 
 
 def case(size: float, clones: int = 1, horizon: float = 365.0) -> Scenario:
-    """Every mechanism on; the tumour grows past ``size`` cells (capacity 2·size)."""
-    founders = dict.fromkeys(_FOUNDERS[:clones], 10000.0 / clones)
-    initial: Mapping[str, float] = {"T": 0.0, **{k: float(round(v)) for k, v in founders.items()}}
-    return Scenario.build(
-        preset="escape2004",
-        parameters={"inverse_capacity": 1.0 / (2.0 * size)},
-        initial=initial,
-        horizon_days=horizon,
-        interval_days=1.0,
-        escape_threshold=min(size, 1e15),
-        seed=365,
-    )
+    """The scenario of :func:`arguments`."""
+    return Scenario.build(**arguments(size, clones, horizon))
 
 
 def seconds_per_replicate(scenario: Scenario, replicates: int) -> tuple[float, str]:
@@ -65,27 +89,101 @@ def step_report(scenario: Scenario) -> str:
     )
 
 
+# The reference engine runs this in a subprocess, from a worktree of the given revision.
+_CHILD = """
+import json, sys, time
+from engine import Scenario, simulate
+scenario = Scenario.build(**json.loads(sys.argv[1]))
+start, outcomes = time.process_time(), []
+for r in range(int(sys.argv[2])):
+    outcomes.append(simulate(scenario, r).outcome.kind.value)
+print(json.dumps({"seconds": (time.process_time() - start) / int(sys.argv[2]),
+                  "outcomes": sorted(set(outcomes))}))
+"""
+
+
+def reference_seconds(revision: str, scenario: Mapping[str, Any], replicates: int) -> float:
+    """CPU seconds per replicate of ``scenario`` on the engine of git ``revision``."""
+    root = Path(__file__).resolve().parent.parent
+    with tempfile.TemporaryDirectory() as scratch:
+        tree = Path(scratch) / "reference"
+        subprocess.run(
+            ["git", "-C", str(root), "worktree", "add", "--detach", "-q", str(tree), revision],
+            check=True,
+        )
+        try:
+            answer = subprocess.run(
+                [sys.executable, "-c", _CHILD, json.dumps(scenario), str(replicates)],
+                cwd=tree,
+                env={**os.environ, "PYTHONPATH": str(tree)},
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+        finally:
+            subprocess.run(
+                ["git", "-C", str(root), "worktree", "remove", "--force", str(tree)], check=True
+            )
+    return float(json.loads(answer.stdout)["seconds"])
+
+
+async def ensemble_wall_seconds(scenario: Scenario) -> tuple[float, float]:
+    """Wall seconds to start a 2-worker LocalExecutor, and to run ``scenario`` on it."""
+    from service.executors import LocalExecutor
+
+    executor = LocalExecutor(WORKERS, start_method="spawn")
+    start = time.perf_counter()
+    await executor.start()
+    started = time.perf_counter()
+    try:
+        job = executor.submit(scenario)
+        done = sum([len(batch.replicates) async for batch in job.batches()])
+        assert done == scenario.replicates, f"{done} of {scenario.replicates} replicates"
+    finally:
+        await executor.close()
+    return started - start, time.perf_counter() - started
+
+
 def main() -> None:
     """Run the cases and print a table."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--replicates", type=int, default=3)
+    parser.add_argument("--replicates", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="main case only")
+    parser.add_argument("--reference", metavar="REV", help="also time git revision REV")
+    parser.add_argument("--ensemble", type=int, default=0, metavar="N",
+                        help="also run N replicates of the main case on 2 workers")  # fmt: skip
     args = parser.parse_args()
     print(f"load average: {os.getloadavg()}")
+    start = time.perf_counter()
+    simulate(case(1e9, horizon=1.0), 0)
+    print(f"compiled code loaded (or compiled) in {time.perf_counter() - start:.1f} s")
     main_cost, outcome = seconds_per_replicate(case(1e9), args.replicates)
     print(
-        f"main (all mechanisms, ~1e9 cells, 365 d, daily): {main_cost:.2f} s/replicate "
+        f"main (all mechanisms, ~1e9 cells, 365 d, daily): {main_cost:.3f} s/replicate "
         f"({outcome}); 1000 replicates on 2 cores ≈ {main_cost * 1000 / 2 / 60:.1f} min"
     )
     print(step_report(case(1e9)))
+    if args.reference:
+        reference = reference_seconds(args.reference, arguments(1e9), args.replicates)
+        print(
+            f"reference engine at {args.reference}: {reference:.3f} s/replicate; "
+            f"this engine is {reference / main_cost:.1f}× faster"
+        )
+    if args.ensemble:
+        scenario = Scenario.build(**arguments(1e9), replicates=args.ensemble)
+        started, wall = asyncio.run(ensemble_wall_seconds(scenario))
+        print(
+            f"ensemble: {args.ensemble} replicates on {WORKERS} spawned workers in "
+            f"{wall:.1f} s = {wall / 60:.2f} min (workers started in {started:.1f} s)"
+        )
     if args.quick:
         return
     for size in (1e6, 1e8, 1e10):
         cost, outcome = seconds_per_replicate(case(size), args.replicates)
-        print(f"tumour size {size:.0e}: {cost:.2f} s/replicate ({outcome})")
+        print(f"tumour size {size:.0e}: {cost:.3f} s/replicate ({outcome})")
     for clones in (1, 4, 8, 32):
         cost, outcome = seconds_per_replicate(case(1e9, clones), args.replicates)
-        print(f"{clones:2d} founder clones: {cost:.2f} s/replicate ({outcome})")
+        print(f"{clones:2d} founder clones: {cost:.3f} s/replicate ({outcome})")
 
 
 if __name__ == "__main__":

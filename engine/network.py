@@ -1,7 +1,8 @@
 """Reaction networks: species, parameters and channels that the kernel simulates.
 
-A network is data plus one bound rate law. Presets and mechanism modules describe their
-biology as channels (a stoichiometric change and, optionally, products that appear after
+A network is data plus one bound rate law (compiled, see :mod:`engine.compiled`). Presets
+and mechanism modules describe their biology as channels (a stoichiometric change and,
+optionally, products that appear after
 a delay); the kernel never knows what a channel means.
 """
 
@@ -10,12 +11,15 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
 from engine.frozen import FrozenMap
+
+if TYPE_CHECKING:
+    from engine.compiled import CompiledKinetics
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -84,18 +88,6 @@ class Channel:
     delayed: Mapping[str, int] = field(default_factory=lambda: FrozenMap[int]())
     delay: Delay | None = None
     order: int = 1
-
-
-class Kinetics(Protocol):
-    """Rate laws of a network with its parameter values bound."""
-
-    def propensities(self, counts: FloatArray, levels: FloatArray) -> FloatArray:
-        """Propensity (events per day) of every channel, in channel order."""
-        ...
-
-    def level_rates(self, counts: FloatArray, levels: FloatArray) -> tuple[FloatArray, FloatArray]:
-        """For every concentration: production per day and first-order decay per day."""
-        ...
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -176,7 +168,7 @@ class Network:
     parameters: tuple[ParameterSpec, ...]
     channels: tuple[Channel, ...]
     tumour: tuple[str, ...]
-    bind: Callable[[Mapping[str, float], Mapping[str, bool]], Kinetics]
+    bind: Callable[[Mapping[str, float], Mapping[str, bool]], CompiledKinetics]
     mechanisms: tuple[MechanismSpec, ...] = ()
     therapies: tuple[TherapySpec, ...] = ()
 

@@ -58,6 +58,11 @@ class Simulation:
         self._stoichiometry = Stoichiometry.of(self._network)
         self._settings = settings or KernelSettings()
         self._pending: dict[tuple[int, float], int] = {}  # (channel, due) -> products
+        # Per channel: (species, change) of its delayed products, for plain-float delivery.
+        self._delivers = [
+            [(int(i), float(row[i])) for i in np.flatnonzero(row)]
+            for row in self._stoichiometry.delayed
+        ]
         self._kernel = Kernel(
             self._stoichiometry,
             self._network.bind(scenario.parameters, scenario.mechanisms),
@@ -71,6 +76,8 @@ class Simulation:
         tumour_names = set(self._network.tumour)
         # A 0/1 weight per population: the tumour burden is one dot product per step.
         self._tumour = np.array([float(s.name in tumour_names) for s in self._network.species])
+        # The kernel stops at the step where the burden reaches 0 or the escape threshold.
+        self._kernel.watch(self._tumour, 0.0, scenario.escape_threshold)
         self._times = scenario.sample_times()
         self._samples = np.zeros((len(self._times), len(self._names)))
         self._recorded = 0
@@ -169,7 +176,7 @@ class Simulation:
             t = env.now
             target = min(env.peek(), horizon)
             while t < target:
-                t = self._kernel.step(t, target)
+                t = self._kernel.advance(t, target)
                 self._watch(t)
                 target = min(target, env.peek())
             # A zero delay still queues behind the events already due now.
@@ -189,20 +196,25 @@ class Simulation:
     def _schedule_delayed(self, channel: int, fired: int, t: float) -> float:
         delay = self._stoichiometry.delays[channel]
         assert delay is not None, "only channels with a delay have delayed products"
+        if delay.shape is None:  # a fixed delay: every product arrives in one delivery
+            return self._pend(channel, t + delay.mean, fired)
         bins = min(fired, DELAY_BINS)
-        delays = delay.sample(self.random("delays"), bins)
-        shares = np.full(bins, fired // bins)
-        shares[: fired % bins] += 1
-        earliest = math.inf
-        for wait, share in zip(delays.tolist(), shares.tolist(), strict=True):
-            due = self._on_delivery_grid(t + wait)
-            earliest = min(earliest, due)
-            if (channel, due) not in self._pending:
-                self._pending[(channel, due)] = 0
-                event = self._env.timeout(due - self._env.now)
-                event.callbacks.append(partial(self._deliver, channel, due))
-            self._pending[(channel, due)] += share
-        return earliest
+        share, extra = divmod(fired, bins)
+        waits = delay.sample(self.random("delays"), bins).tolist()
+        return min(
+            self._pend(channel, t + wait, share + (k < extra)) for k, wait in enumerate(waits)
+        )
+
+    def _pend(self, channel: int, time: float, products: int) -> float:
+        """Add ``products`` of ``channel`` to the delivery due at ``time`` (on the grid)."""
+        due = self._on_delivery_grid(time)
+        key = (channel, due)
+        if key not in self._pending:
+            self._pending[key] = 0
+            event = self._env.timeout(due - self._env.now)
+            event.callbacks.append(partial(self._deliver, channel, due))
+        self._pending[key] += products
+        return due
 
     def _on_delivery_grid(self, time: float) -> float:
         """Round a delivery time up to the delivery grid: products from many leaps share
@@ -212,7 +224,9 @@ class Simulation:
 
     def _deliver(self, channel: int, due: float, _event: simpy.Event) -> None:
         amount = self._pending.pop((channel, due))
-        self._kernel.counts += amount * self._stoichiometry.delayed[channel]
+        counts = self._kernel.counts
+        for species, change in self._delivers[channel]:
+            counts[species] += amount * change
         self._arrived[channel] += amount
         self._watch(self._env.now)
 
@@ -227,6 +241,9 @@ class Simulation:
             self._outcome = Outcome(OutcomeKind.ELIMINATION, t)
         elif tumour >= self.scenario.escape_threshold:
             self._outcome = Outcome(OutcomeKind.ESCAPE, t)
+        else:
+            return
+        self._kernel.watch(self._tumour, -np.inf, np.inf)  # decided: no need to stop again
 
     def _frame(self, i: int) -> Frame:
         values = {name: float(self._samples[i, k]) for k, name in enumerate(self._names)}

@@ -81,10 +81,13 @@ def simulate_batch(
 
 
 def warm_up() -> None:
-    """Simulate one short replicate and tabulate it, so every lazy import (pyarrow pulls
-    in pandas on first use) happens now rather than inside the first timed batch."""
-    scenario = Scenario.build(preset=catalog()[0].name, horizon_days=1.0)
-    simulate_batch(scenario, [0], on_day=lambda _day: None, should_stop=lambda: False)
+    """Simulate one short replicate of every preset and tabulate it, so every lazy import
+    (pyarrow pulls in pandas on first use) and every compiled rate law (loaded from numba's
+    disk cache, or compiled on a machine's first run) is ready before the first timed
+    batch."""
+    for network in catalog():
+        scenario = Scenario.build(preset=network.name, horizon_days=1.0)
+        simulate_batch(scenario, [0], on_day=lambda _day: None, should_stop=lambda: False)
 
 
 def combine(
@@ -120,8 +123,9 @@ def _concat_summaries(tables: Sequence[pa.Table]) -> pa.Table:
     counters = [n for n in names if n.startswith(COUNTER_PREFIX)]
     aligned = []
     for table in tables:
+        present = set(table.column_names)  # builds a list per call: once per table
         for name in counters:
-            if name not in table.column_names:
+            if name not in present:
                 zeros = pa.array([0] * table.num_rows, type=pa.int64())
                 table = table.append_column(pa.field(name, pa.int64(), nullable=False), zeros)
         aligned.append(table.select(list(names)))

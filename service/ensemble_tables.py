@@ -139,8 +139,9 @@ def replicate_table(finished: Sequence[CellResults]) -> pa.Table:
     parts = []
     for done in finished:
         table = _plain(done.replicates)
+        present = set(table.column_names)  # builds a list per call: once per table
         for name in names:
-            if name not in table.column_names:
+            if name not in present:
                 zeros = pa.array(np.zeros(table.num_rows, dtype=np.int64))
                 table = table.append_column(pa.field(name, pa.int64(), nullable=False), zeros)
         parts.append(_keyed(done.cell, table.select(list(names))))

@@ -112,7 +112,8 @@ def test_results_are_identical_with_one_or_two_workers(tmp_path: Path) -> None:
 
 
 def test_drain_refuses_new_runs_and_requeues_interrupted_ones(tmp_path: Path) -> None:
-    interrupted = scenario(replicates=20, horizon_days=30, seed=31)
+    # Long enough (~200 × 20 ms on one worker) to be still running when the drain starts.
+    interrupted = scenario(replicates=200, horizon_days=1000, seed=31)
 
     async def first_life() -> str:
         async with lifecycle(tmp_path) as runs:
@@ -139,7 +140,7 @@ def test_drain_refuses_new_runs_and_requeues_interrupted_ones(tmp_path: Path) ->
 
     rerun = asyncio.run(second_life(run_id))
     assert rerun.state is RunState.SUCCEEDED
-    assert rerun.replicates_done == 20
+    assert rerun.replicates_done == 200
 
 
 def test_a_dead_worker_fails_its_run_and_the_next_run_succeeds(tmp_path: Path) -> None:

@@ -25,6 +25,12 @@ def test_kirschner_panetta_c002_dies_out_at_the_first_trough() -> None:
     times = [o.time for o in outcomes if o.kind is engine.OutcomeKind.ELIMINATION]
     # "Nearly every replicate": at least 19 of 20.
     assert len(times) >= replicates - 1
-    # Near the first trough: once the ODE's tumour has fallen below one cell, within
-    # 10 days of that crossing, and before the ODE's minimum.
-    assert all(abs(t - below_one_cell) < 10.0 and t < trough for t in times if t is not None)
+    # Near the first trough: before the ODE's minimum, typically within a few days of the
+    # ODE's tumour falling below one cell. The extinction time has a right tail: ~2% of
+    # replicates die out more than 10 days after that crossing (4 and 8 of 300 replicates
+    # measured for the pure-Python and the compiled kernel), so "within 10 days" is asked
+    # of 19 of 20, and the median must lie within 3 days.
+    extinct = np.array([t for t in times if t is not None])
+    assert np.all(extinct < trough)
+    assert np.sum(np.abs(extinct - below_one_cell) < 10.0) >= replicates - 1
+    assert abs(float(np.median(extinct)) - below_one_cell) < 3.0

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from engine.compiled import NO_LEVELS, RATE_LAW, CompiledKinetics, Native, RateLaw
 from engine.frozen import FrozenMap
 from engine.network import Channel, FloatArray, Network, ParameterSpec, Species
 
@@ -36,21 +37,24 @@ CHANNELS = (
 )
 
 
-class Rates:
-    """The two linear rate laws."""
+_BIRTH, _DEATH = range(2)  # the parameter vector
 
-    def __init__(self, values: Mapping[str, float], switches: Mapping[str, bool]) -> None:
-        del switches
-        self.birth, self.death = values["birth"], values["death"]
 
-    def propensities(self, counts: FloatArray, levels: FloatArray) -> FloatArray:
-        """Propensities in the order of :data:`CHANNELS`."""
-        tumour = float(counts[0])
-        return np.array([self.birth * tumour, self.death * tumour])
+def _propensities(counts: FloatArray, levels: FloatArray, p: FloatArray, out: FloatArray) -> None:
+    """Propensities in the order of :data:`CHANNELS`."""
+    tumour = counts[0]
+    out[0] = p[_BIRTH] * tumour
+    out[1] = p[_DEATH] * tumour
 
-    def level_rates(self, counts: FloatArray, levels: FloatArray) -> tuple[FloatArray, FloatArray]:
-        """The model has no concentrations."""
-        return levels, levels
+
+PROPENSITIES: Native[RateLaw] = Native(_propensities, RATE_LAW)
+
+
+def bind(values: Mapping[str, float], switches: Mapping[str, bool]) -> CompiledKinetics:
+    """The two linear rate laws with their rates bound."""
+    del switches  # nothing to switch
+    parameters = np.array([values["birth"], values["death"]], dtype=np.float64)
+    return CompiledKinetics(PROPENSITIES, NO_LEVELS, parameters, len(CHANNELS), 0)
 
 
 NETWORK = Network(
@@ -63,5 +67,5 @@ NETWORK = Network(
     parameters=PARAMETERS,
     channels=CHANNELS,
     tumour=("T",),
-    bind=Rates,
+    bind=bind,
 )

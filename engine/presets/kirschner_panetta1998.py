@@ -28,6 +28,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from engine.compiled import LEVEL_LAW, RATE_LAW, CompiledKinetics, LevelLaw, Native, RateLaw
 from engine.frozen import FrozenMap
 from engine.network import Channel, FloatArray, Network, ParameterSpec, Species
 
@@ -79,36 +80,41 @@ CHANNELS = (
 )
 
 
-class Rates:
-    """The rate laws with parameter values bound (plain floats: this is the hot loop)."""
+_NAMES = ("c", "mu2", "p1", "g1", "g2", "r2", "b", "a", "mu3", "p2", "g3", "s1", "s2")
+_C, _MU2, _P1, _G1, _G2, _R2, _B, _A, _MU3, _P2, _G3, _S1, _S2 = range(len(_NAMES))
 
-    def __init__(self, values: Mapping[str, float], switches: Mapping[str, bool]) -> None:
-        del switches  # the reference model has no switchable mechanisms
-        self.c, self.mu2, self.p1, self.g1 = values["c"], values["mu2"], values["p1"], values["g1"]
-        self.g2, self.r2, self.b, self.a = values["g2"], values["r2"], values["b"], values["a"]
-        self.mu3, self.p2, self.g3 = values["mu3"], values["p2"], values["g3"]
-        self.s1, self.s2 = values["s1"], values["s2"]
 
-    def propensities(self, counts: FloatArray, levels: FloatArray) -> FloatArray:
-        """Propensities in the order of :data:`CHANNELS`."""
-        effectors, tumour, il2 = float(counts[0]), float(counts[1]), float(levels[0])
-        return np.array(
-            [
-                self.c * tumour,
-                self.mu2 * effectors,
-                self.p1 * effectors * il2 / (self.g1 + il2) if il2 > 0 else 0.0,
-                self.s1,
-                self.r2 * tumour,
-                self.r2 * self.b * tumour * tumour,
-                self.a * effectors * tumour / (self.g2 + tumour) if tumour > 0 else 0.0,
-            ]
-        )
+def _propensities(counts: FloatArray, levels: FloatArray, p: FloatArray, out: FloatArray) -> None:
+    """Propensities in the order of :data:`CHANNELS`."""
+    effectors, tumour, il2 = counts[0], counts[1], levels[0]
+    out[0] = p[_C] * tumour
+    out[1] = p[_MU2] * effectors
+    out[2] = p[_P1] * effectors * il2 / (p[_G1] + il2) if il2 > 0 else 0.0
+    out[3] = p[_S1]
+    out[4] = p[_R2] * tumour
+    out[5] = p[_R2] * p[_B] * tumour * tumour
+    out[6] = p[_A] * effectors * tumour / (p[_G2] + tumour) if tumour > 0 else 0.0
 
-    def level_rates(self, counts: FloatArray, levels: FloatArray) -> tuple[FloatArray, FloatArray]:
-        """IL-2 production per day and its first-order decay."""
-        effectors, tumour = float(counts[0]), float(counts[1])
-        production = self.p2 * effectors * tumour / (self.g3 + tumour) + self.s2
-        return np.array([production]), np.array([self.mu3])
+
+def _level_rates(
+    counts: FloatArray, levels: FloatArray, p: FloatArray, production: FloatArray,
+    decay: FloatArray,
+) -> None:  # fmt: skip
+    """IL-2 production per day and its first-order decay."""
+    effectors, tumour = counts[0], counts[1]
+    production[0] = p[_P2] * effectors * tumour / (p[_G3] + tumour) + p[_S2]
+    decay[0] = p[_MU3]
+
+
+PROPENSITIES: Native[RateLaw] = Native(_propensities, RATE_LAW)
+LEVEL_RATES: Native[LevelLaw] = Native(_level_rates, LEVEL_LAW)
+
+
+def bind(values: Mapping[str, float], switches: Mapping[str, bool]) -> CompiledKinetics:
+    """The rate laws with the parameter values bound."""
+    del switches  # the reference model has no switchable mechanisms
+    parameters = np.array([values[name] for name in _NAMES], dtype=np.float64)
+    return CompiledKinetics(PROPENSITIES, LEVEL_RATES, parameters, len(CHANNELS), 1)
 
 
 NETWORK = Network(
@@ -132,5 +138,5 @@ NETWORK = Network(
     parameters=PARAMETERS,
     channels=CHANNELS,
     tumour=("T",),
-    bind=Rates,
+    bind=bind,
 )

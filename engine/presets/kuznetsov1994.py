@@ -26,6 +26,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from engine.compiled import NO_LEVELS, RATE_LAW, CompiledKinetics, Native, RateLaw
 from engine.frozen import FrozenMap
 from engine.network import Channel, FloatArray, Network, ParameterSpec, Species
 
@@ -66,35 +67,31 @@ CHANNELS = (
 )
 
 
-class Rates:
-    """The rate laws with parameter values bound (plain floats: this is the hot loop)."""
+_NAMES = ("s", "p", "g", "m", "d", "a", "b", "n")  # the parameter vector's order
+_S, _P, _G, _M, _D, _A, _B, _N = range(len(_NAMES))
 
-    def __init__(self, values: Mapping[str, float], switches: Mapping[str, bool]) -> None:
-        del switches  # the reference model has no switchable mechanisms
-        self.s, self.p, self.g = values["s"], values["p"], values["g"]
-        self.m, self.d, self.a = values["m"], values["d"], values["a"]
-        self.b, self.n = values["b"], values["n"]
 
-    def propensities(self, counts: FloatArray, levels: FloatArray) -> FloatArray:
-        """Propensities in the order of :data:`CHANNELS`."""
-        effectors, tumour = float(counts[0]), float(counts[1])
-        recruit = self.p * effectors * tumour / (self.g + tumour) if tumour > 0 else 0.0
-        encounters = effectors * tumour
-        return np.array(
-            [
-                self.s,
-                recruit,
-                self.m * encounters,
-                self.d * effectors,
-                self.a * tumour,
-                self.a * self.b * tumour * tumour,
-                self.n * encounters,
-            ]
-        )
+def _propensities(counts: FloatArray, levels: FloatArray, p: FloatArray, out: FloatArray) -> None:
+    """Propensities in the order of :data:`CHANNELS`."""
+    effectors, tumour = counts[0], counts[1]
+    encounters = effectors * tumour
+    out[0] = p[_S]
+    out[1] = p[_P] * effectors * tumour / (p[_G] + tumour) if tumour > 0 else 0.0
+    out[2] = p[_M] * encounters
+    out[3] = p[_D] * effectors
+    out[4] = p[_A] * tumour
+    out[5] = p[_A] * p[_B] * tumour * tumour
+    out[6] = p[_N] * encounters
 
-    def level_rates(self, counts: FloatArray, levels: FloatArray) -> tuple[FloatArray, FloatArray]:
-        """The model has no concentrations."""
-        return levels, levels
+
+PROPENSITIES: Native[RateLaw] = Native(_propensities, RATE_LAW)
+
+
+def bind(values: Mapping[str, float], switches: Mapping[str, bool]) -> CompiledKinetics:
+    """The rate laws with the parameter values bound."""
+    del switches  # the reference model has no switchable mechanisms
+    parameters = np.array([values[name] for name in _NAMES], dtype=np.float64)
+    return CompiledKinetics(PROPENSITIES, NO_LEVELS, parameters, len(CHANNELS), 0)
 
 
 NETWORK = Network(
@@ -110,5 +107,5 @@ NETWORK = Network(
     parameters=PARAMETERS,
     channels=CHANNELS,
     tumour=("T",),
-    bind=Rates,
+    bind=bind,
 )

@@ -15,7 +15,7 @@ from __future__ import annotations
 from engine.network import Network, Species
 from engine.presets.escape2004 import layout
 from engine.presets.escape2004.clones import CLONES
-from engine.presets.escape2004.kinetics import CHANNELS, MODULES, Rates
+from engine.presets.escape2004.kinetics import CHANNELS, MODULES, bind
 from engine.presets.escape2004.mechanisms import (
     counterattack,
     cytotoxicity,
@@ -88,15 +88,29 @@ NETWORK = Network(
     parameters=tuple(p for m in MODULES for p in m.PARAMETERS),
     channels=CHANNELS,
     tumour=tuple(c.name for c in CLONES),
-    bind=Rates,
+    bind=bind,
     mechanisms=tuple(
         m.MECHANISM
-        for m in (presentation, priming, cytotoxicity, help, suppression, counterattack,
-                  variants, dysfunction, regulation)
+        for m in (
+            presentation,
+            priming,
+            cytotoxicity,
+            help,
+            suppression,
+            counterattack,
+            variants,
+            dysfunction,
+            regulation,
+        )
     ),
     therapies=(
-        vaccine.DC_VACCINE, vaccine.PEPTIDE_VACCINE, adoptive_transfer.THERAPY,
-        il2.THERAPY, anti_pd1.THERAPY, anti_tgfb.THERAPY, anti_cd25.THERAPY,
+        vaccine.DC_VACCINE,
+        vaccine.PEPTIDE_VACCINE,
+        adoptive_transfer.THERAPY,
+        il2.THERAPY,
+        anti_pd1.THERAPY,
+        anti_tgfb.THERAPY,
+        anti_cd25.THERAPY,
         chemotherapy.THERAPY,
     ),
 )

@@ -1,8 +1,10 @@
 """The preset's rate laws: every mechanism and therapy part, bound and concatenated.
 
-Channel order is module order (:data:`MODULES`); each part fills its own slice. Antigen
-presentation is evaluated last because it loads antigen from the summed propensity of
-every channel that kills an antigen-bearing tumour cell.
+Channel order is module order (:data:`MODULES`); each part fills its own slice of the
+propensities and reads its own block of the parameter vector. Antigen presentation is
+evaluated last because it loads antigen from the summed propensity of every channel
+that kills an antigen-bearing tumour cell. The two rate laws are compiled (see
+:mod:`engine.compiled`), so the calls below are spelled out part by part.
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ from collections.abc import Mapping, Sequence
 from types import ModuleType
 
 import numpy as np
+import numpy.typing as npt
 
+from engine.compiled import LEVEL_LAW, RATE_LAW, CompiledKinetics, LevelLaw, Native, RateLaw, jit
 from engine.network import Channel, FloatArray, MechanismSpec
 from engine.presets.escape2004 import layout
 from engine.presets.escape2004.clones import CLONES, Trait
@@ -28,8 +32,16 @@ from engine.presets.escape2004.mechanisms import (
     turnover,
     variants,
 )
-from engine.presets.escape2004.parts import Part, Silent
-from engine.presets.escape2004.state import State
+from engine.presets.escape2004.parts import block
+from engine.presets.escape2004.state import (
+    COSTIMULATION,
+    PD1_OPEN,
+    RELEASE,
+    SIGNALS,
+    TGF_BRAKE,
+    TREG_BRAKE,
+    clone_sums,
+)
 from engine.presets.escape2004.therapies import (
     adoptive_transfer,
     anti_cd25,
@@ -52,108 +64,167 @@ CHANNELS: tuple[Channel, ...] = tuple(c for m in MODULES for c in m.CHANNELS)
 _ANTIGEN_BEARING = {c.name for c in CLONES if not c.has(Trait.ANTIGEN_LOSS)}
 
 
-def _slices() -> dict[str, slice]:
-    where, start = {}, 0
-    for module in MODULES:
-        where[module.__name__] = slice(start, start + len(module.CHANNELS))
-        start += len(module.CHANNELS)
-    return where
-
-
-def _release_channels(channels: Sequence[Channel]) -> FloatArray:
-    """Per channel: 1 if its firing kills an antigen-bearing tumour cell, else 0."""
+def _release_channels(channels: Sequence[Channel]) -> npt.NDArray[np.int64]:
+    """The channels whose firing kills an antigen-bearing tumour cell."""
     return np.array(
-        [any(n in _ANTIGEN_BEARING and v < 0 for n, v in c.change.items()) for c in channels],
-        dtype=np.float64,
-    )
+        [j for j, c in enumerate(channels)
+         if any(n in _ANTIGEN_BEARING and v < 0 for n, v in c.change.items())],
+        dtype=np.int64,
+    )  # fmt: skip
 
 
-SLICES = _slices()
-RELEASE = _release_channels(CHANNELS)
+_RELEASING = _release_channels(CHANNELS)
 
 
 def _switch(switches: Mapping[str, bool], mechanism: MechanismSpec) -> bool:
     return bool(switches.get(mechanism.name, mechanism.enabled))
 
 
-class Rates:
+def _blocks(values: Mapping[str, float], switches: Mapping[str, bool]) -> dict[str, FloatArray]:
+    """Every part's parameter block, by part, in parameter-vector order."""
+
+    def on(module: ModuleType) -> bool:
+        return _switch(switches, module.MECHANISM)
+
+    costimulation = dysfunction.costimulation(values, on(dysfunction))
+    mutating = variants.mutating(values, on(variants))
+    return {
+        "shared": block(values["encounter_half_saturation"], costimulation),
+        "growth": growth.bind(values, variants.fitness(values), mutating),
+        "variants": variants.bind(values, on(variants)),
+        "cytotoxicity": cytotoxicity.bind(values, on(cytotoxicity)),
+        "dysfunction": dysfunction.bind(values, on(dysfunction)),
+        "counterattack": counterattack.bind(values, on(counterattack)),
+        "presentation": presentation.bind(values, on(presentation)),
+        "priming": priming.bind(values, on(priming), costimulation),
+        "help": help.bind(values, on(help)),
+        "regulation": regulation.bind(values, on(regulation)),
+        "suppression": suppression.bind(values, on(suppression)),
+        "turnover": turnover.bind(values),
+        "anti_pd1": anti_pd1.bind(values),
+        "anti_tgfb": anti_tgfb.bind(values),
+        "anti_cd25": anti_cd25.bind(values),
+        "chemotherapy": chemotherapy.bind(values),
+        "il2": il2.bind(values),
+        "vaccine": vaccine.bind(values),
+    }
+
+
+def _spans(sizes: Sequence[tuple[str, int]]) -> dict[str, tuple[int, int]]:
+    """(start, stop) of consecutive spans of the given sizes."""
+    spans, start = {}, 0
+    for name, size in sizes:
+        spans[name] = (start, start + size)
+        start += size
+    return spans
+
+
+def bind(values: Mapping[str, float], switches: Mapping[str, bool]) -> CompiledKinetics:
     """The escape2004 rate laws with parameter values and mechanism switches bound."""
+    blocks = _blocks(values, switches)
+    assert [(k, v.size) for k, v in blocks.items()] == _BLOCK_SIZES, "block layout changed"
+    parameters = np.concatenate(list(blocks.values()))
+    return CompiledKinetics(PROPENSITIES, LEVEL_RATES, parameters, len(CHANNELS), _LEVELS)
 
-    def __init__(self, values: Mapping[str, float], switches: Mapping[str, bool]) -> None:
-        def on(module: ModuleType) -> bool:
-            return _switch(switches, module.MECHANISM)
 
-        mutation = variants.Variants(values, on(variants))
-        self.suppression = suppression.Suppression(values, on(suppression))
-        self.regulation = regulation.Regulation(values, on(regulation))
-        self.anti_pd1 = anti_pd1.AntiPD1(values)
-        self.anti_tgfb = anti_tgfb.AntiTGFb(values)
-        self.costimulation = dysfunction.costimulation(values, on(dysfunction))
-        self.half_saturation = float(values["encounter_half_saturation"])
-        self._last_key = b""
-        self._last_state = self._observe(
-            np.zeros(len(layout.SPECIES_NAMES)), np.zeros(len(layout.LEVEL_NAMES))
-        )
-        parts: dict[ModuleType, Part] = {
-            growth: growth.Growth(values, variants.fitness(values), mutation.mutating),
-            variants: mutation,
-            cytotoxicity: cytotoxicity.Cytotoxicity(values, on(cytotoxicity)),
-            dysfunction: dysfunction.Dysfunction(values, on(dysfunction)),
-            counterattack: counterattack.Counterattack(values, on(counterattack)),
-            priming: priming.Priming(values, on(priming), self.costimulation),
-            help: help.Help(values, on(help)),
-            regulation: self.regulation,
-            suppression: self.suppression,
-            turnover: turnover.Turnover(values),
-            anti_pd1: self.anti_pd1,
-            anti_tgfb: self.anti_tgfb,
-            anti_cd25: anti_cd25.AntiCD25(values),
-            chemotherapy: chemotherapy.Chemotherapy(values),
-            il2: il2.IL2Therapy(values),
-            vaccine: vaccine.PeptideVaccine(values),
-        }
-        # One persistent buffer; every part writes into its own view of it.
-        self._out = np.zeros(len(CHANNELS))
-        self._fills = [
-            (p.fill, self._out[SLICES[m.__name__]]) for m, p in parts.items() if m.CHANNELS
-        ]
-        # Only parts that own a concentration take part in level_rates (the hot loop).
-        self._levels = [p.levels for p in parts.values() if not isinstance(p, Silent)]
-        self._present = presentation.Presentation(values, on(presentation)).fill
-        self._present_out = self._out[SLICES[presentation.__name__]]
+_DEFAULTS = {p.name: p.default for m in MODULES for p in m.PARAMETERS}
+_BLOCK_SIZES = [(k, v.size) for k, v in _blocks(_DEFAULTS, {}).items()]
+_LEVELS = len(layout.LEVEL_NAMES)
 
-    def _state(self, counts: FloatArray, levels: FloatArray) -> State:
-        # The kernel asks for propensities and then level rates of the same state: reuse it.
-        key = counts.tobytes() + levels.tobytes()
-        if key == self._last_key:
-            return self._last_state
-        state = self._observe(counts.copy(), levels.copy())
-        self._last_key, self._last_state = key, state
-        return state
+# Spans of the parameter vector (P_) and of the propensities (C_), as compile-time
+# constants of the two compiled rate laws.
+_P = _spans(_BLOCK_SIZES)
+assert list(_P) == [
+    "shared",
+    *(m.__name__.rsplit(".", 1)[-1] for m in MODULES if m is not adoptive_transfer),
+]
+_C = _spans([(m.__name__.rsplit(".", 1)[-1], len(m.CHANNELS)) for m in MODULES])
+(P_SHARED, P_GROWTH, P_VARIANTS, P_CYTOTOXICITY, P_DYSFUNCTION, P_COUNTERATTACK,
+ P_PRESENTATION, P_PRIMING, P_HELP, P_REGULATION, P_SUPPRESSION, P_TURNOVER, P_ANTI_PD1,
+ P_ANTI_TGFB, P_ANTI_CD25, P_CHEMOTHERAPY, P_IL2, P_VACCINE) = _P.values()  # fmt: skip
+(C_GROWTH, C_VARIANTS, C_CYTOTOXICITY, C_DYSFUNCTION, C_COUNTERATTACK, C_PRESENTATION,
+ C_PRIMING, C_HELP, C_REGULATION, C_SUPPRESSION, C_TURNOVER, C_ANTI_PD1, C_ANTI_TGFB,
+ C_ANTI_CD25, C_CHEMOTHERAPY, C_IL2, C_VACCINE, C_ADOPTIVE_TRANSFER) = _C.values()  # fmt: skip
 
-    def _observe(self, counts: FloatArray, levels: FloatArray) -> State:
-        state = State(counts, levels, self.half_saturation)
-        blocked = self.anti_tgfb.occupancy(state.anti_tgfb)
-        state.tgf_brake = self.suppression.brake(state.tgfb, blocked)
-        state.treg_brake = self.regulation.brake(state.treg)
-        state.pd1_open = self.anti_pd1.open_share(state.anti_pd1)
-        state.costimulation = self.costimulation
-        return state
 
-    def propensities(self, counts: FloatArray, levels: FloatArray) -> FloatArray:
-        """Propensity of every channel, in :data:`CHANNELS` order (a fresh array)."""
-        state = self._state(counts, levels)
-        for fill, out in self._fills:
-            fill(state, out)
-        state.release = float(self._out @ RELEASE)
-        self._present(state, self._present_out)
-        return self._out.copy()  # the kernel keeps earlier propensities: never alias
+@jit
+def _span(values: FloatArray, span: tuple[int, int]) -> FloatArray:
+    """The view of ``values`` a part owns."""
+    return values[span[0] : span[1]]
 
-    def level_rates(self, counts: FloatArray, levels: FloatArray) -> tuple[FloatArray, FloatArray]:
-        """Production per day and first-order decay of every concentration."""
-        state = self._state(counts, levels)
-        production = np.zeros(len(layout.LEVEL_NAMES))
-        decay = np.zeros(len(layout.LEVEL_NAMES))
-        for add in self._levels:
-            add(state, production, decay)
-        return production, decay
+
+@jit
+def _observe(counts: FloatArray, levels: FloatArray, p: FloatArray) -> FloatArray:
+    """The shared signals of this state (see :mod:`.state`)."""
+    s = np.zeros(SIGNALS)
+    clone_sums(counts, p[P_SHARED[0]], s)
+    blocked = anti_tgfb.blocked(levels, _span(p, P_ANTI_TGFB))
+    s[TGF_BRAKE] = suppression.brake(levels, _span(p, P_SUPPRESSION), blocked)
+    s[TREG_BRAKE] = regulation.brake(counts, _span(p, P_REGULATION))
+    s[PD1_OPEN] = anti_pd1.open_share(levels, _span(p, P_ANTI_PD1))
+    s[COSTIMULATION] = p[P_SHARED[0] + 1]
+    return s
+
+
+def _propensities(counts: FloatArray, levels: FloatArray, p: FloatArray, out: FloatArray) -> None:
+    s = _observe(counts, levels, p)
+    growth.fill(counts, levels, s, _span(p, P_GROWTH), _span(out, C_GROWTH))
+    variants.fill(counts, levels, s, _span(p, P_VARIANTS), _span(out, C_VARIANTS))
+    cytotoxicity.fill(
+        counts, levels, s, _span(p, P_CYTOTOXICITY),
+        _span(out, C_CYTOTOXICITY),
+    )  # fmt: skip
+    dysfunction.fill(
+        counts, levels, s, _span(p, P_DYSFUNCTION),
+        _span(out, C_DYSFUNCTION),
+    )  # fmt: skip
+    counterattack.fill(
+        counts, levels, s, _span(p, P_COUNTERATTACK),
+        _span(out, C_COUNTERATTACK),
+    )  # fmt: skip
+    priming.fill(counts, levels, s, _span(p, P_PRIMING), _span(out, C_PRIMING))
+    help.fill(counts, levels, s, _span(p, P_HELP), _span(out, C_HELP))
+    regulation.fill(
+        counts, levels, s, _span(p, P_REGULATION),
+        _span(out, C_REGULATION),
+    )  # fmt: skip
+    turnover.fill(counts, levels, s, _span(p, P_TURNOVER), _span(out, C_TURNOVER))
+    anti_pd1.fill(counts, levels, s, _span(p, P_ANTI_PD1), _span(out, C_ANTI_PD1))
+    anti_cd25.fill(counts, levels, s, _span(p, P_ANTI_CD25), _span(out, C_ANTI_CD25))
+    chemotherapy.fill(
+        counts, levels, s, _span(p, P_CHEMOTHERAPY),
+        _span(out, C_CHEMOTHERAPY),
+    )  # fmt: skip
+    vaccine.fill(counts, levels, s, _span(p, P_VACCINE), _span(out, C_VACCINE))
+    # Presentation last: it loads antigen released by every kill of an antigen-bearing cell.
+    release = 0.0
+    for j in _RELEASING:
+        release += out[j]
+    s[RELEASE] = release
+    presentation.fill(
+        counts, levels, s, _span(p, P_PRESENTATION),
+        _span(out, C_PRESENTATION),
+    )  # fmt: skip
+
+
+def _level_rates(
+    counts: FloatArray, levels: FloatArray, p: FloatArray, production: FloatArray,
+    decay: FloatArray,
+) -> None:  # fmt: skip
+    s = _observe(counts, levels, p)
+    production[:] = 0.0
+    decay[:] = 0.0
+    cytotoxicity.levels(counts, levels, s, _span(p, P_CYTOTOXICITY), production, decay)
+    help.levels(counts, levels, s, _span(p, P_HELP), production, decay)
+    regulation.levels(counts, levels, s, _span(p, P_REGULATION), production, decay)
+    suppression.levels(counts, levels, s, _span(p, P_SUPPRESSION), production, decay)
+    anti_pd1.levels(counts, levels, s, _span(p, P_ANTI_PD1), production, decay)
+    anti_tgfb.levels(counts, levels, s, _span(p, P_ANTI_TGFB), production, decay)
+    anti_cd25.levels(counts, levels, s, _span(p, P_ANTI_CD25), production, decay)
+    chemotherapy.levels(counts, levels, s, _span(p, P_CHEMOTHERAPY), production, decay)
+    il2.levels(counts, levels, s, _span(p, P_IL2), production, decay)
+    vaccine.levels(counts, levels, s, _span(p, P_VACCINE), production, decay)
+
+
+PROPENSITIES: Native[RateLaw] = Native(_propensities, RATE_LAW)
+LEVEL_RATES: Native[LevelLaw] = Native(_level_rates, LEVEL_LAW)

@@ -1,42 +1,28 @@
 """The shape every mechanism and therapy module shares, and small rate-law helpers.
 
-A module contributes parameters, channels and a *part*: an object bound to parameter
-values that writes its channels' propensities (in the order of its ``CHANNELS``) and
-adds its concentrations' production and decay. The preset's kinetics only concatenates
-parts; no module knows the others' channels.
+A module contributes ``PARAMETERS``, ``CHANNELS`` and a *part*:
+
+* ``bind(values, ...) -> FloatArray``: its parameter block, the numbers its rate laws
+  read, in the order its ``_NAMES``/index constants give (switches folded in);
+* ``fill(counts, levels, signals, block, out)`` (compiled, if it has channels): write its
+  channels' propensities into ``out``, its own slice, in ``CHANNELS`` order;
+* ``levels(counts, levels, signals, block, production, decay)`` (compiled, if it owns a
+  concentration): add production per day and first-order decay per day in place.
+
+``signals`` holds what several modules share (see :mod:`.state`). The preset's kinetics
+only concatenates blocks and slices; no module knows the others' channels.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Protocol
 
+import numpy as np
+
+from engine.compiled import jit
 from engine.frozen import FrozenMap
 from engine.network import Channel, Delay, FloatArray, ParameterSpec
-from engine.presets.escape2004.state import State
-
-
-class Part(Protocol):
-    """A mechanism or therapy bound to its parameter values."""
-
-    def fill(self, state: State, out: FloatArray) -> None:
-        """Write the propensities (events per day) of the module's channels into ``out``.
-
-        ``out`` is the module's own slice of the propensity vector, in ``CHANNELS`` order.
-        """
-        ...
-
-    def levels(self, state: State, production: FloatArray, decay: FloatArray) -> None:
-        """Add the module's production (per day) and first-order decay (1/day) in place."""
-        ...
-
-
-class Silent:
-    """Mixin for parts that own no concentration."""
-
-    def levels(self, state: State, production: FloatArray, decay: FloatArray) -> None:
-        """Nothing to add."""
 
 
 def parameter(
@@ -72,6 +58,7 @@ def channel(
     )  # fmt: skip
 
 
+@jit
 def saturating(amount: float, half: float) -> float:
     """Michaelis-Menten occupancy ``amount / (amount + half)`` (0 for no amount)."""
     return amount / (amount + half) if amount > 0.0 else 0.0
@@ -82,6 +69,11 @@ def clearance(half_life: float) -> float:
     return math.log(2.0) / half_life
 
 
+def block(*values: float | FloatArray) -> FloatArray:
+    """A parameter block: scalars and per-clone vectors, concatenated in order."""
+    return np.concatenate([np.atleast_1d(np.asarray(v, dtype=np.float64)) for v in values])
+
+
 def values_of(values: Mapping[str, float], *names: str) -> tuple[float, ...]:
-    """Several parameter values at once (plain floats for the hot loop)."""
+    """Several parameter values at once, as plain floats."""
     return tuple(float(values[n]) for n in names)

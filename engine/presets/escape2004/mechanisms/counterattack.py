@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from engine.compiled import jit
 from engine.network import Channel, FloatArray, MechanismSpec
-from engine.presets.escape2004.parts import Silent, channel, parameter
-from engine.presets.escape2004.state import State
+from engine.presets.escape2004 import layout
+from engine.presets.escape2004.parts import block, channel, parameter
+from engine.presets.escape2004.state import FASL, SATURATION
 
 MECHANISM = MechanismSpec(
     name="counterattack",
@@ -34,12 +36,13 @@ CHANNELS: tuple[Channel, ...] = (
 )  # fmt: skip
 
 
-class Counterattack(Silent):
-    """CTL deaths at encounters with FasL-positive cells."""
+def bind(values: Mapping[str, float], on: bool) -> FloatArray:
+    """Parameter block: the counterattack rate (0 when switched off)."""
+    return block(float(values["counterattack_rate"]) if on else 0.0)
 
-    def __init__(self, values: Mapping[str, float], on: bool) -> None:
-        self.rate = float(values["counterattack_rate"]) if on else 0.0
 
-    def fill(self, state: State, out: FloatArray) -> None:
-        """Counterattack deaths."""
-        out[0] = self.rate * state.ctl * state.fasl * state.saturation
+@jit
+def fill(counts: FloatArray, levels: FloatArray, s: FloatArray, p: FloatArray,
+         out: FloatArray) -> None:  # fmt: skip
+    """Counterattack deaths."""
+    out[0] = p[0] * counts[layout.CTL] * s[FASL] * s[SATURATION]

@@ -24,11 +24,18 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from engine.compiled import jit
 from engine.network import Channel, FloatArray, MechanismSpec
 from engine.presets.escape2004 import layout
-from engine.presets.escape2004.clones import CLONES, VISIBLE_INDEX, VISIBLE_SLICE, Trait, mask
-from engine.presets.escape2004.parts import channel, parameter, saturating, values_of
-from engine.presets.escape2004.state import State
+from engine.presets.escape2004.clones import CLONES, VISIBLE_INDEX, Trait, mask
+from engine.presets.escape2004.parts import block, channel, parameter, saturating, values_of
+from engine.presets.escape2004.state import (
+    MHC_LOSS,
+    SATURATION,
+    TGF_BRAKE,
+    TUMOUR,
+    VISIBLE_SUM,
+)
 
 MECHANISM = MechanismSpec(
     name="cytotoxicity",
@@ -87,46 +94,59 @@ CHANNELS: tuple[Channel, ...] = (
 )  # fmt: skip
 
 
-class Cytotoxicity:
-    """CTL and NK encounters, and the IFN-γ they release."""
+(_ON, _CTL_KILL, _CTL_INACTIVATION, _NK_RATE, _PROTECTION, _NK_INACTIVATION, _IFN_PER_KILL,
+ _IFN_DECAY, _IFN_GAIN, _IFN_HALF, _NK_KILL) = range(11)  # fmt: skip  # NK_KILL: per clone
 
-    def __init__(self, values: Mapping[str, float], on: bool) -> None:
-        self.on = on
-        (self.ctl_kill, self.ctl_inactivation, self.nk_rate, self.protection,
-         self.nk_inactivation,
-         self.ifn_per_kill, self.ifn_decay, self.ifn_gain, self.ifn_half) = values_of(
-            values, "ctl_kill_rate", "ctl_inactivation_rate", "nk_kill_rate",
-            "nk_mhc_protection", "nk_inactivation_rate", "ifn_per_kill", "ifn_decay",
-            "ifn_mhc_gain", "ifn_half_effect")  # fmt: skip
-        # Per clone NK kill rate: "missing self" makes MHC-I-loss cells the preferred targets.
-        self.nk_kill = self.nk_rate * np.where(_NK_PREFERS, 1.0, self.protection)
 
-    def _ctl_kill(self, state: State) -> float:
-        """CTL kills per day per visible tumour cell."""
-        boost = 1.0 + self.ifn_gain * saturating(state.ifng, self.ifn_half)
-        return self.ctl_kill * state.tgf_brake * boost * state.ctl * state.saturation
+def bind(values: Mapping[str, float], on: bool) -> FloatArray:
+    """Parameter block; the per-clone NK kill rate makes MHC-I-loss cells the preferred
+    targets ("missing self")."""
+    scalars = values_of(
+        values, "ctl_kill_rate", "ctl_inactivation_rate", "nk_kill_rate", "nk_mhc_protection",
+        "nk_inactivation_rate", "ifn_per_kill", "ifn_decay", "ifn_mhc_gain", "ifn_half_effect",
+    )  # fmt: skip
+    nk_kill = scalars[2] * np.where(_NK_PREFERS, 1.0, scalars[3])
+    return block(float(on), *scalars, nk_kill)
 
-    def _nk_engaged(self, state: State) -> float:
-        """NK-weighted engaged share: MHC-loss cells fully, the rest at the protection."""
-        weighted = state.mhc_loss + self.protection * (state.tumour - state.mhc_loss)
-        return weighted * state.saturation
 
-    def fill(self, state: State, out: FloatArray) -> None:
-        """CTL kills of visible clones, NK kills of all clones, then inactivations."""
-        if not self.on or state.tumour <= 0.0:
-            out[:] = 0.0
-            return
-        np.multiply(self._ctl_kill(state), state.clones[VISIBLE_SLICE], out=out[:_VISIBLE])
-        nk_kills = out[_VISIBLE:_KILLS]
-        np.multiply(self.nk_kill, state.clones, out=nk_kills)
-        nk_kills *= state.tgf_brake * state.nk * state.saturation
-        out[-2] = self.ctl_inactivation * state.ctl * state.tumour * state.saturation
-        out[-1] = self.nk_inactivation * state.nk * self._nk_engaged(state)
+@jit
+def _ctl_kill(levels: FloatArray, s: FloatArray, p: FloatArray, ctl: float) -> float:
+    """CTL kills per day per visible tumour cell."""
+    boost = 1.0 + p[_IFN_GAIN] * saturating(levels[layout.IFNG], p[_IFN_HALF])
+    return float(p[_CTL_KILL] * s[TGF_BRAKE] * boost * ctl * s[SATURATION])
 
-    def levels(self, state: State, production: FloatArray, decay: FloatArray) -> None:
-        """IFN-γ: released per kill, cleared first-order."""
-        decay[layout.IFNG] += self.ifn_decay
-        if self.on and state.tumour > 0.0:
-            ctl = self._ctl_kill(state) * state.visible
-            nk = self.nk_rate * state.tgf_brake * state.nk * self._nk_engaged(state)
-            production[layout.IFNG] += self.ifn_per_kill * (ctl + nk)
+
+@jit
+def _nk_engaged(s: FloatArray, p: FloatArray) -> float:
+    """NK-weighted engaged share: MHC-loss cells fully, the rest at the protection."""
+    weighted = s[MHC_LOSS] + p[_PROTECTION] * (s[TUMOUR] - s[MHC_LOSS])
+    return float(weighted * s[SATURATION])
+
+
+@jit
+def fill(counts: FloatArray, levels: FloatArray, s: FloatArray, p: FloatArray,
+         out: FloatArray) -> None:  # fmt: skip
+    """CTL kills of visible clones, NK kills of all clones, then inactivations."""
+    if p[_ON] == 0.0 or s[TUMOUR] <= 0.0:
+        out[:] = 0.0
+        return
+    ctl, nk = counts[layout.CTL], counts[layout.NK]
+    ctl_kill = _ctl_kill(levels, s, p, ctl)
+    for k in range(_VISIBLE):
+        out[k] = ctl_kill * counts[VISIBLE_INDEX[k]]
+    nk_scale = s[TGF_BRAKE] * nk * s[SATURATION]
+    for c in range(_N):
+        out[_VISIBLE + c] = p[_NK_KILL + c] * counts[c] * nk_scale
+    out[_KILLS] = p[_CTL_INACTIVATION] * ctl * s[TUMOUR] * s[SATURATION]
+    out[_KILLS + 1] = p[_NK_INACTIVATION] * nk * _nk_engaged(s, p)
+
+
+@jit
+def levels(counts: FloatArray, levels: FloatArray, s: FloatArray, p: FloatArray,
+           production: FloatArray, decay: FloatArray) -> None:  # fmt: skip
+    """IFN-γ: released per kill, cleared first-order."""
+    decay[layout.IFNG] += p[_IFN_DECAY]
+    if p[_ON] != 0.0 and s[TUMOUR] > 0.0:
+        ctl = _ctl_kill(levels, s, p, counts[layout.CTL]) * s[VISIBLE_SUM]
+        nk = p[_NK_RATE] * s[TGF_BRAKE] * counts[layout.NK] * _nk_engaged(s, p)
+        production[layout.IFNG] += p[_IFN_PER_KILL] * (ctl + nk)

@@ -16,9 +16,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from engine.compiled import jit
 from engine.network import Channel, FloatArray, MechanismSpec
-from engine.presets.escape2004.parts import Silent, channel, parameter, values_of
-from engine.presets.escape2004.state import State
+from engine.presets.escape2004 import layout
+from engine.presets.escape2004.parts import block, channel, parameter, values_of
+from engine.presets.escape2004.state import (
+    PD1_OPEN,
+    SATURATION,
+    TUMOUR,
+    VISIBLE_PDL1,
+    VISIBLE_SUM,
+)
 
 MECHANISM = MechanismSpec(
     name="dysfunction",
@@ -41,8 +49,12 @@ PARAMETERS = (
 )  # fmt: skip
 
 CHANNELS: tuple[Channel, ...] = (
-    channel("exhaust", {"CTL": -1, "exhausted": 1},
-            "CTL exhausted by repeated stimulation (PD-L1 sharpens it)", order=2),
+    channel(
+        "exhaust",
+        {"CTL": -1, "exhausted": 1},
+        "CTL exhausted by repeated stimulation (PD-L1 sharpens it)",
+        order=2,
+    ),
 )
 
 
@@ -51,17 +63,20 @@ def costimulation(values: Mapping[str, float], on: bool) -> float:
     return float(values["costimulation"]) if on else 1.0
 
 
-class Dysfunction(Silent):
-    """Exhaustion of CTLs at recognised encounters."""
+_ON, _RATE, _GAIN = range(3)
 
-    def __init__(self, values: Mapping[str, float], on: bool) -> None:
-        self.on = on
-        self.rate, self.gain = values_of(values, "exhaustion_rate", "pdl1_exhaustion_gain")
 
-    def fill(self, state: State, out: FloatArray) -> None:
-        """Exhaustion of CTLs by recognised encounters."""
-        if not self.on or state.tumour <= 0.0:
-            out[0] = 0.0
-            return
-        stimulation = state.visible + self.gain * state.pd1_open * state.visible_pdl1
-        out[0] = self.rate * state.ctl * stimulation * state.saturation
+def bind(values: Mapping[str, float], on: bool) -> FloatArray:
+    """Parameter block."""
+    return block(float(on), *values_of(values, "exhaustion_rate", "pdl1_exhaustion_gain"))
+
+
+@jit
+def fill(counts: FloatArray, levels: FloatArray, s: FloatArray, p: FloatArray,
+         out: FloatArray) -> None:  # fmt: skip
+    """Exhaustion of CTLs by recognised encounters."""
+    if p[_ON] == 0.0 or s[TUMOUR] <= 0.0:
+        out[0] = 0.0
+        return
+    stimulation = s[VISIBLE_SUM] + p[_GAIN] * s[PD1_OPEN] * s[VISIBLE_PDL1]
+    out[0] = p[_RATE] * counts[layout.CTL] * stimulation * s[SATURATION]

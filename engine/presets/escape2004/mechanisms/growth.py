@@ -16,12 +16,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import numpy as np
-
+from engine.compiled import jit
 from engine.network import Channel, FloatArray
 from engine.presets.escape2004.clones import CLONES
-from engine.presets.escape2004.parts import Silent, channel, parameter, values_of
-from engine.presets.escape2004.state import State
+from engine.presets.escape2004.parts import block, channel, parameter, values_of
+from engine.presets.escape2004.state import TUMOUR
 
 KUZNETSOV = "Kuznetsov et al. 1994 (a = 0.18/day net growth of BCL1)"
 
@@ -46,21 +45,23 @@ CHANNELS: tuple[Channel, ...] = (
 )
 
 
-class Growth(Silent):
-    """Division and death of every clone."""
+_DEATH, _DIVISION, _INVERSE_CAPACITY, _FAITHFUL = 0, 1, 2, 3  # then one per clone
 
-    def __init__(
-        self, values: Mapping[str, float], fitness: FloatArray, mutating: FloatArray
-    ) -> None:
-        division, self.death, self.inverse_capacity = values_of(
-            values, "division_rate", "death_rate", "inverse_capacity"
-        )
-        self.division = division
-        # Per clone division rate of divisions whose daughters both keep the parent type.
-        self.faithful = division * fitness * (1.0 - mutating)
 
-    def fill(self, state: State, out: FloatArray) -> None:
-        """Divisions then deaths, clone by clone."""
-        crowding = self.death + self.division * self.inverse_capacity * state.tumour
-        np.multiply(self.faithful, state.clones, out=out[:_N])
-        np.multiply(crowding, state.clones, out=out[_N:])
+def bind(values: Mapping[str, float], fitness: FloatArray, mutating: FloatArray) -> FloatArray:
+    """Parameter block; ``faithful`` per clone: divisions whose daughters both keep the
+    parent type."""
+    division, death, inverse_capacity = values_of(
+        values, "division_rate", "death_rate", "inverse_capacity"
+    )
+    return block(death, division, inverse_capacity, division * fitness * (1.0 - mutating))
+
+
+@jit
+def fill(counts: FloatArray, levels: FloatArray, s: FloatArray, p: FloatArray,
+         out: FloatArray) -> None:  # fmt: skip
+    """Divisions then deaths, clone by clone."""
+    crowding = p[_DEATH] + p[_DIVISION] * p[_INVERSE_CAPACITY] * s[TUMOUR]
+    for c in range(_N):
+        out[c] = p[_FAITHFUL + c] * counts[c]
+        out[_N + c] = crowding * counts[c]

@@ -14,14 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from engine.compiled import jit
 from engine.network import Channel, FloatArray, MechanismSpec
 from engine.presets.escape2004 import layout
-from engine.presets.escape2004.parts import channel, parameter, saturating, values_of
-from engine.presets.escape2004.state import State
+from engine.presets.escape2004.parts import block, channel, parameter, saturating, values_of
+from engine.presets.escape2004.state import TGF_BRAKE, TREG_BRAKE, TUMOUR, VISIBLE_SUM
 
-MECHANISM = MechanismSpec(
-    name="help", description="IL-2 help: IL-2 drives effector proliferation"
-)
+MECHANISM = MechanismSpec(name="help", description="IL-2 help: IL-2 drives effector proliferation")
 
 KP = "Kirschner & Panetta 1998"
 PARAMETERS = (
@@ -46,28 +45,35 @@ CHANNELS: tuple[Channel, ...] = (
 )
 
 
-def il2(state: State) -> float:
+_ON, _PROLIFERATION, _HALF, _PRODUCTION, _STIMULATION, _DECAY = range(6)
+
+
+@jit
+def il2(levels: FloatArray) -> float:
     """IL-2 the cells see: endogenous plus recombinant (therapy)."""
-    return state.il2 + state.ril2
+    return float(levels[layout.IL2] + levels[layout.RIL2])
 
 
-class Help:
-    """IL-2 production and IL-2-driven proliferation."""
+def bind(values: Mapping[str, float], on: bool) -> FloatArray:
+    """Parameter block."""
+    return block(float(on), *values_of(
+        values, "il2_proliferation", "il2_half_saturation", "il2_production",
+        "il2_stimulation_half", "il2_decay"))  # fmt: skip
 
-    def __init__(self, values: Mapping[str, float], on: bool) -> None:
-        self.on = on
-        self.proliferation, self.half, self.production, self.stimulation, self.decay = (
-            values_of(values, "il2_proliferation", "il2_half_saturation", "il2_production",
-                      "il2_stimulation_half", "il2_decay"))  # fmt: skip
 
-    def fill(self, state: State, out: FloatArray) -> None:
-        """IL-2-driven proliferation."""
-        drive = self.proliferation * saturating(il2(state), self.half) if self.on else 0.0
-        out[0] = drive * state.tgf_brake * state.treg_brake * state.ctl
+@jit
+def fill(counts: FloatArray, levels: FloatArray, s: FloatArray, p: FloatArray,
+         out: FloatArray) -> None:  # fmt: skip
+    """IL-2-driven proliferation."""
+    drive = p[_PROLIFERATION] * saturating(il2(levels), p[_HALF]) if p[_ON] != 0.0 else 0.0
+    out[0] = drive * s[TGF_BRAKE] * s[TREG_BRAKE] * counts[layout.CTL]
 
-    def levels(self, state: State, production: FloatArray, decay: FloatArray) -> None:
-        """IL-2 from stimulated CTLs; first-order clearance."""
-        decay[layout.IL2] += self.decay
-        if self.on and state.tumour > 0.0:
-            stimulated = state.ctl * state.visible / (self.stimulation + state.tumour)
-            production[layout.IL2] += self.production * stimulated
+
+@jit
+def levels(counts: FloatArray, levels: FloatArray, s: FloatArray, p: FloatArray,
+           production: FloatArray, decay: FloatArray) -> None:  # fmt: skip
+    """IL-2 from stimulated CTLs; first-order clearance."""
+    decay[layout.IL2] += p[_DECAY]
+    if p[_ON] != 0.0 and s[TUMOUR] > 0.0:
+        stimulated = counts[layout.CTL] * s[VISIBLE_SUM] / (p[_STIMULATION] + s[TUMOUR])
+        production[layout.IL2] += p[_PRODUCTION] * stimulated

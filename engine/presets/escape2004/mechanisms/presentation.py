@@ -21,9 +21,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from engine.compiled import jit
 from engine.network import Channel, Delay, FloatArray, MechanismSpec
-from engine.presets.escape2004.parts import Silent, channel, parameter, saturating, values_of
-from engine.presets.escape2004.state import State
+from engine.presets.escape2004 import layout
+from engine.presets.escape2004.parts import block, channel, parameter, saturating, values_of
+from engine.presets.escape2004.state import RELEASE, TGF_BRAKE
 
 MECHANISM = MechanismSpec(
     name="presentation",
@@ -62,19 +64,23 @@ CHANNELS: tuple[Channel, ...] = (
 )  # fmt: skip
 
 
-class Presentation(Silent):
-    """Loading, migration and decay of dendritic cells."""
+_SUPPLY, _HALF, _MIGRATION, _TISSUE_DEATH, _NODE_DEATH = range(5)
 
-    def __init__(self, values: Mapping[str, float], on: bool) -> None:
-        supply, self.half, self.migration, self.tissue_death, self.node_death = values_of(
-            values, "dc_supply", "antigen_half_saturation", "dc_migration_rate",
-            "dc_tissue_death", "dc_node_death")  # fmt: skip
-        self.supply = supply if on else 0.0
 
-    def fill(self, state: State, out: FloatArray) -> None:
-        """Loading (from ``state.release``), migration and deaths."""
-        loaded, node = state.dc_loaded, state.dc_node
-        out[0] = self.supply * state.tgf_brake * saturating(state.release, self.half)
-        out[1] = self.migration * loaded
-        out[2] = self.tissue_death * loaded
-        out[3] = self.node_death * node
+def bind(values: Mapping[str, float], on: bool) -> FloatArray:
+    """Parameter block (no loading when switched off)."""
+    supply, *rest = values_of(
+        values, "dc_supply", "antigen_half_saturation", "dc_migration_rate",
+        "dc_tissue_death", "dc_node_death")  # fmt: skip
+    return block(supply if on else 0.0, *rest)
+
+
+@jit
+def fill(counts: FloatArray, levels: FloatArray, s: FloatArray, p: FloatArray,
+         out: FloatArray) -> None:  # fmt: skip
+    """Loading (from the ``RELEASE`` signal), migration and deaths."""
+    loaded, node = counts[layout.DC_LOADED], counts[layout.DC_NODE]
+    out[0] = p[_SUPPLY] * s[TGF_BRAKE] * saturating(s[RELEASE], p[_HALF])
+    out[1] = p[_MIGRATION] * loaded
+    out[2] = p[_TISSUE_DEATH] * loaded
+    out[3] = p[_NODE_DEATH] * node

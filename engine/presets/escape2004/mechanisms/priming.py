@@ -16,9 +16,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from engine.compiled import jit
 from engine.network import Channel, Delay, FloatArray, MechanismSpec
-from engine.presets.escape2004.parts import Silent, channel, parameter
-from engine.presets.escape2004.state import State
+from engine.presets.escape2004 import layout
+from engine.presets.escape2004.parts import block, channel, parameter
+from engine.presets.escape2004.state import TREG_BRAKE
 
 MECHANISM = MechanismSpec(
     name="priming",
@@ -48,16 +50,16 @@ CHANNELS: tuple[Channel, ...] = (
 )  # fmt: skip
 
 
-class Priming(Silent):
-    """Priming (with delayed clonal burst) and anergy."""
+def bind(values: Mapping[str, float], on: bool, costimulation: float) -> FloatArray:
+    """Parameter block: priming and anergy rate constants per DC-naive encounter."""
+    rate = float(values["priming_rate"]) if on else 0.0
+    return block(rate * costimulation, rate * (1.0 - costimulation))
 
-    def __init__(self, values: Mapping[str, float], on: bool, costimulation: float) -> None:
-        rate = float(values["priming_rate"]) if on else 0.0
-        self.prime = rate * costimulation
-        self.anergise = rate * (1.0 - costimulation)
 
-    def fill(self, state: State, out: FloatArray) -> None:
-        """Priming and anergy encounters."""
-        encounters = state.treg_brake * state.dc_node * state.naive
-        out[0] = self.prime * encounters
-        out[1] = self.anergise * encounters
+@jit
+def fill(counts: FloatArray, levels: FloatArray, s: FloatArray, p: FloatArray,
+         out: FloatArray) -> None:  # fmt: skip
+    """Priming and anergy encounters."""
+    encounters = s[TREG_BRAKE] * counts[layout.DC_NODE] * counts[layout.NAIVE]
+    out[0] = p[0] * encounters
+    out[1] = p[1] * encounters

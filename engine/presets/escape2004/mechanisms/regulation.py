@@ -17,11 +17,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from engine.compiled import jit
 from engine.network import Channel, FloatArray, MechanismSpec
 from engine.presets.escape2004 import layout
 from engine.presets.escape2004.mechanisms.help import il2
-from engine.presets.escape2004.parts import channel, parameter, saturating, values_of
-from engine.presets.escape2004.state import State
+from engine.presets.escape2004.parts import block, channel, parameter, saturating, values_of
+from engine.presets.escape2004.state import TUMOUR
 
 MECHANISM = MechanismSpec(
     name="regulation",
@@ -64,39 +65,48 @@ CHANNELS: tuple[Channel, ...] = (
 )
 
 
-class Regulation:
-    """Treg dynamics and the brake they impose."""
+(_ON, _INFLUX, _RECRUITMENT, _RECRUIT_HALF, _EXPANSION, _DEATH, _SUPPRESSION_HALF,
+ _CONSUMPTION, _TGF, _INDUCTION, _IL2_HALF, _TGF_HALF) = range(12)  # fmt: skip
 
-    def __init__(self, values: Mapping[str, float], on: bool) -> None:
-        self.on = on
-        (self.influx, self.recruitment, self.recruit_half, self.expansion, self.death,
-         self.suppression_half, self.consumption, self.tgf, self.induction) = values_of(
-            values, "treg_influx", "treg_recruitment", "treg_recruitment_half",
-            "treg_il2_expansion", "treg_death", "treg_half_suppression",
-            "treg_il2_consumption", "treg_tgf_secretion", "treg_tgf_induction")  # fmt: skip
-        self.il2_half, self.tgf_half = values_of(values, "il2_half_saturation", "tgf_half_effect")
 
-    def brake(self, tregs: float) -> float:
-        """ρ: the fraction of priming and expansion Tregs leave."""
-        if not self.on:
-            return 1.0
-        return 1.0 / (1.0 + tregs / self.suppression_half)
+def bind(values: Mapping[str, float], on: bool) -> FloatArray:
+    """Parameter block."""
+    names = (
+        "treg_influx", "treg_recruitment", "treg_recruitment_half", "treg_il2_expansion",
+        "treg_death", "treg_half_suppression", "treg_il2_consumption", "treg_tgf_secretion",
+        "treg_tgf_induction", "il2_half_saturation", "tgf_half_effect",
+    )  # fmt: skip
+    return block(float(on), *values_of(values, *names))
 
-    def fill(self, state: State, out: FloatArray) -> None:
-        """Supply, recruitment, expansion and death of Tregs."""
-        if not self.on:
-            out[:] = 0.0
-            return
-        tregs = state.treg
-        induced = 1.0 + self.induction * saturating(state.tgfb, self.tgf_half)
-        out[0] = self.influx
-        out[1] = self.recruitment * saturating(state.tumour, self.recruit_half) * induced
-        out[2] = self.expansion * saturating(il2(state), self.il2_half) * tregs
-        out[3] = self.death * tregs
 
-    def levels(self, state: State, production: FloatArray, decay: FloatArray) -> None:
-        """Tregs consume IL-2 and make TGF-β."""
-        if self.on:
-            tregs = state.treg
-            decay[layout.IL2] += self.consumption * tregs
-            production[layout.TGFB] += self.tgf * tregs
+@jit
+def brake(counts: FloatArray, p: FloatArray) -> float:
+    """ρ: the fraction of priming and expansion Tregs leave."""
+    if p[_ON] == 0.0:
+        return 1.0
+    return float(1.0 / (1.0 + counts[layout.TREG] / p[_SUPPRESSION_HALF]))
+
+
+@jit
+def fill(counts: FloatArray, levels: FloatArray, s: FloatArray, p: FloatArray,
+         out: FloatArray) -> None:  # fmt: skip
+    """Supply, recruitment, expansion and death of Tregs."""
+    if p[_ON] == 0.0:
+        out[:] = 0.0
+        return
+    tregs = counts[layout.TREG]
+    induced = 1.0 + p[_INDUCTION] * saturating(levels[layout.TGFB], p[_TGF_HALF])
+    out[0] = p[_INFLUX]
+    out[1] = p[_RECRUITMENT] * saturating(s[TUMOUR], p[_RECRUIT_HALF]) * induced
+    out[2] = p[_EXPANSION] * saturating(il2(levels), p[_IL2_HALF]) * tregs
+    out[3] = p[_DEATH] * tregs
+
+
+@jit
+def levels(counts: FloatArray, levels: FloatArray, s: FloatArray, p: FloatArray,
+           production: FloatArray, decay: FloatArray) -> None:  # fmt: skip
+    """Tregs consume IL-2 and make TGF-β."""
+    if p[_ON] != 0.0:
+        tregs = counts[layout.TREG]
+        decay[layout.IL2] += p[_CONSUMPTION] * tregs
+        production[layout.TGFB] += p[_TGF] * tregs

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from engine.compiled import jit
 from engine.network import Channel, FloatArray, MechanismSpec
 from engine.presets.escape2004 import layout
-from engine.presets.escape2004.parts import parameter, values_of
-from engine.presets.escape2004.state import State
+from engine.presets.escape2004.parts import block, parameter, values_of
+from engine.presets.escape2004.state import SECRETOR
 
 MECHANISM = MechanismSpec(
     name="suppression",
@@ -40,26 +41,27 @@ PARAMETERS = (
 CHANNELS: tuple[Channel, ...] = ()
 
 
-class Suppression:
-    """TGF-β production and the brake it imposes."""
+_ON, _SECRETION, _DECAY, _HALF = range(4)
 
-    def __init__(self, values: Mapping[str, float], on: bool) -> None:
-        self.on = on
-        self.secretion, self.decay, self.half = values_of(
-            values, "tgf_secretion", "tgf_decay", "tgf_half_effect"
-        )
 
-    def brake(self, tgfb: float, blocked: float) -> float:
-        """β: the fraction of killing, proliferation and maturation TGF-β leaves."""
-        if not self.on:
-            return 1.0
-        return 1.0 / (1.0 + tgfb * (1.0 - blocked) / self.half)
+def bind(values: Mapping[str, float], on: bool) -> FloatArray:
+    """Parameter block."""
+    return block(float(on), *values_of(values, "tgf_secretion", "tgf_decay", "tgf_half_effect"))
 
-    def fill(self, state: State, out: FloatArray) -> None:
-        """No channels: suppression acts through the brake."""
 
-    def levels(self, state: State, production: FloatArray, decay: FloatArray) -> None:
-        """TGF-β from secretor clones; first-order clearance."""
-        decay[layout.TGFB] += self.decay
-        if self.on:
-            production[layout.TGFB] += self.secretion * state.secretor
+@jit
+def brake(levels: FloatArray, p: FloatArray, blocked: float) -> float:
+    """β: the fraction of killing, proliferation and maturation TGF-β leaves, with a
+    share ``blocked`` of TGF-β neutralised."""
+    if p[_ON] == 0.0:
+        return 1.0
+    return float(1.0 / (1.0 + levels[layout.TGFB] * (1.0 - blocked) / p[_HALF]))
+
+
+@jit
+def levels(counts: FloatArray, levels: FloatArray, s: FloatArray, p: FloatArray,
+           production: FloatArray, decay: FloatArray) -> None:  # fmt: skip
+    """TGF-β from secretor clones; first-order clearance."""
+    decay[layout.TGFB] += p[_DECAY]
+    if p[_ON] != 0.0:
+        production[layout.TGFB] += p[_SECRETION] * s[SECRETOR]

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from engine.compiled import jit
 from engine.network import Channel, FloatArray
-from engine.presets.escape2004.parts import Silent, channel, parameter, values_of
-from engine.presets.escape2004.state import State
+from engine.presets.escape2004 import layout
+from engine.presets.escape2004.parts import block, channel, parameter, values_of
 
 PARAMETERS = (
     parameter("naive_influx", "cells/day", 50.0,
@@ -50,20 +51,22 @@ CHANNELS: tuple[Channel, ...] = (
 )
 
 
-class Turnover(Silent):
-    """Supply and death of immune cells."""
+_NAMES = ("naive_influx", "naive_death", "ctl_death", "exhausted_death", "nk_influx", "nk_death")
+_NAIVE_INFLUX, _NAIVE_DEATH, _CTL_DEATH, _EXHAUSTED_DEATH, _NK_INFLUX, _NK_DEATH = range(6)
 
-    def __init__(self, values: Mapping[str, float]) -> None:
-        (self.naive_influx, self.naive_death, self.ctl_death, self.exhausted_death,
-         self.nk_influx, self.nk_death) = values_of(
-            values, "naive_influx", "naive_death", "ctl_death", "exhausted_death",
-            "nk_influx", "nk_death")  # fmt: skip
 
-    def fill(self, state: State, out: FloatArray) -> None:
-        """Influxes and deaths."""
-        out[0] = self.naive_influx
-        out[1] = self.naive_death * state.naive
-        out[2] = self.ctl_death * state.ctl
-        out[3] = self.exhausted_death * state.exhausted
-        out[4] = self.nk_influx
-        out[5] = self.nk_death * state.nk
+def bind(values: Mapping[str, float]) -> FloatArray:
+    """Parameter block."""
+    return block(*values_of(values, *_NAMES))
+
+
+@jit
+def fill(counts: FloatArray, levels: FloatArray, s: FloatArray, p: FloatArray,
+         out: FloatArray) -> None:  # fmt: skip
+    """Influxes and deaths."""
+    out[0] = p[_NAIVE_INFLUX]
+    out[1] = p[_NAIVE_DEATH] * counts[layout.NAIVE]
+    out[2] = p[_CTL_DEATH] * counts[layout.CTL]
+    out[3] = p[_EXHAUSTED_DEATH] * counts[layout.EXHAUSTED]
+    out[4] = p[_NK_INFLUX]
+    out[5] = p[_NK_DEATH] * counts[layout.NK]

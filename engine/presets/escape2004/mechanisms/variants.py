@@ -20,10 +20,10 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from engine.compiled import jit
 from engine.network import Channel, FloatArray, MechanismSpec
 from engine.presets.escape2004.clones import CLONES, Trait, mask
-from engine.presets.escape2004.parts import Silent, channel, parameter, values_of
-from engine.presets.escape2004.state import State
+from engine.presets.escape2004.parts import block, channel, parameter, values_of
 
 MECHANISM = MechanismSpec(
     name="variants",
@@ -49,9 +49,6 @@ _GAINS_ANTIGEN_LOSS = [c for c in CLONES if not c.has(Trait.ANTIGEN_LOSS)]
 _GAINS_MHC_LOSS = [c for c in CLONES if not c.has(Trait.MHC_LOSS)]
 _PARENTS_A = np.array([int(c.traits) for c in _GAINS_ANTIGEN_LOSS])
 _PARENTS_M = np.array([int(c.traits) for c in _GAINS_MHC_LOSS])
-#: Antigen-bearing parents are the even masks: a strided view instead of a gather.
-_ANTIGEN_BEARING = slice(0, None, 2)
-assert np.array_equal(np.arange(len(CLONES))[_ANTIGEN_BEARING], _PARENTS_A)
 
 CHANNELS: tuple[Channel, ...] = (
     *(
@@ -73,24 +70,30 @@ def fitness(values: Mapping[str, float]) -> FloatArray:
     return np.asarray((1.0 - values["loss_fitness_cost"]) ** losses, dtype=np.float64)
 
 
-class Variants(Silent):
-    """Variant-producing divisions."""
+def mutating(values: Mapping[str, float], on: bool) -> FloatArray:
+    """Per clone: the share of divisions that produce a variant daughter."""
+    rates = np.zeros(len(CLONES))
+    if on:
+        rates += np.where(mask(Trait.ANTIGEN_LOSS), 0.0, values["antigen_loss_rate"])
+        rates += np.where(mask(Trait.MHC_LOSS), 0.0, values["mhc_loss_rate"])
+    return rates
 
-    def __init__(self, values: Mapping[str, float], on: bool) -> None:
-        self.on = on
-        to_a, to_m = values_of(values, "antigen_loss_rate", "mhc_loss_rate")
-        division = values["division_rate"] * fitness(values)
-        self.antigen = np.where(on, to_a, 0.0) * division[_PARENTS_A]
-        self.mhc = np.where(on, to_m, 0.0) * division[_PARENTS_M]
-        self.mutating = np.zeros(len(CLONES))
-        if on:
-            self.mutating += np.where(mask(Trait.ANTIGEN_LOSS), 0.0, to_a)
-            self.mutating += np.where(mask(Trait.MHC_LOSS), 0.0, to_m)
 
-    def fill(self, state: State, out: FloatArray) -> None:
-        """Antigen-loss divisions, then MHC-loss divisions."""
-        if not self.on:
-            out[:] = 0.0
-            return
-        np.multiply(self.antigen, state.clones[_ANTIGEN_BEARING], out=out[: len(_PARENTS_A)])
-        np.multiply(self.mhc, state.clones[_PARENTS_M], out=out[len(_PARENTS_A) :])
+def bind(values: Mapping[str, float], on: bool) -> FloatArray:
+    """Parameter block: variant-producing division rate per parent, antigen loss first."""
+    to_a, to_m = values_of(values, "antigen_loss_rate", "mhc_loss_rate") if on else (0.0, 0.0)
+    division = values["division_rate"] * fitness(values)
+    return block(to_a * division[_PARENTS_A], to_m * division[_PARENTS_M])
+
+
+_A = len(_PARENTS_A)
+
+
+@jit
+def fill(counts: FloatArray, levels: FloatArray, s: FloatArray, p: FloatArray,
+         out: FloatArray) -> None:  # fmt: skip
+    """Antigen-loss divisions, then MHC-loss divisions."""
+    for k in range(_A):
+        out[k] = p[k] * counts[_PARENTS_A[k]]
+    for k in range(_PARENTS_M.size):
+        out[_A + k] = p[_A + k] * counts[_PARENTS_M[k]]

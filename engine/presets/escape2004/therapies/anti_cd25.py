@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from engine.compiled import jit
 from engine.network import Channel, FloatArray, TherapySpec
 from engine.presets.escape2004 import layout
 from engine.presets.escape2004.parts import channel, parameter, values_of
-from engine.presets.escape2004.state import State
-from engine.presets.escape2004.therapies.dosing import Exposure, bolus
+from engine.presets.escape2004.therapies.dosing import RATE, bolus, exposure, occupancy
 
 PARAMETERS = (
     parameter("anti_cd25_half_life", "days", 20.0, "half-life of the anti-CD25 antibody",
@@ -31,8 +31,7 @@ CHANNELS: tuple[Channel, ...] = (
 
 THERAPY = TherapySpec(
     name="anti_cd25",
-    description="anti-CD25 antibody: depletes regulatory T cells (exposure decays by "
-    "half-life)",
+    description="anti-CD25 antibody: depletes regulatory T cells (exposure decays by half-life)",
     dose_unit="mg/kg",
     dose_upper=1e3,
     parameters=(),
@@ -40,15 +39,24 @@ THERAPY = TherapySpec(
 )
 
 
-class AntiCD25(Exposure):
-    """Exposure and Treg depletion."""
+_DEPLETION = 2
 
-    def __init__(self, values: Mapping[str, float]) -> None:
-        half_life, ec50, self.depletion = values_of(
-            values, "anti_cd25_half_life", "anti_cd25_ec50", "treg_depletion_rate"
-        )
-        super().__init__(layout.ANTI_CD25, half_life, ec50)
 
-    def fill(self, state: State, out: FloatArray) -> None:
-        """Treg depletion."""
-        out[0] = self.depletion * self.occupancy(state.anti_cd25) * state.treg
+def bind(values: Mapping[str, float]) -> FloatArray:
+    """Parameter block."""
+    return exposure(*values_of(
+        values, "anti_cd25_half_life", "anti_cd25_ec50", "treg_depletion_rate"))  # fmt: skip
+
+
+@jit
+def fill(counts: FloatArray, levels: FloatArray, s: FloatArray, p: FloatArray,
+         out: FloatArray) -> None:  # fmt: skip
+    """Treg depletion."""
+    out[0] = p[_DEPLETION] * occupancy(levels[layout.ANTI_CD25], p) * counts[layout.TREG]
+
+
+@jit
+def levels(counts: FloatArray, levels: FloatArray, s: FloatArray, p: FloatArray,
+           production: FloatArray, decay: FloatArray) -> None:  # fmt: skip
+    """Clearance of the exposure."""
+    decay[layout.ANTI_CD25] += p[RATE]

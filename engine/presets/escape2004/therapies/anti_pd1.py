@@ -18,11 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from engine.compiled import jit
 from engine.network import Channel, FloatArray, TherapySpec
 from engine.presets.escape2004 import layout
 from engine.presets.escape2004.parts import channel, parameter, values_of
-from engine.presets.escape2004.state import State
-from engine.presets.escape2004.therapies.dosing import Exposure, bolus
+from engine.presets.escape2004.state import VISIBLE_PDL1, VISIBLE_SUM
+from engine.presets.escape2004.therapies.dosing import RATE, bolus, exposure, occupancy
 
 PARAMETERS = (
     parameter("anti_pd1_half_life", "days", 25.0, "half-life of the anti-PD-1 antibody",
@@ -36,8 +37,11 @@ PARAMETERS = (
 )  # fmt: skip
 
 CHANNELS: tuple[Channel, ...] = (
-    channel("reinvigorate", {"exhausted": -1, "CTL": 1},
-            "PD-1 blockade restores an exhausted cell's effector function"),
+    channel(
+        "reinvigorate",
+        {"exhausted": -1, "CTL": 1},
+        "PD-1 blockade restores an exhausted cell's effector function",
+    ),
 )
 
 THERAPY = TherapySpec(
@@ -50,24 +54,36 @@ THERAPY = TherapySpec(
 )
 
 
-class AntiPD1(Exposure):
-    """Exposure, PD-1 blockade and reinvigoration."""
+_REINVIGORATION = 2
 
-    def __init__(self, values: Mapping[str, float]) -> None:
-        half_life, ec50, self.reinvigoration = values_of(
-            values, "anti_pd1_half_life", "anti_pd1_ec50", "reinvigoration_rate"
-        )
-        super().__init__(layout.ANTI_PD1, half_life, ec50)
 
-    def open_share(self, exposure: float) -> float:
-        """The share of PD-1 the antibody leaves unblocked at ``exposure``."""
-        return 1.0 - self.occupancy(exposure)
+def bind(values: Mapping[str, float]) -> FloatArray:
+    """Parameter block."""
+    return exposure(*values_of(
+        values, "anti_pd1_half_life", "anti_pd1_ec50", "reinvigoration_rate"))  # fmt: skip
 
-    def fill(self, state: State, out: FloatArray) -> None:
-        """Reinvigoration of exhausted cells."""
-        if state.visible <= 0.0:
-            out[0] = 0.0
-            return
-        # Only the PD-1 signalling that PD-L1 on recognised cells provides can be blocked.
-        signalled = state.visible_pdl1 / state.visible
-        out[0] = self.reinvigoration * self.occupancy(state.anti_pd1) * signalled * state.exhausted
+
+@jit
+def open_share(levels: FloatArray, p: FloatArray) -> float:
+    """The share of PD-1 the antibody leaves unblocked."""
+    return 1.0 - occupancy(levels[layout.ANTI_PD1], p)
+
+
+@jit
+def fill(counts: FloatArray, levels: FloatArray, s: FloatArray, p: FloatArray,
+         out: FloatArray) -> None:  # fmt: skip
+    """Reinvigoration of exhausted cells."""
+    if s[VISIBLE_SUM] <= 0.0:
+        out[0] = 0.0
+        return
+    # Only the PD-1 signalling that PD-L1 on recognised cells provides can be blocked.
+    signalled = s[VISIBLE_PDL1] / s[VISIBLE_SUM]
+    blocked = occupancy(levels[layout.ANTI_PD1], p)
+    out[0] = p[_REINVIGORATION] * blocked * signalled * counts[layout.EXHAUSTED]
+
+
+@jit
+def levels(counts: FloatArray, levels: FloatArray, s: FloatArray, p: FloatArray,
+           production: FloatArray, decay: FloatArray) -> None:  # fmt: skip
+    """Clearance of the exposure."""
+    decay[layout.ANTI_PD1] += p[RATE]

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from engine.compiled import jit
 from engine.network import Channel, FloatArray, TherapySpec
 from engine.presets.escape2004 import layout
 from engine.presets.escape2004.parts import parameter, values_of
-from engine.presets.escape2004.state import State
-from engine.presets.escape2004.therapies.dosing import Exposure, bolus
+from engine.presets.escape2004.therapies.dosing import RATE, bolus, exposure, occupancy
 
 PARAMETERS = (
     parameter("anti_tgfb_half_life", "days", 21.7, "half-life of the anti-TGF-β antibody",
@@ -33,12 +33,19 @@ THERAPY = TherapySpec(
 )
 
 
-class AntiTGFb(Exposure):
-    """Exposure and TGF-β neutralisation."""
+def bind(values: Mapping[str, float]) -> FloatArray:
+    """Parameter block."""
+    return exposure(*values_of(values, "anti_tgfb_half_life", "anti_tgfb_ec50"))
 
-    def __init__(self, values: Mapping[str, float]) -> None:
-        super().__init__(layout.ANTI_TGFB, *values_of(values, "anti_tgfb_half_life",
-                                                      "anti_tgfb_ec50"))  # fmt: skip
 
-    def fill(self, state: State, out: FloatArray) -> None:
-        """No channels: the blockade acts through the suppression brake."""
+@jit
+def blocked(levels: FloatArray, p: FloatArray) -> float:
+    """The share of TGF-β the antibody neutralises."""
+    return occupancy(levels[layout.ANTI_TGFB], p)
+
+
+@jit
+def levels(counts: FloatArray, levels: FloatArray, s: FloatArray, p: FloatArray,
+           production: FloatArray, decay: FloatArray) -> None:  # fmt: skip
+    """Clearance of the exposure."""
+    decay[layout.ANTI_TGFB] += p[RATE]

@@ -15,14 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import numpy as np
-
+from engine.compiled import jit
 from engine.network import Channel, FloatArray, TherapySpec
 from engine.presets.escape2004 import layout
 from engine.presets.escape2004.clones import CLONES
 from engine.presets.escape2004.parts import channel, parameter, values_of
-from engine.presets.escape2004.state import State
-from engine.presets.escape2004.therapies.dosing import Exposure, bolus
+from engine.presets.escape2004.therapies.dosing import RATE, bolus, exposure, occupancy
 
 PARAMETERS = (
     parameter("chemo_half_life", "days", 0.3, "half-life of the cytotoxic drug",
@@ -55,24 +53,28 @@ THERAPY = TherapySpec(
 )
 
 
-class Chemotherapy(Exposure):
-    """Exposure and the kills it causes."""
+_KILL, _LYMPHOTOXICITY = 2, 3
+_N = len(CLONES)
 
-    def __init__(self, values: Mapping[str, float]) -> None:
-        half_life, ec50, self.kill, self.lymphotoxicity = values_of(
-            values, "chemo_half_life", "chemo_ec50", "chemo_kill_rate", "chemo_lymphotoxicity"
-        )
-        super().__init__(layout.CHEMO, half_life, ec50)
-        self._idle = False
 
-    def fill(self, state: State, out: FloatArray) -> None:
-        """Kills of every clone, then of effectors."""
-        if state.chemo <= 0.0:
-            if not self._idle:  # most of the time there is no drug: skip rewriting zeros
-                out[:] = 0.0
-                self._idle = True
-            return
-        self._idle = False
-        kill = self.kill * self.occupancy(state.chemo)
-        np.multiply(kill, state.clones, out=out[:-1])
-        out[-1] = kill * self.lymphotoxicity * state.ctl
+def bind(values: Mapping[str, float]) -> FloatArray:
+    """Parameter block."""
+    names = ("chemo_half_life", "chemo_ec50", "chemo_kill_rate", "chemo_lymphotoxicity")
+    return exposure(*values_of(values, *names))
+
+
+@jit
+def fill(counts: FloatArray, levels: FloatArray, s: FloatArray, p: FloatArray,
+         out: FloatArray) -> None:  # fmt: skip
+    """Kills of every clone, then of effectors."""
+    kill = p[_KILL] * occupancy(levels[layout.CHEMO], p)
+    for c in range(_N):
+        out[c] = kill * counts[c]
+    out[_N] = kill * p[_LYMPHOTOXICITY] * counts[layout.CTL]
+
+
+@jit
+def levels(counts: FloatArray, levels: FloatArray, s: FloatArray, p: FloatArray,
+           production: FloatArray, decay: FloatArray) -> None:  # fmt: skip
+    """Clearance of the exposure."""
+    decay[layout.CHEMO] += p[RATE]

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 
+from engine.compiled import jit
 from engine.network import Administered, FloatArray, TherapyContext
-from engine.presets.escape2004.parts import clearance, saturating
-from engine.presets.escape2004.state import State
+from engine.presets.escape2004.parts import block, clearance, saturating
 
 Give = Callable[[Administered, TherapyContext], None]
 
@@ -27,16 +27,15 @@ def bolus(level: str) -> Give:
     return give
 
 
-class Exposure:
-    """A drug exposure: first-order clearance and saturating occupancy."""
+RATE, EC50 = 0, 1  # every exposure block starts with its clearance and EC50
 
-    def __init__(self, index: int, half_life: float, ec50: float) -> None:
-        self.index, self.rate, self.ec50 = index, clearance(half_life), ec50
 
-    def occupancy(self, exposure: float) -> float:
-        """The share of the drug's targets occupied at ``exposure``, ``C/(C + EC50)``."""
-        return saturating(exposure, self.ec50)
+def exposure(half_life: float, ec50: float, *rest: float) -> FloatArray:
+    """A drug's parameter block: clearance (1/day), EC50, then its own parameters."""
+    return block(clearance(half_life), ec50, *rest)
 
-    def levels(self, state: State, production: FloatArray, decay: FloatArray) -> None:
-        """Clearance of the exposure."""
-        decay[self.index] += self.rate
+
+@jit
+def occupancy(exposure: float, p: FloatArray) -> float:
+    """The share of the drug's targets occupied at ``exposure``, ``C/(C + EC50)``."""
+    return saturating(exposure, p[EC50])

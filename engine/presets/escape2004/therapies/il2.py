@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from engine.compiled import jit
 from engine.network import Channel, FloatArray, TherapySpec
 from engine.presets.escape2004 import layout
 from engine.presets.escape2004.parts import parameter
-from engine.presets.escape2004.state import State
-from engine.presets.escape2004.therapies.dosing import Exposure, bolus
+from engine.presets.escape2004.therapies.dosing import RATE, bolus, exposure
 
 PARAMETERS = (
     parameter("ril2_half_life", "days", 0.25, "half-life of recombinant IL-2 at the tumour",
@@ -25,8 +25,7 @@ CHANNELS: tuple[Channel, ...] = ()
 
 THERAPY = TherapySpec(
     name="il2",
-    description="recombinant IL-2: drives effector proliferation (exposure decays by "
-    "half-life)",
+    description="recombinant IL-2: drives effector proliferation (exposure decays by half-life)",
     dose_unit="IL-2 units",
     dose_upper=1e15,
     parameters=(),
@@ -34,11 +33,13 @@ THERAPY = TherapySpec(
 )
 
 
-class IL2Therapy(Exposure):
-    """Clearance of recombinant IL-2 (its effect is read by the help mechanism)."""
+def bind(values: Mapping[str, float]) -> FloatArray:
+    """Parameter block (its effect is read by the help mechanism)."""
+    return exposure(float(values["ril2_half_life"]), 1.0)
 
-    def __init__(self, values: Mapping[str, float]) -> None:
-        super().__init__(layout.RIL2, float(values["ril2_half_life"]), 1.0)
 
-    def fill(self, state: State, out: FloatArray) -> None:
-        """No channels."""
+@jit
+def levels(counts: FloatArray, levels: FloatArray, s: FloatArray, p: FloatArray,
+           production: FloatArray, decay: FloatArray) -> None:  # fmt: skip
+    """Clearance of the exposure."""
+    decay[layout.RIL2] += p[RATE]

@@ -19,11 +19,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from functools import partial
 
+from engine.compiled import jit
 from engine.network import Administered, Channel, FloatArray, TherapyContext, TherapySpec
 from engine.presets.escape2004 import layout
 from engine.presets.escape2004.parts import channel, parameter, values_of
-from engine.presets.escape2004.state import State
-from engine.presets.escape2004.therapies.dosing import Exposure, bolus
+from engine.presets.escape2004.state import TGF_BRAKE
+from engine.presets.escape2004.therapies.dosing import RATE, bolus, exposure, occupancy
 
 PARAMETERS = (
     parameter("peptide_half_life", "days", 1.0, "half-life of peptide (with adjuvant depot)",
@@ -72,15 +73,23 @@ PEPTIDE_VACCINE = TherapySpec(
 )
 
 
-class PeptideVaccine(Exposure):
-    """Peptide exposure and the DCs it loads."""
+_LOADING = 2
 
-    def __init__(self, values: Mapping[str, float]) -> None:
-        half_life, ec50, self.loading = values_of(
-            values, "peptide_half_life", "peptide_ec50", "peptide_loading"
-        )
-        super().__init__(layout.PEPTIDE, half_life, ec50)
 
-    def fill(self, state: State, out: FloatArray) -> None:
-        """DC loading by peptide (maturation braked by TGF-β like tumour antigen)."""
-        out[0] = self.loading * state.tgf_brake * self.occupancy(state.peptide)
+def bind(values: Mapping[str, float]) -> FloatArray:
+    """Parameter block of the peptide vaccine."""
+    return exposure(*values_of(values, "peptide_half_life", "peptide_ec50", "peptide_loading"))
+
+
+@jit
+def fill(counts: FloatArray, levels: FloatArray, s: FloatArray, p: FloatArray,
+         out: FloatArray) -> None:  # fmt: skip
+    """DC loading by peptide (maturation braked by TGF-β like tumour antigen)."""
+    out[0] = p[_LOADING] * s[TGF_BRAKE] * occupancy(levels[layout.PEPTIDE], p)
+
+
+@jit
+def levels(counts: FloatArray, levels: FloatArray, s: FloatArray, p: FloatArray,
+           production: FloatArray, decay: FloatArray) -> None:  # fmt: skip
+    """Clearance of the exposure."""
+    decay[layout.PEPTIDE] += p[RATE]
