@@ -39,6 +39,16 @@ STEP_ENDS = ("leap", "critical", "calendar", "exact", "idle")
 #: Indices of the ``settings`` vector.
 EXACT_BELOW, SSA_MULTIPLE, SSA_BURST, MIDPOINT, MAX_LEAP = 0, 1, 2, 3, 4
 
+#: The most firings of one channel a leap may draw: Poisson draws are int64 (and counts
+#: are exact integers in float64 only up to 2**53), so beyond this the kernel stops with
+#: :data:`LEAP_TOO_LARGE` rather than return wrapped-around draws.
+MAX_FIRINGS = 1e18
+LEAP_TOO_LARGE = (
+    "a leap would fire more than 1e18 events of one channel: a population has grown past "
+    "what the kernel can count (bound its growth with a carrying capacity, an escape "
+    "threshold and a shorter horizon)"
+)
+
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 _INDEX = types.int64[::1]
@@ -263,6 +273,8 @@ def _leap(
         _leap_means(s, tau)
         for j in range(s.means.size):
             mean = s.means[j] * tau
+            if mean > MAX_FIRINGS:
+                raise OverflowError(LEAP_TOO_LARGE)
             s.firings[j] = s.rng.poisson(mean) if mean > 0.0 else 0
         if fires_critical:
             s.firings[_choose(s, critical_total, s.rng.random())] += 1

@@ -224,6 +224,10 @@ class Simulation:
 
     def _deliver(self, channel: int, due: float, _event: simpy.Event) -> None:
         amount = self._pending.pop((channel, due))
+        if self._end.triggered:
+            # Due at the horizon but queued behind the final sample: the run has ended,
+            # so it must not show in the counters when it cannot in the trajectory.
+            return
         counts = self._kernel.counts
         for species, change in self._delivers[channel]:
             counts[species] += amount * change

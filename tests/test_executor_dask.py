@@ -132,8 +132,8 @@ def test_a_killed_worker_costs_only_its_tasks(
 def test_cancel_stops_running_tasks_and_keeps_finished_replicates(
     cluster: LocalCluster,
 ) -> None:
-    # ~2 s a replicate: progress reports arrive, and cancelling mid-task is visible.
-    long = ENSEMBLE.with_changes(horizon_days=2000.0, replicates=40)
+    # ~0.35 s a replicate: progress reports arrive, and cancelling mid-task is visible.
+    long = ENSEMBLE.with_changes(horizon_days=20_000.0, replicates=200)
 
     async def scenario() -> tuple[list[Batch], float, float, bool, bool]:
         executor = DaskExecutor(cluster.scheduler_address, batch_seconds=1.0)

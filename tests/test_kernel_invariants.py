@@ -4,7 +4,8 @@ deliver exactly what fired, no earlier than the delay."""
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+import pytest
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import engine
@@ -71,6 +72,8 @@ def _maturing_network(delay: Delay) -> Network:
 
 
 @settings(max_examples=12, deadline=None)
+# Products due exactly at the horizon, queued behind the final sample (they must not count).
+@example(mean=0.201171875, shape=None, tumour=1, seed=1)
 @given(
     mean=st.floats(0.2, 3.0),
     shape=st.one_of(st.none(), st.floats(1.0, 20.0)),
@@ -123,3 +126,14 @@ def test_step_ends_say_how_the_kernel_advanced() -> None:
     assert steady == {"leap": 0, "critical": 0, "calendar": 5, "exact": 0, "idle": 0}
     extinct = ends(initial=5, birth=0.1, death=50.0, horizon=30)
     assert extinct["idle"] > 0
+
+
+def test_growth_beyond_what_leaps_can_count_is_a_clear_error() -> None:
+    """A tumour doubling unchecked for 100 days (e^100 cells) would need Poisson draws
+    past int64; the kernel says so instead of returning wrapped-around counts."""
+    scenario = engine.Scenario.build(
+        preset="birth_death", parameters={"birth": 1.0, "death": 0.0},
+        initial={"T": 1}, horizon_days=100.0, escape_threshold=50.0, seed=17,
+    )  # fmt: skip
+    with pytest.raises(OverflowError, match="grown past what the kernel can count"):
+        engine.simulate(scenario, 0)

@@ -281,7 +281,7 @@ def test_unknown_runs_are_not_found_and_missing_ids_invalid(client: Client) -> N
 
 def _long_run(client: Client, replicates: int = 400) -> str:
     return client.create_run(
-        {"preset": "kuznetsov1994", "horizon_days": 365, "replicates": replicates, "seed": 5}
+        {"preset": "kuznetsov1994", "horizon_days": 3000, "replicates": replicates, "seed": 5}
     ).run_id
 
 

@@ -31,7 +31,8 @@ from service.testing import SMALL_SETTINGS, ServerProcess, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = {"preset": "kuznetsov1994", "horizon_days": 5, "replicates": 2, "seed": 21}
-LONG = {"preset": "kuznetsov1994", "horizon_days": 365, "replicates": 400, "seed": 1}
+#: ~20 s of simulation (~50 ms a replicate): still running while a test looks at it.
+LONG = {"preset": "kuznetsov1994", "horizon_days": 3000, "replicates": 400, "seed": 1}
 
 
 @pytest.fixture(scope="module")
@@ -158,7 +159,7 @@ def test_sigterm_drains_and_a_restart_finishes_the_interrupted_run(tmp_path: Pat
     server.start()
     with server.client() as client:
         # Longer than the grace period on one worker, so the drain must interrupt it.
-        run_id = client.create_run({**LONG, "replicates": 12, "horizon_days": 200}).run_id
+        run_id = client.create_run({**LONG, "replicates": 60}).run_id  # ~3 s
         wait_until(lambda: client.get_run(run_id).state is RunState.RUNNING)
         os.kill(server.pid, 15)
         wait_until(lambda: _health(server.address) != "SERVING", timeout=10)
@@ -170,7 +171,7 @@ def test_sigterm_drains_and_a_restart_finishes_the_interrupted_run(tmp_path: Pat
     with server.client() as client:
         final = client.wait(run_id, timeout=120)
         assert final.state is RunState.SUCCEEDED
-        assert final.replicates_done == 12
+        assert final.replicates_done == 60
     server.stop()
 
 
