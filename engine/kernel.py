@@ -86,7 +86,7 @@ class Kernel:
         self._delayed_fired = np.zeros_like(self.fired)
         self._ends = np.zeros(len(STEP_ENDS), dtype=np.int64)
         self._on_delayed = on_delayed
-        self._delayed_channels = np.flatnonzero(np.any(stoichiometry.delayed != 0, axis=1)).tolist()
+        self._delayed_channels = stoichiometry.delayed_channels
         biggest = int(np.abs(stoichiometry.change).max(initial=1))
         exact_below = max(settings.exact_below, settings.critical_firings * biggest)
         self._weights = np.zeros(self.counts.size)
@@ -95,7 +95,7 @@ class Kernel:
         self._state = NEW.compiled(
             kinetics.rate_law.address, kinetics.level_law.address, kinetics.parameters,
             self.counts, self.levels, self.fired, self._delayed_fired,
-            *_sparse(stoichiometry.change),
+            stoichiometry.ptr, stoichiometry.species, stoichiometry.amount,
             np.any(stoichiometry.delayed != 0, axis=1).astype(np.float64),
             settings.epsilon / stoichiometry.order,
             np.array([exact_below, settings.ssa_multiple, settings.ssa_burst,
@@ -129,13 +129,3 @@ class Kernel:
                 if fired[channel]:
                     self._on_delayed(channel, fired[channel], t)
         return t
-
-
-def _sparse(
-    change: np.ndarray[tuple[int, int], np.dtype[np.int64]],
-) -> tuple[np.ndarray[tuple[int], np.dtype[np.int64]], np.ndarray[tuple[int], np.dtype[np.int64]],
-           FloatArray]:  # fmt: skip
-    """Channel-major sparse form of the stoichiometry: row pointers, species, amounts."""
-    rows, species = np.nonzero(change)
-    ptr = np.searchsorted(rows, np.arange(change.shape[0] + 1)).astype(np.int64)
-    return ptr, species.astype(np.int64), change[rows, species].astype(np.float64)

@@ -28,7 +28,7 @@ from numba.experimental import structref
 
 from engine.compiled import LEVEL_LAW, RATE_LAW, VECTOR, LevelLaw, Native, RateLaw
 from engine.compiled import jit as _jit
-from engine.network import FloatArray
+from engine.network import FloatArray, IntArray
 
 REACHED, DELAYED, BURDEN = 0, 1, 2
 
@@ -49,7 +49,6 @@ LEAP_TOO_LARGE = (
     "threshold and a shorter horizon)"
 )
 
-IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 _INDEX = types.int64[::1]
 _FLAGS = types.boolean[::1]

@@ -193,16 +193,28 @@ class Network:
         return {s.name: s.initial for s in (*self.species, *self.levels)}
 
 
+IntArray = npt.NDArray[np.int64]
+
+
 @dataclass(frozen=True, slots=True)
 class Stoichiometry:
-    """Dense index form of a network's channels, built once per simulation."""
+    """Index forms of a network's channels, built once per simulation.
 
-    change: npt.NDArray[np.int64]  # channels x species
-    delayed: npt.NDArray[np.int64]  # channels x species
+    ``ptr``, ``species``, ``amount``: the immediate changes in channel-major sparse form
+    (channel ``j`` changes ``species[ptr[j]:ptr[j+1]]`` by ``amount[ptr[j]:ptr[j+1]]``),
+    what the compiled kernel walks. ``deliveries[j]``: the (species, amount) pairs of
+    channel ``j``'s delayed products.
+    """
+
+    change: IntArray  # channels x species
+    delayed: IntArray  # channels x species
     delays: tuple[Delay | None, ...]
-    consumed: tuple[tuple[tuple[int, int], ...], ...]  # per channel: (species, amount)
-    touched: tuple[npt.NDArray[np.intp], ...]  # per channel: species it changes now
     order: npt.NDArray[np.float64]  # per species: highest order g_i
+    ptr: IntArray
+    species: IntArray
+    amount: npt.NDArray[np.float64]
+    delayed_channels: tuple[int, ...]  # channels with delayed products
+    deliveries: tuple[tuple[tuple[int, float], ...], ...]
 
     @classmethod
     def of(cls, network: Network) -> Stoichiometry:
@@ -218,13 +230,22 @@ class Stoichiometry:
                 order[index[name]] = max(order[index[name]], channel.order)
             for name, amount in channel.delayed.items():
                 delayed[j, index[name]] = amount
-        consumed = tuple(
-            tuple((int(i), int(-change[j, i])) for i in np.flatnonzero(change[j] < 0))
-            for j in range(shape[0])
+        rows, species = np.nonzero(change)
+        ptr = np.searchsorted(rows, np.arange(shape[0] + 1)).astype(np.int64)
+        deliveries = tuple(
+            tuple((int(i), float(row[i])) for i in np.flatnonzero(row)) for row in delayed
         )
-        touched = tuple(np.flatnonzero(change[j] != 0) for j in range(shape[0]))
-        delays = tuple(c.delay for c in network.channels)
-        return cls(change, delayed, delays, consumed, touched, order)
+        return cls(
+            change=change,
+            delayed=delayed,
+            delays=tuple(c.delay for c in network.channels),
+            order=order,
+            ptr=ptr,
+            species=species.astype(np.int64),
+            amount=change[rows, species].astype(np.float64),
+            delayed_channels=tuple(j for j, d in enumerate(deliveries) if d),
+            deliveries=deliveries,
+        )
 
 
 def is_whole(value: float) -> bool:

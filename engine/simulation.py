@@ -58,11 +58,6 @@ class Simulation:
         self._stoichiometry = Stoichiometry.of(self._network)
         self._settings = settings or KernelSettings()
         self._pending: dict[tuple[int, float], int] = {}  # (channel, due) -> products
-        # Per channel: (species, change) of its delayed products, for plain-float delivery.
-        self._delivers = [
-            [(int(i), float(row[i])) for i in np.flatnonzero(row)]
-            for row in self._stoichiometry.delayed
-        ]
         self._kernel = Kernel(
             self._stoichiometry,
             self._network.bind(scenario.parameters, scenario.mechanisms),
@@ -229,7 +224,7 @@ class Simulation:
             # so it must not show in the counters when it cannot in the trajectory.
             return
         counts = self._kernel.counts
-        for species, change in self._delivers[channel]:
+        for species, change in self._stoichiometry.deliveries[channel]:
             counts[species] += amount * change
         self._arrived[channel] += amount
         self._watch(self._env.now)

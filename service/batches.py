@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from engine import Result, Scenario, catalog, simulate
-from service.tables import COUNTER_PREFIX, replicate_table, trajectory_table
+from service.tables import align_counters, replicate_table, trajectory_table
 
 #: Schema metadata keys of the stored result files.
 SCENARIO_KEY = b"escapesim.scenario"
@@ -108,28 +108,12 @@ def combine(
         summaries = replicate_table([], network=network)
     else:
         trajectories = pa.concat_tables([b.trajectories for b in filled])
-        summaries = _concat_summaries([b.summaries for b in filled])
+        summaries = pa.concat_tables(align_counters([b.summaries for b in filled]))
     metadata = {
         SCENARIO_KEY: json.dumps(scenario.to_dict(), sort_keys=True).encode(),
         PARTIAL_KEY: b"true" if partial else b"false",
     }
     return _with_metadata(trajectories, metadata), _with_metadata(summaries, metadata)
-
-
-def _concat_summaries(tables: Sequence[pa.Table]) -> pa.Table:
-    names: dict[str, None] = {}
-    for table in tables:
-        names.update(dict.fromkeys(table.column_names))
-    counters = [n for n in names if n.startswith(COUNTER_PREFIX)]
-    aligned = []
-    for table in tables:
-        present = set(table.column_names)  # builds a list per call: once per table
-        for name in counters:
-            if name not in present:
-                zeros = pa.array([0] * table.num_rows, type=pa.int64())
-                table = table.append_column(pa.field(name, pa.int64(), nullable=False), zeros)
-        aligned.append(table.select(list(names)))
-    return pa.concat_tables(aligned)
 
 
 def _with_metadata(table: pa.Table, metadata: dict[bytes, bytes]) -> pa.Table:

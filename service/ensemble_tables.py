@@ -133,19 +133,10 @@ def trajectory_table(finished: Sequence[CellResults]) -> pa.Table:
 
 def replicate_table(finished: Sequence[CellResults]) -> pa.Table:
     """One row per replicate of every cell; counters any cell reported, zero elsewhere."""
-    names: dict[str, None] = {}
-    for done in finished:
-        names.update(dict.fromkeys(done.replicates.column_names))
-    parts = []
-    for done in finished:
-        table = _plain(done.replicates)
-        present = set(table.column_names)  # builds a list per call: once per table
-        for name in names:
-            if name not in present:
-                zeros = pa.array(np.zeros(table.num_rows, dtype=np.int64))
-                table = table.append_column(pa.field(name, pa.int64(), nullable=False), zeros)
-        parts.append(_keyed(done.cell, table.select(list(names))))
-    return pa.concat_tables(parts)
+    aligned = tables.align_counters([_plain(done.replicates) for done in finished])
+    return pa.concat_tables(
+        [_keyed(done.cell, table) for done, table in zip(finished, aligned, strict=True)]
+    )
 
 
 def _plain(table: pa.Table) -> pa.Table:

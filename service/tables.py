@@ -125,6 +125,24 @@ def replicate_table(results: Sequence[Result], *, network: Network | None = None
     return pa.Table.from_pydict(data, schema=schema)
 
 
+def align_counters(tables: Sequence[pa.Table]) -> list[pa.Table]:
+    """Replicate tables given the same columns, in first-seen order, ready to concatenate:
+    a counter some table lacks (no replicate of it fired that channel) is zero there."""
+    names: dict[str, None] = {}
+    for table in tables:
+        names.update(dict.fromkeys(table.column_names))
+    counters = [n for n in names if n.startswith(COUNTER_PREFIX)]
+    aligned = []
+    for table in tables:
+        present = set(table.column_names)  # column_names builds a list: once per table
+        for name in counters:
+            if name not in present:
+                zeros = pa.array(np.zeros(table.num_rows, dtype=np.int64))
+                table = table.append_column(pa.field(name, pa.int64(), nullable=False), zeros)
+        aligned.append(table.select(list(names)))
+    return aligned
+
+
 def write_parquet(table: pa.Table, path: str | os.PathLike[str]) -> None:
     """Write ``table`` to ``path`` atomically (see :func:`service.atomic.atomic_target`).
 
