@@ -18,9 +18,11 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
 RUN python3 -m venv /opt/escapesim \
  && /opt/escapesim/bin/python -m pip install --upgrade pip
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md LICENSE ./
 COPY engine ./engine
 COPY service ./service
+# escapesim/engine and escapesim/service are symbolic links to the two folders above.
+COPY escapesim ./escapesim
 RUN /opt/escapesim/bin/python -m pip install '.[dask]' \
  && /opt/escapesim/bin/python -m compileall -q /opt/escapesim
 
@@ -40,7 +42,7 @@ ENV PATH=/opt/escapesim/bin:${PATH} \
 # Compile the kernel loop and every preset's rate laws now, into numba's disk cache (keyed
 # to these very files), so no container pays ~40 s of compilation at its first run. The
 # cache stays writable by the service user: numba refuses to import without a writable one.
-RUN python -c "from service.batches import warm_up; warm_up()" \
+RUN python -c "from escapesim.service.workers.batches import warm_up; warm_up()" \
  && chown -R escapesim:escapesim "${NUMBA_CACHE_DIR}"
 USER escapesim
 WORKDIR /data
@@ -48,6 +50,6 @@ VOLUME ["/data"]
 EXPOSE 50051
 # The API's health (docker-compose.yml gives the Dask services their own checks).
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
-    CMD ["python", "-m", "service.probe", "--addr", "127.0.0.1:50051"]
+    CMD ["python", "-m", "escapesim.service.api.probe", "--addr", "127.0.0.1:50051"]
 ENTRYPOINT ["escapesim"]
 CMD ["serve"]

@@ -16,12 +16,12 @@ each three ways:
    one-process reference, and the per-replicate compute the overheads are measured
    against), in parts interleaved with the executor runs so that each executor is
    compared with the machine's speed at the time it ran (:func:`interleaved`);
-2. through :class:`service.executors.LocalExecutor` (2 spawned worker processes);
-3. through :class:`service.executors_dask.DaskExecutor` on a ``distributed.LocalCluster``
+2. through :class:`escapesim.service.workers.local.LocalExecutor` (2 spawned worker processes);
+3. through :class:`service.workers.dask_cluster.DaskExecutor` on a ``distributed.LocalCluster``
    of 2 single-threaded worker processes.
 
 The executors are driven the way the service drives them
-(:mod:`service.ensembles`): one job per cell, ``cells_at_once`` = 2 cells in flight, and
+(:mod:`service.jobs.ensembles`): one job per cell, ``cells_at_once`` = 2 cells in flight, and
 each finished cell's batches combined into its tables. Starting and closing an executor
 is timed apart from the ensembles (a running service pays it once, not per ensemble).
 
@@ -64,10 +64,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from stopwatch import Lap, Stopwatch
 
-from engine import Scenario, simulate
-from engine.ensemble import Cell, Ensemble
-from service.batches import Batch, combine, warm_up
-from service.executors import Executor, LocalExecutor
+from escapesim.engine import Scenario, simulate
+from escapesim.engine.ensemble import Cell, Ensemble
+from escapesim.service.workers.batches import Batch, combine, warm_up
+from escapesim.service.workers.local import Executor, LocalExecutor
 
 #: Worker processes of both executors.
 WORKERS = 2
@@ -334,7 +334,7 @@ async def bench_executor(
         executor = LocalExecutor(WORKERS, batch_seconds=batch_seconds, start_method="spawn")
         name = "LocalExecutor (spawn)"
     else:
-        from service.executors_dask import DaskExecutor
+        from escapesim.service.workers.dask_cluster import DaskExecutor
 
         executor = DaskExecutor(workers=WORKERS, batch_seconds=batch_seconds)
         name = "DaskExecutor (LocalCluster)"

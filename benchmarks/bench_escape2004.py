@@ -35,9 +35,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from engine import Scenario, simulate
-from engine.presets.escape2004.clones import CLONES
-from engine.simulation import Simulation
+from escapesim.engine import Scenario, simulate
+from escapesim.engine.presets.escape2004.clones import CLONES
+from escapesim.engine.simulation import Simulation
 
 #: Founder clones for the clone-count sweep: spread over the inherited traits.
 _FOUNDERS = [c.name for c in CLONES]
@@ -92,7 +92,7 @@ def step_report(scenario: Scenario) -> str:
 # The reference engine runs this in a subprocess, from a worktree of the given revision.
 _CHILD = """
 import json, sys, time
-from engine import Scenario, simulate
+from escapesim.engine import Scenario, simulate
 scenario = Scenario.build(**json.loads(sys.argv[1]))
 start, outcomes = time.process_time(), []
 for r in range(int(sys.argv[2])):
@@ -129,7 +129,7 @@ def reference_seconds(revision: str, scenario: Mapping[str, Any], replicates: in
 
 async def ensemble_wall_seconds(scenario: Scenario) -> tuple[float, float]:
     """Wall seconds to start a 2-worker LocalExecutor, and to run ``scenario`` on it."""
-    from service.executors import LocalExecutor
+    from escapesim.service.workers.local import LocalExecutor
 
     executor = LocalExecutor(WORKERS, start_method="spawn")
     start = time.perf_counter()

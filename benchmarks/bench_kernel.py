@@ -41,11 +41,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import peer_gillespy2
 import ssa_direct
 
-import engine
+from escapesim import engine
 
 FloatArray = npt.NDArray[np.float64]
 
-#: kuznetsov1994 at BCL1 scale (REFERENCE_MODELS.md; BioModels BIOMD0000000762).
+#: kuznetsov1994 at BCL1 scale (docs/reference_models.md; BioModels BIOMD0000000762).
 BCL1 = {
     "s": 1.3e4,
     "p": 0.1245,
@@ -114,7 +114,7 @@ class Row:
 def ode(
     parameters: Mapping[str, float], initial: tuple[float, float], times: FloatArray
 ) -> FloatArray:
-    """The kuznetsov1994 ODE (REFERENCE_MODELS.md) at ``times``: array (2, len(times)) of E, T."""
+    """The kuznetsov1994 ODE (docs/reference_models.md) at ``times``: E, T as (2, len(times))."""
     s, p, g, m = parameters["s"], parameters["p"], parameters["g"], parameters["m"]
     d, a, b, n = parameters["d"], parameters["a"], parameters["b"], parameters["n"]
 

@@ -8,7 +8,7 @@ Measures, against a real server:
   >= 2000/s with 50 clients;
 * ``Simulate`` round trips per second for a tiny scenario (1 replicate, 1 day);
 * ``StreamResults`` throughput in MB/s for a ~100 MB trajectory table (Arrow IPC bytes
-  received), and the same read into a pandas DataFrame by :class:`service.client.Client`;
+  received), and the same read into a pandas DataFrame by :class:`escapesim.service.client.Client`;
   target >= 100 MB/s.
 
 Usage::
@@ -36,12 +36,12 @@ from typing import Any
 
 import grpc
 
-import engine
-from service import event_loop, rpc
-from service._proto.escapesim.v1 import simulation_service_pb2 as pb
-from service.client import Client
-from service.run import RunState
-from service.testing import ServerProcess
+from escapesim import engine
+from escapesim.service._proto.escapesim.v1 import simulation_service_pb2 as pb
+from escapesim.service.api import event_loop, rpc
+from escapesim.service.client import Client
+from escapesim.service.store.run_record import RunState
+from escapesim.service.testing import ServerProcess
 
 TINY = {"preset": "kuznetsov1994", "horizon_days": 1, "replicates": 1}
 BYTES_PER_ROW = 28  # replicate int32 + t float64 + E, T int64 (kuznetsov1994)

@@ -4,13 +4,13 @@ The public API: build a :class:`Scenario`, run it with :func:`simulate` (one rep
 or :class:`Simulation` (frames as they are produced), read the :class:`Result`.
 """
 
-from engine.errors import FieldViolation, ScenarioError
-from engine.kernel import KernelSettings
-from engine.network import Network, ParameterSpec, Species
-from engine.presets import catalog, network
-from engine.record import Frame, Outcome, OutcomeKind, Provenance, Result
-from engine.scenario import Scenario, Therapy
-from engine.simulation import Simulation, simulate
+from escapesim.engine.errors import FieldViolation, ScenarioError
+from escapesim.engine.kernel import KernelSettings
+from escapesim.engine.network import Network, ParameterSpec, Species
+from escapesim.engine.presets import catalog, network
+from escapesim.engine.record import Frame, Outcome, OutcomeKind, Provenance, Result
+from escapesim.engine.scenario import Scenario, Therapy
+from escapesim.engine.simulation import Simulation, simulate
 
 __all__ = [
     "FieldViolation",

@@ -12,7 +12,7 @@ Three rules keep compiled code cheap to load and deterministic:
   (:data:`RATE_LAW`, :data:`LEVEL_LAW`). The loop is then compiled once for every preset,
   and numba can cache it on disk (a loop specialised per rate-law object could not be).
 * State crosses into compiled code once, as a numba structure (see
-  :mod:`engine.leaping`): numba unpacks a bare Generator at every call (~20 µs) and looks
+  :mod:`escapesim.engine.leaping`): numba unpacks a bare Generator at every call (~20 µs) and looks
   up a first-class function's address at every call; a structure holding them, once.
 """
 
@@ -28,7 +28,7 @@ import numpy as np
 from numba import types
 from numba.core.typing.typeof import typeof_impl
 
-from engine.network import FloatArray
+from escapesim.engine.network import FloatArray
 
 F = TypeVar("F", bound=Callable[..., Any])
 

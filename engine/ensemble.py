@@ -43,10 +43,10 @@ from typing import Any
 
 import numpy as np
 
-from engine.ensemble_checks import check, variant
-from engine.errors import ScenarioError
-from engine.frozen import FrozenMap
-from engine.scenario import Scenario, Therapy
+from escapesim.engine.ensemble_checks import check, variant
+from escapesim.engine.errors import ScenarioError
+from escapesim.engine.frozen import FrozenMap
+from escapesim.engine.scenario import Scenario, Therapy
 
 #: The arm every ensemble without ``arms`` has.
 DEFAULT_ARM = "control"
@@ -229,6 +229,6 @@ class Ensemble:
     def from_dict(cls, data: Mapping[str, Any]) -> Ensemble:
         """Build from the file form; unknown keys and wrong types are violations too."""
         # Imported here: the file parser builds on this module's types (an import cycle).
-        from engine.ensemble_file import parse
+        from escapesim.engine.ensemble_file import parse
 
         return cls(**parse(data))

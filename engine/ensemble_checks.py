@@ -14,11 +14,11 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from engine.errors import FieldViolation, ScenarioError
-from engine.scenario import MAX_REPLICATES, Scenario, Therapy
+from escapesim.engine.errors import FieldViolation, ScenarioError
+from escapesim.engine.scenario import MAX_REPLICATES, Scenario, Therapy
 
 if TYPE_CHECKING:
-    from engine.ensemble import Arm, Axis
+    from escapesim.engine.ensemble import Arm, Axis
 
 #: Caps that keep one ensemble from taking a machine or a server down.
 MAX_AXIS_VALUES = 1_000

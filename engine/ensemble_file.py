@@ -1,7 +1,7 @@
 """The ensemble file form (YAML or JSON, already loaded) → arguments of :class:`Ensemble`.
 
 Only the shape is checked here (mappings, lists, numbers, known keys), each problem with
-its field path; values are checked by :class:`~engine.ensemble.Ensemble` itself, so a
+its field path; values are checked by :class:`~escapesim.engine.ensemble.Ensemble` itself, so a
 file and a program get the same validation.
 """
 
@@ -11,8 +11,8 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from engine.ensemble import DEFAULT_ARM, FILE_KEYS, Arm, Axis, Span
-from engine.ensemble_checks import (
+from escapesim.engine.ensemble import DEFAULT_ARM, FILE_KEYS, Arm, Axis, Span
+from escapesim.engine.ensemble_checks import (
     GRID_SECTIONS,
     MAX_AXIS_VALUES,
     arm_path,
@@ -20,9 +20,9 @@ from engine.ensemble_checks import (
     counts,
     relocate,
 )
-from engine.errors import FieldViolation, ScenarioError
-from engine.frozen import FrozenMap
-from engine.scenario import Scenario
+from escapesim.engine.errors import FieldViolation, ScenarioError
+from escapesim.engine.frozen import FrozenMap
+from escapesim.engine.scenario import Scenario
 
 _SPAN_KEYS = ("start", "stop", "num", "log")
 _ARM_KEYS = ("name", "therapies", "parameters")

@@ -33,7 +33,7 @@ Concentrations (cytokines, drug exposures) are continuous: over each step they f
 ``dC/dt = P - k C`` with P and k frozen at the step's start, integrated exactly
 (exponential Euler), which stays stable for fast-decaying cytokines such as IL-2.
 
-The steps themselves run compiled (:mod:`engine.leaping`); this class holds a replicate's
+The steps themselves run compiled (:mod:`escapesim.engine.leaping`); this class holds a replicate's
 state and hands control back to the simulation whenever it must act.
 """
 
@@ -44,9 +44,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.compiled import CompiledKinetics
-from engine.leaping import ADVANCE, DELAYED, NEW, STEP_ENDS
-from engine.network import FloatArray, Stoichiometry
+from escapesim.engine.compiled import CompiledKinetics
+from escapesim.engine.leaping import ADVANCE, DELAYED, NEW, STEP_ENDS
+from escapesim.engine.network import FloatArray, Stoichiometry
 
 #: Called when a channel with delayed products fires: (channel, times fired, time).
 #: Returns the earliest time at which those products appear.

@@ -1,6 +1,6 @@
 """The kernel's compiled inner loop: hybrid tau-leaping steps until Python must act.
 
-The algorithm is described in :mod:`engine.kernel`; this module is its compiled form.
+The algorithm is described in :mod:`escapesim.engine.kernel`; this module is its compiled form.
 :data:`ADVANCE` takes steps until one of three things happens, and says which:
 
 * ``REACHED``: the stretch ends at ``t_max`` (the next calendar event);
@@ -26,9 +26,9 @@ import numpy.typing as npt
 from numba import types
 from numba.experimental import structref
 
-from engine.compiled import LEVEL_LAW, RATE_LAW, VECTOR, LevelLaw, Native, RateLaw
-from engine.compiled import jit as _jit
-from engine.network import FloatArray, IntArray
+from escapesim.engine.compiled import LEVEL_LAW, RATE_LAW, VECTOR, LevelLaw, Native, RateLaw
+from escapesim.engine.compiled import jit as _jit
+from escapesim.engine.network import FloatArray, IntArray
 
 REACHED, DELAYED, BURDEN = 0, 1, 2
 

@@ -1,6 +1,6 @@
 """Reaction networks: species, parameters and channels that the kernel simulates.
 
-A network is data plus one bound rate law (compiled, see :mod:`engine.compiled`). Presets
+A network is data plus one bound rate law (compiled, see :mod:`escapesim.engine.compiled`). Presets
 and mechanism modules describe their biology as channels (a stoichiometric change and,
 optionally, products that appear after
 a delay); the kernel never knows what a channel means.
@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from engine.frozen import FrozenMap
+from escapesim.engine.frozen import FrozenMap
 
 if TYPE_CHECKING:
-    from engine.compiled import CompiledKinetics
+    from escapesim.engine.compiled import CompiledKinetics
 
 FloatArray = npt.NDArray[np.float64]
 

@@ -11,12 +11,12 @@ from importlib import metadata
 import numpy as np
 import numpy.typing as npt
 
-from engine.frozen import FrozenMap
-from engine.scenario import Scenario
+from escapesim.engine.frozen import FrozenMap
+from escapesim.engine.scenario import Scenario
 
 
 class OutcomeKind(StrEnum):
-    """How a replicate ended (DESIGN.md section 5)."""
+    """How a replicate ended (docs/design.md section 5)."""
 
     ELIMINATION = "elimination"
     EQUILIBRIUM = "equilibrium"

@@ -13,10 +13,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.errors import FieldViolation, ScenarioError
-from engine.frozen import FrozenMap
-from engine.network import MAX_COUNT, Network, is_whole
-from engine.presets import network as preset_network
+from escapesim.engine.errors import FieldViolation, ScenarioError
+from escapesim.engine.frozen import FrozenMap
+from escapesim.engine.network import MAX_COUNT, Network, is_whole
+from escapesim.engine.presets import network as preset_network
 
 #: Caps that keep one request from taking a server down (documented in the README).
 MAX_HORIZON_DAYS = 36_500.0

@@ -20,12 +20,12 @@ from typing import Any
 import numpy as np
 import simpy
 
-from engine.frozen import FrozenMap
-from engine.kernel import Kernel, KernelSettings
-from engine.network import Network, Stoichiometry
-from engine.record import Frame, Outcome, OutcomeKind, Provenance, Result
-from engine.rng import stream
-from engine.scenario import Scenario
+from escapesim.engine.frozen import FrozenMap
+from escapesim.engine.kernel import Kernel, KernelSettings
+from escapesim.engine.network import Network, Stoichiometry
+from escapesim.engine.record import Frame, Outcome, OutcomeKind, Provenance, Result
+from escapesim.engine.rng import stream
+from escapesim.engine.scenario import Scenario
 
 #: Called after every sample with the simulated day.
 Progress = Callable[[float], None]
@@ -125,7 +125,7 @@ class Simulation:
             self._streams[component] = stream(self.scenario.seed, self.replicate, component)
         return self._streams[component]
 
-    # -- what therapies may do (engine.network.TherapyContext) ---------------------------
+    # -- what therapies may do (escapesim.engine.network.TherapyContext) ---------------------------
 
     def at(self, time: float, action: Callable[[], None]) -> None:
         """Run ``action`` at simulated day ``time`` (not before now)."""

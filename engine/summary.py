@@ -39,8 +39,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from engine.frozen import FrozenMap
-from engine.record import OutcomeKind, Result
+from escapesim.engine.frozen import FrozenMap
+from escapesim.engine.record import OutcomeKind, Result
 
 #: The standard normal quantile of a two-sided 95% interval.
 Z95 = 1.959963984540054

@@ -28,11 +28,11 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import yaml
 
-from engine import Scenario
-from service.batches import combine, simulate_batch
-from service.cli import main as escapesim
-from service.cli.ensemble import OUTPUT_FILES
-from service.client import Client
+from escapesim.engine import Scenario
+from escapesim.service.cli import main as escapesim
+from escapesim.service.cli.ensemble import OUTPUT_FILES
+from escapesim.service.client import Client
+from escapesim.service.workers.batches import combine, simulate_batch
 
 SCENARIO = {"preset": "kuznetsov1994", "horizon_days": 365.0, "seed": 2004}
 

@@ -1,6 +1,6 @@
 """A typed Python client for an escapesim server; no stubs or protobuf in its API.
 
-    from service.client import Client
+    from escapesim.service.client import Client
 
     with Client("127.0.0.1:50051") as client:
         run = client.create_run({"preset": "kuznetsov1994", "horizon_days": 30})
@@ -29,14 +29,16 @@ import pyarrow as pa
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_status import rpc_status
 
-from engine import FieldViolation, Frame, OutcomeKind, Scenario
-from engine.ensemble import Ensemble
-from engine.frozen import FrozenMap
-from service import convert, ensemble_convert, rpc
-from service._proto.escapesim.v1 import simulation_service_pb2 as pb
-from service.errors import violations_of
-from service.result_stream import decode
-from service.run import RunState
+from escapesim.engine import FieldViolation, Frame, OutcomeKind, Scenario
+from escapesim.engine.ensemble import Ensemble
+from escapesim.engine.frozen import FrozenMap
+from escapesim.service._proto.escapesim.v1 import simulation_service_pb2 as pb
+from escapesim.service.api import rpc
+from escapesim.service.api.convert import ensembles as ensemble_convert
+from escapesim.service.api.convert import runs as convert
+from escapesim.service.api.errors import violations_of
+from escapesim.service.api.result_stream import decode
+from escapesim.service.store.run_record import RunState
 
 ScenarioLike = Scenario | Mapping[str, Any] | pb.Scenario
 EnsembleLike = Ensemble | Mapping[str, Any] | pb.EnsembleSpec
@@ -365,7 +367,7 @@ class Client:
     def create_ensemble(
         self, ensemble: EnsembleLike, *, request_id: str | None = None
     ) -> EnsembleInfo:
-        """Queue an ensemble (an :class:`~engine.ensemble.Ensemble`, the ensemble file's
+        """Queue an ensemble (an :class:`~escapesim.engine.ensemble.Ensemble`, the ensemble file's
         mapping or an ``EnsembleSpec``); a retry with the same ``request_id`` returns the
         same ensemble. A bad ensemble raises :class:`ServiceError` INVALID_ARGUMENT with
         paths like ``ensemble.grid[0].values[2]`` (a mapping is first checked here and

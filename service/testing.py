@@ -4,7 +4,7 @@ Installing escapesim makes these fixtures available to any project's tests:
 
 * ``escapesim_client`` — starts ``escapesim serve`` as a subprocess on a free loopback
   port with a temporary data directory, waits until it reports SERVING, yields a
-  connected :class:`service.client.Client`, and stops the server cleanly afterwards;
+  connected :class:`escapesim.service.client.Client`, and stops the server cleanly afterwards;
 * ``escapesim_server`` — the same server as a :class:`ServerProcess` (its ``address``,
   ``data`` directory, log, ``client()``), for tests that need more than one client.
 
@@ -29,9 +29,9 @@ from typing import IO, TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from service.client import Client
-    from service.server import EscapesimServer
-    from service.settings import Settings
+    from escapesim.service.api.server import EscapesimServer
+    from escapesim.service.api.settings import Settings
+    from escapesim.service.client import Client
 
 #: Settings of the fixtures' servers: small, so that tests start quickly on any machine.
 SMALL_SETTINGS = {"ESCAPESIM_WORKERS": "1", "ESCAPESIM_SIMULATE_WORKERS": "1"}
@@ -88,7 +88,7 @@ class ServerProcess:
 
     def client(self, **options: object) -> Client:
         """A new client connected to this server (close it, or use it in ``with``)."""
-        from service.client import Client
+        from escapesim.service.client import Client
 
         return Client(self.address, **options)  # type: ignore[arg-type]
 
@@ -137,7 +137,7 @@ class ServerProcess:
 
 
 class InProcessServer:
-    """An :class:`service.server.EscapesimServer` on its own event loop in a thread.
+    """An :class:`escapesim.service.api.server.EscapesimServer` on its own event loop in a thread.
 
     For tests that want the server in this process (no start-up of a new interpreter);
     simulations still run in spawned worker processes.
@@ -152,8 +152,8 @@ class InProcessServer:
 
     def start(self, timeout: float = 60.0) -> str:
         """Start the loop thread and the server; returns its address."""
-        from service import event_loop
-        from service.server import EscapesimServer
+        from escapesim.service.api import event_loop
+        from escapesim.service.api.server import EscapesimServer
 
         loop = event_loop.new_event_loop()
         self._loop = loop
@@ -168,7 +168,7 @@ class InProcessServer:
 
     def client(self, **options: object) -> Client:
         """A new client connected to this server."""
-        from service.client import Client
+        from escapesim.service.client import Client
 
         return Client(self.address, **options)  # type: ignore[arg-type]
 
@@ -194,7 +194,7 @@ class InProcessServer:
 def _escapesim_command() -> list[str]:
     """The installed ``escapesim`` script next to this interpreter, else ``-m service.cli``."""
     script = Path(sys.executable).with_name("escapesim")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "service.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "escapesim.service.cli"]
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ from typing import Any
 import numpy as np
 import yaml
 
-from engine import Result, Scenario, Therapy, simulate
-from engine.frozen import FrozenMap
-from engine.presets.escape2004.clones import CLONES, Trait
+from escapesim.engine import Result, Scenario, Therapy, simulate
+from escapesim.engine.frozen import FrozenMap
+from escapesim.engine.presets.escape2004.clones import CLONES, Trait
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 

@@ -1,4 +1,4 @@
-"""ODE references computed in the tests themselves from REFERENCE_MODELS.md's equations."""
+"""ODE references computed in the tests themselves from docs/reference_models.md's equations."""
 
 from __future__ import annotations
 

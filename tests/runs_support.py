@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pyarrow as pa
 
-import engine
-from service.executors import LocalExecutor
-from service.run import Run, RunEvent
-from service.runs import RunLifecycle
-from service.store import Store
-from service.tables import replicate_table, trajectory_table
+from escapesim import engine
+from escapesim.service.jobs.runs import RunLifecycle
+from escapesim.service.results.tables import replicate_table, trajectory_table
+from escapesim.service.store.database import Store
+from escapesim.service.store.run_record import Run, RunEvent
+from escapesim.service.workers.local import LocalExecutor
 
 #: Generous: the machine may be shared with other test suites.
 TIMEOUT = 90.0

@@ -1,6 +1,6 @@
 """The local CLI: ``escapesim presets`` and ``escapesim simulate`` (issue 2, "The CLI").
 
-Most tests run the command in-process through ``service.cli.main``; a few run the real
+Most tests run the command in-process through ``escapesim.service.cli.main``; a few run the real
 ``escapesim`` console script. Runs use ``kirschner_panetta1998`` (populations E, T and the
 IL-2 concentration I) over a short horizon so that the whole file takes seconds.
 """
@@ -20,8 +20,8 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-import engine
-from service.cli import main
+from escapesim import engine
+from escapesim.service.cli import main
 
 PRESET = "kirschner_panetta1998"
 #: A short run: 15 days sampled daily (16 rows per replicate).
@@ -347,7 +347,7 @@ def test_progress_bar_only_on_a_terminal(
 def test_server_hands_the_validated_scenario_to_the_remote_client(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from service.cli import remote
+    from escapesim.service.cli import remote
 
     received: list[engine.Scenario] = []
 

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 import yaml
 
-from service.cli import main
-from service.testing import ServerProcess
+from escapesim.service.cli import main
+from escapesim.service.testing import ServerProcess
 
 RUN = ["simulate", "--preset", "escape2004", "--horizon", "20", "--seed", "5", "--json"]
 PD1 = "anti_pd1:at=2,9,16:dose=10"

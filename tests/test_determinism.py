@@ -6,7 +6,7 @@ import multiprocessing
 
 import numpy as np
 
-import engine
+from escapesim import engine
 
 
 def _scenario(seed: int = 7) -> engine.Scenario:

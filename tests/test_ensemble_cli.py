@@ -13,9 +13,9 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from engine.ensemble import Ensemble
-from service.cli import main, remote
-from service.cli.ensemble import load_ensemble
+from escapesim.engine.ensemble import Ensemble
+from escapesim.service.cli import main, remote
+from escapesim.service.cli.ensemble import load_ensemble
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 TINY = """\

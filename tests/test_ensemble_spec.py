@@ -8,10 +8,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-import engine
-from engine import Scenario, ScenarioError, Therapy
-from engine.ensemble import Arm, Axis, Ensemble, Span
-from engine.ensemble_checks import MAX_CELLS
+from escapesim import engine
+from escapesim.engine import Scenario, ScenarioError, Therapy
+from escapesim.engine.ensemble import Arm, Axis, Ensemble, Span
+from escapesim.engine.ensemble_checks import MAX_CELLS
 
 KUZNETSOV = {"preset": "kuznetsov1994", "horizon_days": 20, "seed": 5}
 

@@ -1,4 +1,4 @@
-"""The ensemble statistics (engine.summary): published values, coverage by simulation with
+"""The ensemble statistics (escapesim.engine.summary): published values, coverage by simulation with
 fixed seeds, and the summary of synthetic results whose answers are known."""
 
 from __future__ import annotations
@@ -8,10 +8,10 @@ import math
 import numpy as np
 import pytest
 
-import engine
-from engine import Outcome, OutcomeKind, Provenance, Result, Scenario
-from engine.frozen import FrozenMap
-from engine.summary import (
+from escapesim import engine
+from escapesim.engine import Outcome, OutcomeKind, Provenance, Result, Scenario
+from escapesim.engine.frozen import FrozenMap
+from escapesim.engine.summary import (
     QUANTILES,
     TUMOUR,
     Cohort,
@@ -247,7 +247,7 @@ def test_extinction_odds_of_a_founder_cell_match_branching_theory() -> None:
     """kuznetsov1994 from 1 or 2 tumour cells: with effectors at s/d, each cell divides at
     a and dies at n·s/d, so the lineage dies out with probability q = n·s/(d·a) per founder
     (q ≈ 0.193; q² from two). The ensemble's Wilson intervals must hold q and q²."""
-    from engine.ensemble import Ensemble
+    from escapesim.engine.ensemble import Ensemble
 
     ensemble = Ensemble.from_dict(
         {

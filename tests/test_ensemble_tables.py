@@ -1,15 +1,15 @@
-"""Ensemble tables (service.ensemble_tables): a cell summarised from its Arrow tables — as
+"""Ensemble tables (service.results.ensemble_tables): a cell summarised from its Arrow tables — as
 the service stores them — equals the cell summarised from its results."""
 
 from __future__ import annotations
 
 import numpy as np
 
-import engine
-from engine import Scenario, Therapy
-from engine.ensemble import Arm, Ensemble
-from engine.summary import Cohort, compare, summarise
-from service import ensemble_tables
+from escapesim import engine
+from escapesim.engine import Scenario, Therapy
+from escapesim.engine.ensemble import Arm, Ensemble
+from escapesim.engine.summary import Cohort, compare, summarise
+from escapesim.service.results import ensemble_tables
 
 
 def test_a_cohort_from_tables_equals_the_cohort_from_results() -> None:

@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine import simulate
-from engine.presets.escape2004.mechanisms.presentation import MIGRATION_DELAY
-from engine.presets.escape2004.mechanisms.priming import EXPANSION_DELAY
+from escapesim.engine import simulate
+from escapesim.engine.presets.escape2004.mechanisms.presentation import MIGRATION_DELAY
+from escapesim.engine.presets.escape2004.mechanisms.priming import EXPANSION_DELAY
 from tests.escape2004_support import scenario, therapy
 
 DOSE_DAY = 5.0
@@ -22,7 +22,7 @@ SHORTEST = MIGRATION_DELAY.shortest + EXPANSION_DELAY.shortest
 
 
 def test_the_shortest_presentation_to_arrival_delay_is_positive() -> None:
-    assert SHORTEST >= 5.0  # DESIGN.md: ~1-2 days of migration, ~5-7 days of expansion
+    assert SHORTEST >= 5.0  # docs/design.md: ~1-2 days of migration, ~5-7 days of expansion
 
 
 @pytest.mark.parametrize(

@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine import OutcomeKind
-from engine.presets.escape2004.clones import CLONES, Trait
-from engine.presets.escape2004.outcome import composition_at_outcome
+from escapesim.engine import OutcomeKind
+from escapesim.engine.presets.escape2004.clones import CLONES, Trait
+from escapesim.engine.presets.escape2004.outcome import composition_at_outcome
 from tests.escape2004_support import NO_ESCAPE, carrying, runs, scenario, tumour
 
 REPLICATES = 3

@@ -12,8 +12,8 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine import Result, Scenario, simulate
-from engine.presets.escape2004 import NETWORK
+from escapesim.engine import Result, Scenario, simulate
+from escapesim.engine.presets.escape2004 import NETWORK
 from tests.escape2004_support import scenario, therapy
 
 #: Cells a therapy adds, by its counter name, and where they go.

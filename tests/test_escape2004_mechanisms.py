@@ -13,8 +13,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from engine import Result
-from engine.presets.escape2004.clones import Trait
+from escapesim.engine import Result
+from escapesim.engine.presets.escape2004.clones import Trait
 from tests.escape2004_support import NO_ESCAPE, carrying, runs, scenario, total, tumour
 
 REPLICATES = 3

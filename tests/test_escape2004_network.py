@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine import Scenario, ScenarioError
-from engine.presets import network
-from engine.presets.escape2004 import NETWORK
-from engine.presets.escape2004.clones import CLONES, Trait, composition
+from escapesim.engine import Scenario, ScenarioError
+from escapesim.engine.presets import network
+from escapesim.engine.presets.escape2004 import NETWORK
+from escapesim.engine.presets.escape2004.clones import CLONES, Trait, composition
 from tests.escape2004_support import scenario, therapy
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from engine import OutcomeKind, simulate
-from engine.presets.escape2004.outcome import composition_at_outcome
+from escapesim.engine import OutcomeKind, simulate
+from escapesim.engine.presets.escape2004.outcome import composition_at_outcome
 from tests.escape2004_support import example, runs
 
 

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 import numpy as np
 import pytest
 
-from engine.presets.escape2004 import NETWORK, layout
-from engine.presets.escape2004.clones import VISIBLE
+from escapesim.engine.presets.escape2004 import NETWORK, layout
+from escapesim.engine.presets.escape2004.clones import VISIBLE
 from tests.escape2004_support import NO_ESCAPE, scenario
 
 _CHANNEL = {c.name: j for j, c in enumerate(NETWORK.channels)}

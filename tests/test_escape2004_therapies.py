@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pytest
 
-from engine import OutcomeKind, Result
+from escapesim.engine import OutcomeKind, Result
 from tests.escape2004_support import (
     NO_ESCAPE,
     example,

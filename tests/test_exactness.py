@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-import engine
+from escapesim import engine
 
 
 def test_extinction_probability_from_one_cell_is_death_over_birth() -> None:

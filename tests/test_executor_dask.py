@@ -14,13 +14,13 @@ import pyarrow as pa
 import pytest
 from distributed import Event, LocalCluster
 
-from engine import Scenario
-from service.batches import Batch, combine
-from service.executor_choice import executor_from_env
-from service.executors import Executor, LocalExecutor
-from service.executors_dask import BATCH_TOPIC, DaskExecutor, _stop_name
-from service.run import RunState
-from service.testing import SMALL_SETTINGS, ServerProcess
+from escapesim.engine import Scenario
+from escapesim.service.store.run_record import RunState
+from escapesim.service.testing import SMALL_SETTINGS, ServerProcess
+from escapesim.service.workers.batches import Batch, combine
+from escapesim.service.workers.choice import executor_from_env
+from escapesim.service.workers.dask_cluster import BATCH_TOPIC, DaskExecutor, _stop_name
+from escapesim.service.workers.local import Executor, LocalExecutor
 
 #: ~0.15 s a replicate: enough batches to cut the work several ways, quick to run.
 ENSEMBLE = Scenario.build(preset="kuznetsov1994", seed=20040901, replicates=16, horizon_days=120)

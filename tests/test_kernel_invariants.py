@@ -8,10 +8,10 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-import engine
-from engine.frozen import FrozenMap
-from engine.network import Channel, Delay, Network, Species
-from engine.presets import birth_death
+from escapesim import engine
+from escapesim.engine.frozen import FrozenMap
+from escapesim.engine.network import Channel, Delay, Network, Species
+from escapesim.engine.presets import birth_death
 
 
 def _finite_non_negative(result: engine.Result) -> bool:
@@ -103,7 +103,7 @@ def test_delayed_products_arrive_whole_and_not_early(
 def test_step_ends_say_how_the_kernel_advanced() -> None:
     """A few cells are simulated exactly; a growing large population leaps (bounded by ε);
     a steady one leaps from sample to sample; an extinct one idles."""
-    from engine.simulation import Simulation
+    from escapesim.engine.simulation import Simulation
 
     def ends(initial: int, birth: float, death: float, horizon: float) -> dict[str, int]:
         scenario = engine.Scenario.build(

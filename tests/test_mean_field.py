@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-import engine
+from escapesim import engine
 from tests.reference_odes import kirschner_panetta, kuznetsov
 
 

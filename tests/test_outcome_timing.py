@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-import engine
+from escapesim import engine
 
 REPLICATES = 400
 

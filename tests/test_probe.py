@@ -1,4 +1,4 @@
-"""``python -m service.probe``: the container healthcheck, against a real server."""
+"""``python -m escapesim.service.api.probe``: the container healthcheck, against a real server."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ import socket
 import subprocess
 import sys
 
-from service.probe import NOT_SERVING, SERVING, UNREACHABLE, main
-from service.testing import ServerProcess
+from escapesim.service.api.probe import NOT_SERVING, SERVING, UNREACHABLE, main
+from escapesim.service.testing import ServerProcess
 
 
 def _probe(addr: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "service.probe", "--addr", addr, "--timeout", "5"],
+        [sys.executable, "-m", "escapesim.service.api.probe", "--addr", addr, "--timeout", "5"],
         capture_output=True,
         text=True,
         timeout=60,

@@ -18,7 +18,7 @@ from google.protobuf import descriptor_pb2
 
 ROOT = Path(__file__).resolve().parent.parent
 PROTO_ROOT = ROOT / "proto"
-GENERATED_PACKAGE = "service._proto"
+GENERATED_PACKAGE = "escapesim.service._proto"
 
 
 def _proto_files() -> list[str]:

@@ -8,8 +8,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from service.run import RunState
-from service.runs import (
+from escapesim.service.jobs.runs import (
     InvalidArgument,
     NoResults,
     QueueFull,
@@ -17,6 +16,7 @@ from service.runs import (
     RunFinished,
     RunNotFound,
 )
+from escapesim.service.store.run_record import RunState
 from tests.runs_support import (
     events_until_end,
     finished,

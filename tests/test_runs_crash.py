@@ -13,8 +13,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from service.run import RunState
-from service.store import Store
+from escapesim.service.store.database import Store
+from escapesim.service.store.run_record import RunState
 from tests.runs_support import TIMEOUT, finished, lifecycle, reference_tables, scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -23,9 +23,9 @@ ROOT = Path(__file__).resolve().parents[1]
 CHILD = """
 import asyncio, json, multiprocessing, sys
 from pathlib import Path
-from service.executors import LocalExecutor
-from service.runs import RunLifecycle
-from service.store import Store
+from escapesim.service.workers.local import LocalExecutor
+from escapesim.service.jobs.runs import RunLifecycle
+from escapesim.service.store.database import Store
 from tests.runs_support import scenario
 
 async def main():

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 
-import engine
-from service.journal import Journal
-from service.run import Run, RunState
+from escapesim import engine
+from escapesim.service.jobs.journal import Journal
+from escapesim.service.store.run_record import Run, RunState
 
 
 def _run() -> Run:

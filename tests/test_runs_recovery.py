@@ -13,9 +13,9 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from service.run import Run, RunState
-from service.runs import ServiceDraining
-from service.store import REPLICATES, TRAJECTORIES, Store
+from escapesim.service.jobs.runs import ServiceDraining
+from escapesim.service.store.database import REPLICATES, TRAJECTORIES, Store
+from escapesim.service.store.run_record import Run, RunState
 from tests.runs_support import (
     finished,
     first_event,

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-import engine
+from escapesim import engine
 
 
 def _fields(**overrides: Any) -> set[str]:

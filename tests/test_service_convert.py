@@ -11,12 +11,14 @@ import pytest
 from google.protobuf import json_format
 from google.rpc import status_pb2
 
-import engine
-from engine import FieldViolation, Scenario, ScenarioError, Therapy
-from service import convert, errors, runs
-from service._proto.escapesim.v1 import simulation_service_pb2 as pb
-from service.run import Run, RunState
-from service.settings import Limits, Settings, SettingsError
+from escapesim import engine
+from escapesim.engine import FieldViolation, Scenario, ScenarioError, Therapy
+from escapesim.service._proto.escapesim.v1 import simulation_service_pb2 as pb
+from escapesim.service.api import errors
+from escapesim.service.api.convert import runs as convert
+from escapesim.service.api.settings import Limits, Settings, SettingsError
+from escapesim.service.jobs import runs
+from escapesim.service.store.run_record import Run, RunState
 
 
 def _scenario(**changes: object) -> Scenario:

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pandas as pd
 
-import engine
-from engine import Scenario
-from service import tables
-from service.run import RunState
-from service.testing import SMALL_SETTINGS, ServerProcess, wait_until
+from escapesim import engine
+from escapesim.engine import Scenario
+from escapesim.service.results import tables
+from escapesim.service.store.run_record import RunState
+from escapesim.service.testing import SMALL_SETTINGS, ServerProcess, wait_until
 
 SCENARIOS = [
     # The first must still be running when the server is killed: ~2.5 s of simulation.

@@ -18,15 +18,15 @@ import grpc
 import pyarrow.parquet as pq
 import pytest
 
-from engine.ensemble import Ensemble
-from service import ensemble_tables
-from service._proto.escapesim.v1 import simulation_service_pb2 as pb
-from service.cli import main
-from service.cli.ensemble import OUTPUT_FILES, run_cells
-from service.client import Client, ServiceError
-from service.run import RunState
-from service.settings import Settings
-from service.testing import SMALL_SETTINGS, InProcessServer, ServerProcess, wait_until
+from escapesim.engine.ensemble import Ensemble
+from escapesim.service._proto.escapesim.v1 import simulation_service_pb2 as pb
+from escapesim.service.api.settings import Settings
+from escapesim.service.cli import main
+from escapesim.service.cli.ensemble import OUTPUT_FILES, run_cells
+from escapesim.service.client import Client, ServiceError
+from escapesim.service.results import ensemble_tables
+from escapesim.service.store.run_record import RunState
+from escapesim.service.testing import SMALL_SETTINGS, InProcessServer, ServerProcess, wait_until
 
 TINY_FILE = """\
 scenario: {preset: kuznetsov1994, horizon_days: 12, seed: 3, escape_threshold: 2.0e+8}

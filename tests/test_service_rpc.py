@@ -1,6 +1,6 @@
 """Every RPC against a real server in this process, on a free loopback port.
 
-The server (``service.testing.InProcessServer``) runs its own event loop in a thread;
+The server (``escapesim.service.testing.InProcessServer``) runs its own event loop in a thread;
 simulations run in its spawned worker processes. Scenarios are short so the module stays
 fast; the one heavy case (a result larger than 4 MiB) samples a network with all rates
 zero, so its cost is the sampling alone.
@@ -23,15 +23,15 @@ from grpc_reflection.v1alpha.proto_reflection_descriptor_database import (
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import engine
-from engine import Scenario
-from service import rpc
-from service._proto.escapesim.v1 import simulation_service_pb2 as pb
-from service.client import Client, ReplicateSummary, ServiceError
-from service.result_stream import MAX_BYTES
-from service.run import RunState
-from service.settings import Settings
-from service.testing import InProcessServer
+from escapesim import engine
+from escapesim.engine import Scenario
+from escapesim.service._proto.escapesim.v1 import simulation_service_pb2 as pb
+from escapesim.service.api import rpc
+from escapesim.service.api.result_stream import MAX_BYTES
+from escapesim.service.api.settings import Settings
+from escapesim.service.client import Client, ReplicateSummary, ServiceError
+from escapesim.service.store.run_record import RunState
+from escapesim.service.testing import InProcessServer
 
 TINY = {"preset": "kuznetsov1994", "horizon_days": 5, "replicates": 1}
 

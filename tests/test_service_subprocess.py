@@ -23,11 +23,11 @@ from grpc_reflection.v1alpha.proto_reflection_descriptor_database import (
     ProtoReflectionDescriptorDatabase,
 )
 
-from service import rpc
-from service.cli import main as escapesim
-from service.client import Client, ServiceError
-from service.run import RunState
-from service.testing import SMALL_SETTINGS, ServerProcess, wait_until
+from escapesim.service.api import rpc
+from escapesim.service.cli import main as escapesim
+from escapesim.service.client import Client, ServiceError
+from escapesim.service.store.run_record import RunState
+from escapesim.service.testing import SMALL_SETTINGS, ServerProcess, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = {"preset": "kuznetsov1994", "horizon_days": 5, "replicates": 2, "seed": 21}

@@ -13,9 +13,9 @@ from pathlib import Path
 import grpc
 import pytest
 
-from service.client import Client, ServiceError
-from service.settings import Settings
-from service.testing import InProcessServer
+from escapesim.service.api.settings import Settings
+from escapesim.service.client import Client, ServiceError
+from escapesim.service.testing import InProcessServer
 
 
 @pytest.fixture(scope="module")

@@ -11,9 +11,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-import engine
-from service.run import Run, RunState
-from service.store import Store, StoreCorrupt, StoreLocked
+from escapesim import engine
+from escapesim.service.store.database import Store, StoreCorrupt, StoreLocked
+from escapesim.service.store.run_record import Run, RunState
 
 
 def scenario(seed: int = 1) -> engine.Scenario:

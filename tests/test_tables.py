@@ -1,4 +1,5 @@
-"""Results as Arrow tables and Parquet files (service.tables), and the figure (service.plot)."""
+"""Results as Arrow tables and Parquet files (service.results.tables), and the figure
+(service.results.plot)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-import engine
-from service import plot, tables
+from escapesim import engine
+from escapesim.service.results import plot, tables
 
 PRESET = "kirschner_panetta1998"
 

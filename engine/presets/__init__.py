@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from engine.network import Network
-from engine.presets import birth_death, kirschner_panetta1998, kuznetsov1994
-from engine.presets.escape2004 import NETWORK as ESCAPE2004
+from escapesim.engine.network import Network
+from escapesim.engine.presets import birth_death, kirschner_panetta1998, kuznetsov1994
+from escapesim.engine.presets.escape2004 import NETWORK as ESCAPE2004
 
 _CATALOGUE: tuple[Network, ...] = (
     kuznetsov1994.NETWORK,

@@ -28,9 +28,16 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from engine.compiled import LEVEL_LAW, RATE_LAW, CompiledKinetics, LevelLaw, Native, RateLaw
-from engine.frozen import FrozenMap
-from engine.network import Channel, FloatArray, Network, ParameterSpec, Species
+from escapesim.engine.compiled import (
+    LEVEL_LAW,
+    RATE_LAW,
+    CompiledKinetics,
+    LevelLaw,
+    Native,
+    RateLaw,
+)
+from escapesim.engine.frozen import FrozenMap
+from escapesim.engine.network import Channel, FloatArray, Network, ParameterSpec, Species
 
 SOURCE = "Kirschner & Panetta 1998, table 1"
 

@@ -26,9 +26,9 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from engine.compiled import NO_LEVELS, RATE_LAW, CompiledKinetics, Native, RateLaw
-from engine.frozen import FrozenMap
-from engine.network import Channel, FloatArray, Network, ParameterSpec, Species
+from escapesim.engine.compiled import NO_LEVELS, RATE_LAW, CompiledKinetics, Native, RateLaw
+from escapesim.engine.frozen import FrozenMap
+from escapesim.engine.network import Channel, FloatArray, Network, ParameterSpec, Species
 
 SOURCE = "Kuznetsov et al. 1994; BioModels BIOMD0000000762"
 

@@ -1,8 +1,8 @@
 """The ``escapesim`` command: an argparse root whose subcommands are registered by modules.
 
-``service.cli.local`` adds ``presets`` and ``simulate`` (run in this process);
-``service.cli.remote`` adds ``serve`` and ``runs`` (talk to the gRPC service);
-``service.cli.ensemble`` adds ``ensemble`` (replicates × grid × arms). Every
+``escapesim.service.cli.local`` adds ``presets`` and ``simulate`` (run in this process);
+``escapesim.service.cli.remote`` adds ``serve`` and ``runs`` (talk to the gRPC service);
+``escapesim.service.cli.ensemble`` adds ``ensemble`` (replicates × grid × arms). Every
 subcommand sets ``handler`` on its parser: a function from the parsed arguments to an
 exit status (0 success, 1 failure while running, 2 bad input).
 """
@@ -14,7 +14,8 @@ import os
 import sys
 from collections.abc import Callable
 
-from service.cli import ensemble, local, remote
+from escapesim import __version__
+from escapesim.service.cli import ensemble, local, remote
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -25,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="escapesim",
         description="Stochastic simulation of tumour-immune dynamics and tumour escape.",
     )
+    parser.add_argument("--version", action="version", version=f"escapesim {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     local.register(subparsers)
     remote.register(subparsers)

@@ -1,7 +1,7 @@
-"""``python -m service.cli``: the same as the ``escapesim`` console script."""
+"""``python -m escapesim.service.cli``: the same as the ``escapesim`` console script."""
 
 import sys
 
-from service.cli import main
+from escapesim.service.cli import main
 
 sys.exit(main())

@@ -8,7 +8,7 @@ replicate is rebuilt from (seed, replicate, component) streams, so every output 
 identical whatever the number of workers.
 
 ``--out DIR`` writes ``trajectories.parquet``, ``replicates.parquet``, ``outcomes.parquet``,
-``bands.parquet`` and ``summary.json`` (see :mod:`service.ensemble_tables`).
+``bands.parquet`` and ``summary.json`` (see :mod:`escapesim.service.results.ensemble_tables`).
 """
 
 from __future__ import annotations
@@ -25,16 +25,16 @@ from typing import TypeAlias
 
 from tqdm import tqdm
 
-from engine import Result, Scenario, ScenarioError, simulate
-from engine.ensemble import Cell, Ensemble
-from engine.summary import TUMOUR, MedianTime
-from service import ensemble_tables, tables
-from service.atomic import atomic_target
-from service.cli.errors import UsageError
-from service.cli.outputs import check_output
-from service.cli.scenario_input import load_scenario_file
-from service.ensemble_plot import plot_ensemble
-from service.ensemble_tables import CellResults
+from escapesim.engine import Result, Scenario, ScenarioError, simulate
+from escapesim.engine.ensemble import Cell, Ensemble
+from escapesim.engine.summary import TUMOUR, MedianTime
+from escapesim.service.cli.errors import UsageError
+from escapesim.service.cli.outputs import check_output
+from escapesim.service.cli.scenario_input import load_scenario_file
+from escapesim.service.results import ensemble_tables, tables
+from escapesim.service.results.ensemble_plot import plot_ensemble
+from escapesim.service.results.ensemble_tables import CellResults
+from escapesim.service.store.files import atomic_target
 
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
@@ -164,7 +164,7 @@ def _check_flags(args: argparse.Namespace, ensemble: Ensemble) -> None:
 
 def _remote(args: argparse.Namespace, ensemble: Ensemble) -> int:
     """Hand the ensemble to ``service.cli.remote.ensemble`` if the gRPC side provides it."""
-    from service.cli import remote
+    from escapesim.service.cli import remote
 
     submit: Callable[[argparse.Namespace, Ensemble], int] | None = getattr(remote, "ensemble", None)
     if submit is None:

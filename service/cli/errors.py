@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from engine import FieldViolation
+from escapesim.engine import FieldViolation
 
 
 class UsageError(Exception):

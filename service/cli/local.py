@@ -15,10 +15,10 @@ from typing import TypeAlias
 
 from tqdm import tqdm
 
-from engine import Result, Scenario, catalog, network
-from service.cli import outputs, presets_view, report
-from service.cli.errors import UsageError
-from service.cli.scenario_input import scenario_from_args
+from escapesim.engine import Result, Scenario, catalog, network
+from escapesim.service.cli import outputs, presets_view, report
+from escapesim.service.cli.errors import UsageError
+from escapesim.service.cli.scenario_input import scenario_from_args
 
 #: Replicate indices are stored as int32 (the Parquet ``replicate`` column).
 MAX_REPLICATE_INDEX = 2**31 - 1
@@ -139,7 +139,7 @@ def run_simulate(args: argparse.Namespace) -> int:
         return _usage("simulate", error)
     if args.server is not None:
         # Imported here: the remote client pulls in gRPC, which local runs do not need.
-        from service.cli import remote
+        from escapesim.service.cli import remote
 
         return remote.simulate(args, scenario)
     results = run_ensemble(scenario, args.first_replicate)
@@ -163,7 +163,7 @@ def run_ensemble(scenario: Scenario, first: int = 0) -> list[Result]:
 
     The bar is drawn only when standard error is a terminal, so piped output stays clean.
     """
-    from engine import simulate
+    from escapesim.engine import simulate
 
     indices = range(first, first + scenario.replicates)
     quiet = not sys.stderr.isatty()

@@ -10,9 +10,9 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from engine import Result
-from service import plot, tables
-from service.cli.errors import UsageError
+from escapesim.engine import Result
+from escapesim.service.cli.errors import UsageError
+from escapesim.service.results import plot, tables
 
 
 def check_output(flag: str, path: str | None) -> Path | None:

@@ -6,7 +6,7 @@ import inspect
 import textwrap
 from typing import Any
 
-from engine import Network, Species
+from escapesim.engine import Network, Species
 
 
 def describe(net: Network) -> dict[str, Any]:

@@ -20,13 +20,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyarrow as pa
 
-from engine import Outcome, OutcomeKind, Provenance, Result, Scenario
-from engine.frozen import FrozenMap
-from service.settings import DEFAULT_ADDR, Settings, SettingsError
+from escapesim.engine import Outcome, OutcomeKind, Provenance, Result, Scenario
+from escapesim.engine.frozen import FrozenMap
+from escapesim.service.api.settings import DEFAULT_ADDR, Settings, SettingsError
 
 if TYPE_CHECKING:
-    from engine.ensemble import Ensemble
-    from service.ensemble_tables import CellResults
+    from escapesim.engine.ensemble import Ensemble
+    from escapesim.service.results.ensemble_tables import CellResults
 
 Subparsers = Any  # argparse's _SubParsersAction is private
 
@@ -69,9 +69,12 @@ def _register_serve(subparsers: Subparsers) -> None:
 
 def run_serve(args: argparse.Namespace) -> int:
     """Load the settings, then serve until a signal."""
-    from service import event_loop
-    from service.server import announce, serve  # gRPC server imports only when serving
-    from service.store import StoreError
+    from escapesim.service.api import event_loop
+    from escapesim.service.api.server import (  # gRPC server imports only when serving
+        announce,
+        serve,
+    )
+    from escapesim.service.store.database import StoreError
 
     try:
         settings = Settings.load(flags={dest: getattr(args, dest) for _, dest, *_ in _SERVE_FLAGS})
@@ -134,7 +137,7 @@ def _add_server_flag(parser: argparse.ArgumentParser) -> None:
 
 
 def _states() -> list[Any]:
-    from service.run import RunState
+    from escapesim.service.store.run_record import RunState
 
     return list(RunState)
 
@@ -143,7 +146,7 @@ def _handler(
     function: Callable[[Any, argparse.Namespace], int],
 ) -> Callable[[argparse.Namespace], int]:
     def handle(args: argparse.Namespace) -> int:
-        from service.client import ServiceError
+        from escapesim.service.client import ServiceError
 
         try:
             with _connect(args.server) as client:
@@ -155,7 +158,7 @@ def _handler(
 
 
 def _connect(server: str) -> Any:
-    from service.client import Client
+    from escapesim.service.client import Client
 
     return Client(server, token=os.environ.get("ESCAPESIM_TOKEN") or None)
 
@@ -168,7 +171,7 @@ def _report(command: str, error: Any) -> int:
 
 
 def _list(client: Any, args: argparse.Namespace) -> int:
-    from service.run import RunState
+    from escapesim.service.store.run_record import RunState
 
     state = RunState(args.state) if args.state else None
     runs = list(itertools.islice(client.iter_runs(state=state), max(args.limit, 0)))
@@ -223,7 +226,7 @@ def _cancel(client: Any, args: argparse.Namespace) -> int:
 
 
 def _results(client: Any, args: argparse.Namespace) -> int:
-    from service import tables
+    from escapesim.service.results import tables
 
     table = client.result_tables(args.run_id, (args.table,))[args.table]
     if args.out:
@@ -252,8 +255,8 @@ def simulate(args: argparse.Namespace, scenario: Scenario) -> int:
     """
     from tqdm import tqdm
 
-    from service.cli import outputs, report
-    from service.client import ServiceError
+    from escapesim.service.cli import outputs, report
+    from escapesim.service.client import ServiceError
 
     if getattr(args, "first_replicate", 0):
         print(
@@ -296,7 +299,7 @@ def simulate(args: argparse.Namespace, scenario: Scenario) -> int:
 def results_from_tables(
     scenario: Scenario, trajectories: pa.Table, replicates: pa.Table
 ) -> list[Result]:
-    """Engine results rebuilt from a run's result tables (see :mod:`service.tables`)."""
+    """Engine results rebuilt from a run's result tables (see :mod:`service.results.tables`)."""
     network = scenario.network()
     names = [s.name for s in (*network.species, *network.levels)]
     trajectory = trajectories.to_pandas()
@@ -333,7 +336,7 @@ def ensemble(args: argparse.Namespace, ensemble: Ensemble) -> int:
     summary are written as they came (``--out``: the same files as a local run), and the
     figure and the text summary are drawn from the server's per-cell tables.
     """
-    from service.client import ServiceError
+    from escapesim.service.client import ServiceError
 
     try:
         with _connect(args.server) as client:
@@ -355,7 +358,7 @@ def ensemble(args: argparse.Namespace, ensemble: Ensemble) -> int:
     except OSError as error:
         print(f"escapesim ensemble: error: cannot write output: {error}", file=sys.stderr)
         return 1
-    from service.cli.ensemble import summary_text
+    from escapesim.service.cli.ensemble import summary_text
 
     print(json.dumps(document) if args.json else summary_text(ensemble, finished))
     print(f"ensemble {found.ensemble_id} on {args.server}", file=sys.stderr)
@@ -387,7 +390,7 @@ def cells_from_tables(
     summarised again (the figure and the text summary are drawn from them)."""
     import pyarrow.compute as pc
 
-    from service import ensemble_tables
+    from escapesim.service.results import ensemble_tables
 
     cells = ensemble.points()
     keys = {(p, a) for p, a in zip(
@@ -412,9 +415,9 @@ def _write_ensemble(
 ) -> None:
     from pathlib import Path
 
-    from service import tables as table_files
-    from service.atomic import atomic_target
-    from service.cli.ensemble import OUTPUT_FILES, write_outputs
+    from escapesim.service.cli.ensemble import OUTPUT_FILES, write_outputs
+    from escapesim.service.results import tables as table_files
+    from escapesim.service.store.files import atomic_target
 
     if args.out is not None:
         out = Path(args.out)

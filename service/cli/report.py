@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from operator import itemgetter
 from typing import Any
 
-from engine import Network, OutcomeKind, Result, Scenario
+from escapesim.engine import Network, OutcomeKind, Result, Scenario
 
 #: The text summary lists at most this many replicates and final values (the JSON has all).
 SUMMARY_ROWS = 20

@@ -18,9 +18,9 @@ from typing import Any
 
 import yaml
 
-from engine import Network, Scenario, ScenarioError, catalog, network
-from service.cli import protocol_flags
-from service.cli.errors import UsageError
+from escapesim.engine import Network, Scenario, ScenarioError, catalog, network
+from escapesim.service.cli import protocol_flags
+from escapesim.service.cli.errors import UsageError
 
 #: Scenario settings ``--set`` accepts besides the preset's parameters and state variables.
 SETTINGS = ("escape_threshold",)

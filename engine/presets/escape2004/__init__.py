@@ -12,11 +12,11 @@ own module under ``therapies/``. Documentation with the full parameter table:
 
 from __future__ import annotations
 
-from engine.network import Network, Species
-from engine.presets.escape2004 import layout
-from engine.presets.escape2004.clones import CLONES
-from engine.presets.escape2004.kinetics import CHANNELS, MODULES, bind
-from engine.presets.escape2004.mechanisms import (
+from escapesim.engine.network import Network, Species
+from escapesim.engine.presets.escape2004 import layout
+from escapesim.engine.presets.escape2004.clones import CLONES
+from escapesim.engine.presets.escape2004.kinetics import CHANNELS, MODULES, bind
+from escapesim.engine.presets.escape2004.mechanisms import (
     counterattack,
     cytotoxicity,
     dysfunction,
@@ -27,7 +27,7 @@ from engine.presets.escape2004.mechanisms import (
     suppression,
     variants,
 )
-from engine.presets.escape2004.therapies import (
+from escapesim.engine.presets.escape2004.therapies import (
     adoptive_transfer,
     anti_cd25,
     anti_pd1,

@@ -4,7 +4,7 @@ Channel order is module order (:data:`MODULES`); each part fills its own slice o
 propensities and reads its own block of the parameter vector. Antigen presentation is
 evaluated last because it loads antigen from the summed propensity of every channel
 that kills an antigen-bearing tumour cell. The two rate laws are compiled (see
-:mod:`engine.compiled`), so the calls below are spelled out part by part.
+:mod:`escapesim.engine.compiled`), so the calls below are spelled out part by part.
 """
 
 from __future__ import annotations
@@ -15,11 +15,19 @@ from types import ModuleType
 import numpy as np
 import numpy.typing as npt
 
-from engine.compiled import LEVEL_LAW, RATE_LAW, CompiledKinetics, LevelLaw, Native, RateLaw, jit
-from engine.network import Channel, FloatArray, MechanismSpec
-from engine.presets.escape2004 import layout
-from engine.presets.escape2004.clones import CLONES, Trait
-from engine.presets.escape2004.mechanisms import (
+from escapesim.engine.compiled import (
+    LEVEL_LAW,
+    RATE_LAW,
+    CompiledKinetics,
+    LevelLaw,
+    Native,
+    RateLaw,
+    jit,
+)
+from escapesim.engine.network import Channel, FloatArray, MechanismSpec
+from escapesim.engine.presets.escape2004 import layout
+from escapesim.engine.presets.escape2004.clones import CLONES, Trait
+from escapesim.engine.presets.escape2004.mechanisms import (
     counterattack,
     cytotoxicity,
     dysfunction,
@@ -32,8 +40,8 @@ from engine.presets.escape2004.mechanisms import (
     turnover,
     variants,
 )
-from engine.presets.escape2004.parts import block
-from engine.presets.escape2004.state import (
+from escapesim.engine.presets.escape2004.parts import block
+from escapesim.engine.presets.escape2004.state import (
     COSTIMULATION,
     PD1_OPEN,
     RELEASE,
@@ -42,7 +50,7 @@ from engine.presets.escape2004.state import (
     TREG_BRAKE,
     clone_sums,
 )
-from engine.presets.escape2004.therapies import (
+from escapesim.engine.presets.escape2004.therapies import (
     adoptive_transfer,
     anti_cd25,
     anti_pd1,

@@ -6,7 +6,7 @@ cells. Concentrations: the three cytokines, then one exposure per drug therapy.
 
 from __future__ import annotations
 
-from engine.presets.escape2004.clones import NAMES as CLONE_NAMES
+from escapesim.engine.presets.escape2004.clones import NAMES as CLONE_NAMES
 
 #: Number of tumour clones; clone i is counts[i].
 CLONES = len(CLONE_NAMES)

@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from engine.presets.escape2004.clones import CLONES, composition
+from escapesim.engine.presets.escape2004.clones import CLONES, composition
 
-if TYPE_CHECKING:  # engine.record imports the scenario, which imports the presets
-    from engine.record import Result
+if TYPE_CHECKING:  # escapesim.engine.record imports the scenario, which imports the presets
+    from escapesim.engine.record import Result
 
 
 def composition_at_outcome(result: Result) -> dict[str, float] | None:

@@ -20,9 +20,9 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from engine.compiled import jit
-from engine.frozen import FrozenMap
-from engine.network import Channel, Delay, FloatArray, ParameterSpec
+from escapesim.engine.compiled import jit
+from escapesim.engine.frozen import FrozenMap
+from escapesim.engine.network import Channel, Delay, FloatArray, ParameterSpec
 
 
 def parameter(

@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.compiled import jit
-from engine.network import FloatArray
-from engine.presets.escape2004 import layout
-from engine.presets.escape2004.clones import VISIBLE, Trait, mask
+from escapesim.engine.compiled import jit
+from escapesim.engine.network import FloatArray
+from escapesim.engine.presets.escape2004 import layout
+from escapesim.engine.presets.escape2004.clones import VISIBLE, Trait, mask
 
 (TUMOUR, VISIBLE_SUM, VISIBLE_PDL1, FASL, MHC_LOSS, SECRETOR, SATURATION, TGF_BRAKE,
  TREG_BRAKE, PD1_OPEN, COSTIMULATION, RELEASE) = range(12)  # fmt: skip

@@ -1,1 +1,1 @@
-"""One module per biological mechanism of the escape2004 preset (DESIGN.md section 3)."""
+"""One module per biological mechanism of the escape2004 preset (docs/design.md section 3)."""

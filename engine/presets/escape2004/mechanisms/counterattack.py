@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from engine.compiled import jit
-from engine.network import Channel, FloatArray, MechanismSpec
-from engine.presets.escape2004 import layout
-from engine.presets.escape2004.parts import block, channel, parameter
-from engine.presets.escape2004.state import FASL, SATURATION
+from escapesim.engine.compiled import jit
+from escapesim.engine.network import Channel, FloatArray, MechanismSpec
+from escapesim.engine.presets.escape2004 import layout
+from escapesim.engine.presets.escape2004.parts import block, channel, parameter
+from escapesim.engine.presets.escape2004.state import FASL, SATURATION
 
 MECHANISM = MechanismSpec(
     name="counterattack",

@@ -24,12 +24,18 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from engine.compiled import jit
-from engine.network import Channel, FloatArray, MechanismSpec
-from engine.presets.escape2004 import layout
-from engine.presets.escape2004.clones import CLONES, VISIBLE_INDEX, Trait, mask
-from engine.presets.escape2004.parts import block, channel, parameter, saturating, values_of
-from engine.presets.escape2004.state import (
+from escapesim.engine.compiled import jit
+from escapesim.engine.network import Channel, FloatArray, MechanismSpec
+from escapesim.engine.presets.escape2004 import layout
+from escapesim.engine.presets.escape2004.clones import CLONES, VISIBLE_INDEX, Trait, mask
+from escapesim.engine.presets.escape2004.parts import (
+    block,
+    channel,
+    parameter,
+    saturating,
+    values_of,
+)
+from escapesim.engine.presets.escape2004.state import (
     MHC_LOSS,
     SATURATION,
     TGF_BRAKE,

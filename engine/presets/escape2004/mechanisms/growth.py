@@ -16,11 +16,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from engine.compiled import jit
-from engine.network import Channel, FloatArray
-from engine.presets.escape2004.clones import CLONES
-from engine.presets.escape2004.parts import block, channel, parameter, values_of
-from engine.presets.escape2004.state import TUMOUR
+from escapesim.engine.compiled import jit
+from escapesim.engine.network import Channel, FloatArray
+from escapesim.engine.presets.escape2004.clones import CLONES
+from escapesim.engine.presets.escape2004.parts import block, channel, parameter, values_of
+from escapesim.engine.presets.escape2004.state import TUMOUR
 
 KUZNETSOV = "Kuznetsov et al. 1994 (a = 0.18/day net growth of BCL1)"
 

@@ -14,11 +14,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from engine.compiled import jit
-from engine.network import Channel, FloatArray, MechanismSpec
-from engine.presets.escape2004 import layout
-from engine.presets.escape2004.parts import block, channel, parameter, saturating, values_of
-from engine.presets.escape2004.state import TGF_BRAKE, TREG_BRAKE, TUMOUR, VISIBLE_SUM
+from escapesim.engine.compiled import jit
+from escapesim.engine.network import Channel, FloatArray, MechanismSpec
+from escapesim.engine.presets.escape2004 import layout
+from escapesim.engine.presets.escape2004.parts import (
+    block,
+    channel,
+    parameter,
+    saturating,
+    values_of,
+)
+from escapesim.engine.presets.escape2004.state import TGF_BRAKE, TREG_BRAKE, TUMOUR, VISIBLE_SUM
 
 MECHANISM = MechanismSpec(name="help", description="IL-2 help: IL-2 drives effector proliferation")
 

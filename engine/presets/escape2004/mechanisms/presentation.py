@@ -21,11 +21,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from engine.compiled import jit
-from engine.network import Channel, Delay, FloatArray, MechanismSpec
-from engine.presets.escape2004 import layout
-from engine.presets.escape2004.parts import block, channel, parameter, saturating, values_of
-from engine.presets.escape2004.state import RELEASE, TGF_BRAKE
+from escapesim.engine.compiled import jit
+from escapesim.engine.network import Channel, Delay, FloatArray, MechanismSpec
+from escapesim.engine.presets.escape2004 import layout
+from escapesim.engine.presets.escape2004.parts import (
+    block,
+    channel,
+    parameter,
+    saturating,
+    values_of,
+)
+from escapesim.engine.presets.escape2004.state import RELEASE, TGF_BRAKE
 
 MECHANISM = MechanismSpec(
     name="presentation",
@@ -34,7 +40,7 @@ MECHANISM = MechanismSpec(
 )
 
 #: Tissue-to-node travel of a loaded DC, days (fixed, so its minimum is real).
-#: Within the 1-2 days of DESIGN.md; structural (the kernel takes delays from channels).
+#: Within the 1-2 days of docs/design.md; structural (the kernel takes delays from channels).
 MIGRATION_DELAY = Delay(mean=1.5)
 
 PARAMETERS = (
@@ -48,7 +54,7 @@ PARAMETERS = (
               "presentation-priming loop (dormancy instead of growing oscillations)",
               lower=1e-9, upper=1e15),
     parameter("dc_migration_rate", "1/day", 1.0, "rate at which loaded DCs leave the tissue",
-              "chosen: most loaded DCs leave within a day or two (DESIGN.md)", upper=100.0),
+              "chosen: most loaded DCs leave within a day or two (docs/design.md)", upper=100.0),
     parameter("dc_tissue_death", "1/day", 0.2, "death of loaded DCs before they leave",
               "chosen", upper=100.0),
     parameter("dc_node_death", "1/day", 0.35, "death of presenting DCs in the lymph node",

@@ -17,12 +17,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from engine.compiled import jit
-from engine.network import Channel, FloatArray, MechanismSpec
-from engine.presets.escape2004 import layout
-from engine.presets.escape2004.mechanisms.help import il2
-from engine.presets.escape2004.parts import block, channel, parameter, saturating, values_of
-from engine.presets.escape2004.state import TUMOUR
+from escapesim.engine.compiled import jit
+from escapesim.engine.network import Channel, FloatArray, MechanismSpec
+from escapesim.engine.presets.escape2004 import layout
+from escapesim.engine.presets.escape2004.mechanisms.help import il2
+from escapesim.engine.presets.escape2004.parts import (
+    block,
+    channel,
+    parameter,
+    saturating,
+    values_of,
+)
+from escapesim.engine.presets.escape2004.state import TUMOUR
 
 MECHANISM = MechanismSpec(
     name="regulation",

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from engine.compiled import jit
-from engine.network import Channel, FloatArray
-from engine.presets.escape2004 import layout
-from engine.presets.escape2004.parts import block, channel, parameter, values_of
+from escapesim.engine.compiled import jit
+from escapesim.engine.network import Channel, FloatArray
+from escapesim.engine.presets.escape2004 import layout
+from escapesim.engine.presets.escape2004.parts import block, channel, parameter, values_of
 
 PARAMETERS = (
     parameter("naive_influx", "cells/day", 50.0,

@@ -20,10 +20,10 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from engine.compiled import jit
-from engine.network import Channel, FloatArray, MechanismSpec
-from engine.presets.escape2004.clones import CLONES, Trait, mask
-from engine.presets.escape2004.parts import block, channel, parameter, values_of
+from escapesim.engine.compiled import jit
+from escapesim.engine.network import Channel, FloatArray, MechanismSpec
+from escapesim.engine.presets.escape2004.clones import CLONES, Trait, mask
+from escapesim.engine.presets.escape2004.parts import block, channel, parameter, values_of
 
 MECHANISM = MechanismSpec(
     name="variants",

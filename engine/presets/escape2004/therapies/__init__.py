@@ -1,1 +1,1 @@
-"""One module per therapy of the escape2004 preset (DESIGN.md section 4)."""
+"""One module per therapy of the escape2004 preset (docs/design.md section 4)."""

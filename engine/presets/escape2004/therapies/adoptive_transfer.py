@@ -9,8 +9,14 @@ from __future__ import annotations
 
 from functools import partial
 
-from engine.network import Administered, Channel, ParameterSpec, TherapyContext, TherapySpec
-from engine.presets.escape2004.parts import parameter
+from escapesim.engine.network import (
+    Administered,
+    Channel,
+    ParameterSpec,
+    TherapyContext,
+    TherapySpec,
+)
+from escapesim.engine.presets.escape2004.parts import parameter
 
 PARAMETERS: tuple[ParameterSpec, ...] = ()
 CHANNELS: tuple[Channel, ...] = ()

@@ -18,12 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from engine.compiled import jit
-from engine.network import Channel, FloatArray, TherapySpec
-from engine.presets.escape2004 import layout
-from engine.presets.escape2004.parts import channel, parameter, values_of
-from engine.presets.escape2004.state import VISIBLE_PDL1, VISIBLE_SUM
-from engine.presets.escape2004.therapies.dosing import RATE, bolus, exposure, occupancy
+from escapesim.engine.compiled import jit
+from escapesim.engine.network import Channel, FloatArray, TherapySpec
+from escapesim.engine.presets.escape2004 import layout
+from escapesim.engine.presets.escape2004.parts import channel, parameter, values_of
+from escapesim.engine.presets.escape2004.state import VISIBLE_PDL1, VISIBLE_SUM
+from escapesim.engine.presets.escape2004.therapies.dosing import RATE, bolus, exposure, occupancy
 
 PARAMETERS = (
     parameter("anti_pd1_half_life", "days", 25.0, "half-life of the anti-PD-1 antibody",

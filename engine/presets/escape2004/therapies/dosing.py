@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 
-from engine.compiled import jit
-from engine.network import Administered, FloatArray, TherapyContext
-from engine.presets.escape2004.parts import block, clearance, saturating
+from escapesim.engine.compiled import jit
+from escapesim.engine.network import Administered, FloatArray, TherapyContext
+from escapesim.engine.presets.escape2004.parts import block, clearance, saturating
 
 Give = Callable[[Administered, TherapyContext], None]
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from engine.compiled import jit
-from engine.network import Channel, FloatArray, TherapySpec
-from engine.presets.escape2004 import layout
-from engine.presets.escape2004.parts import parameter
-from engine.presets.escape2004.therapies.dosing import RATE, bolus, exposure
+from escapesim.engine.compiled import jit
+from escapesim.engine.network import Channel, FloatArray, TherapySpec
+from escapesim.engine.presets.escape2004 import layout
+from escapesim.engine.presets.escape2004.parts import parameter
+from escapesim.engine.presets.escape2004.therapies.dosing import RATE, bolus, exposure
 
 PARAMETERS = (
     parameter("ril2_half_life", "days", 0.25, "half-life of recombinant IL-2 at the tumour",

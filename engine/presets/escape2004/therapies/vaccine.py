@@ -19,12 +19,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from functools import partial
 
-from engine.compiled import jit
-from engine.network import Administered, Channel, FloatArray, TherapyContext, TherapySpec
-from engine.presets.escape2004 import layout
-from engine.presets.escape2004.parts import channel, parameter, values_of
-from engine.presets.escape2004.state import TGF_BRAKE
-from engine.presets.escape2004.therapies.dosing import RATE, bolus, exposure, occupancy
+from escapesim.engine.compiled import jit
+from escapesim.engine.network import Administered, Channel, FloatArray, TherapyContext, TherapySpec
+from escapesim.engine.presets.escape2004 import layout
+from escapesim.engine.presets.escape2004.parts import channel, parameter, values_of
+from escapesim.engine.presets.escape2004.state import TGF_BRAKE
+from escapesim.engine.presets.escape2004.therapies.dosing import RATE, bolus, exposure, occupancy
 
 PARAMETERS = (
     parameter("peptide_half_life", "days", 1.0, "half-life of peptide (with adjuvant depot)",

@@ -1,0 +1,88 @@
+"""The SimulationService's methods, read from the generated descriptor.
+
+protoc's gRPC plugin for Python writes ``from escapesim.v1 import ..._pb2``, an absolute
+import that only works if the generated directory is itself on ``sys.path``. Rather than
+patch generated code or touch ``sys.path``, the server's handler table and the client's
+callables are built here from the service descriptor in ``simulation_service_pb2``: the
+same method paths, message types and streaming kinds the plugin would have written.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+from google.protobuf.descriptor import MethodDescriptor
+
+from escapesim.service._proto.escapesim.v1 import simulation_service_pb2 as pb
+
+SERVICE = pb.DESCRIPTOR.services_by_name["SimulationService"]
+#: Fully qualified name, as health checks and reflection know it.
+SERVICE_NAME: str = SERVICE.full_name
+
+
+@dataclass(frozen=True, slots=True)
+class Method:
+    """One RPC: its path, its message classes and whether the server streams."""
+
+    name: str
+    path: str
+    request: Any
+    response: Any
+    server_streaming: bool
+
+    @property
+    def python_name(self) -> str:
+        """The snake_case name of the servicer method and client call (``create_run``)."""
+        return re.sub(r"(?<!^)(?=[A-Z])", "_", self.name).lower()
+
+    @classmethod
+    def of(cls, method: MethodDescriptor) -> Method:
+        return cls(
+            name=method.name,
+            path=f"/{SERVICE_NAME}/{method.name}",
+            request=getattr(pb, method.input_type.name),
+            response=getattr(pb, method.output_type.name),
+            server_streaming=method.server_streaming,
+        )
+
+
+METHODS: tuple[Method, ...] = tuple(Method.of(m) for m in SERVICE.methods)
+
+
+def generic_handler(implementations: Mapping[str, Callable[..., Any]]) -> grpc.GenericRpcHandler:
+    """The server's handler for every method; ``implementations`` maps names to coroutines
+    (unary) or async generators (server streaming) taking ``(request, context)``."""
+    missing = [m.name for m in METHODS if m.name not in implementations]
+    if missing:
+        raise ValueError(f"no implementation for {', '.join(missing)}")
+    handlers = {}
+    for method in METHODS:
+        make = (
+            grpc.unary_stream_rpc_method_handler
+            if method.server_streaming
+            else grpc.unary_unary_rpc_method_handler
+        )
+        handlers[method.name] = make(
+            implementations[method.name],
+            request_deserializer=method.request.FromString,
+            response_serializer=method.response.SerializeToString,
+        )
+    return grpc.method_handlers_generic_handler(SERVICE_NAME, handlers)
+
+
+def callables(channel: grpc.Channel) -> dict[str, Any]:
+    """Client callables (``grpc.UnaryUnaryMultiCallable`` or ``UnaryStreamMultiCallable``)
+    for every method on ``channel``, by method name."""
+    made: dict[str, Any] = {}
+    for method in METHODS:
+        make = channel.unary_stream if method.server_streaming else channel.unary_unary
+        made[method.name] = make(
+            method.path,
+            request_serializer=method.request.SerializeToString,
+            response_deserializer=method.response.FromString,
+        )
+    return made

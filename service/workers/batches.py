@@ -1,0 +1,120 @@
+"""Replicate batches: the unit of work a worker runs, and how finished batches combine.
+
+A batch simulates a contiguous range of replicates of one scenario and returns them as
+Arrow tables (:mod:`service.results.tables`), so the server process receives a few large buffers
+instead of millions of Python objects: the garbage of a simulation stays in the worker.
+This module runs in worker processes; it imports neither asyncio nor grpc.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+from escapesim.engine import Result, Scenario, catalog, simulate
+from escapesim.service.results.tables import align_counters, replicate_table, trajectory_table
+
+#: Schema metadata keys of the stored result files.
+SCENARIO_KEY = b"escapesim.scenario"
+PARTIAL_KEY = b"escapesim.partial"
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Finished replicates of one scenario.
+
+    ``replicates`` lists those simulated, in order; a batch that was stopped holds the
+    replicates finished before the stop (possibly none). ``seconds`` is the worker's
+    wall time, used to size later batches.
+    """
+
+    replicates: tuple[int, ...]
+    trajectories: pa.Table
+    summaries: pa.Table
+    seconds: float
+
+
+class _Stopped(Exception):  # noqa: N818 - a signal, not an error
+    """Raised inside a replicate's progress callback to abandon it."""
+
+
+def simulate_batch(
+    scenario: Scenario,
+    replicates: Sequence[int],
+    *,
+    on_day: Callable[[float], None],
+    should_stop: Callable[[], bool],
+) -> Batch:
+    """Simulate ``replicates`` of ``scenario`` in this process.
+
+    ``on_day`` receives the simulated day after every sample; ``should_stop`` is polled
+    before each replicate and after every sample, and a true answer ends the batch early
+    with the replicates finished so far (the one in progress is dropped, because a
+    replicate is only meaningful whole).
+    """
+    started = time.perf_counter()
+    results: list[Result] = []
+
+    def progress(day: float) -> None:
+        on_day(day)
+        if should_stop():
+            raise _Stopped
+
+    for replicate in replicates:
+        if should_stop():
+            break
+        try:
+            results.append(simulate(scenario, replicate, progress=progress))
+        except _Stopped:
+            break
+    network = scenario.network()
+    return Batch(
+        replicates=tuple(r.replicate for r in results),
+        trajectories=trajectory_table(results, network=network),
+        summaries=replicate_table(results, network=network),
+        seconds=time.perf_counter() - started,
+    )
+
+
+def warm_up() -> None:
+    """Simulate one short replicate of every preset and tabulate it, so every lazy import
+    (pyarrow pulls in pandas on first use) and every compiled rate law (loaded from numba's
+    disk cache, or compiled on a machine's first run) is ready before the first timed
+    batch."""
+    for network in catalog():
+        scenario = Scenario.build(preset=network.name, horizon_days=1.0)
+        simulate_batch(scenario, [0], on_day=lambda _day: None, should_stop=lambda: False)
+
+
+def combine(
+    batches: Iterable[Batch], scenario: Scenario, *, partial: bool
+) -> tuple[pa.Table, pa.Table]:
+    """The (trajectories, replicates) tables of a run, sorted by replicate.
+
+    The same replicates give identical tables however they were batched: batches are
+    ordered by their first replicate, and counters that only some batches saw are filled
+    with zeros in first-seen order, exactly as :func:`service.results.tables.replicate_table`
+    does over all results at once. The scenario and the partial flag go into the schema
+    metadata so a result file describes itself.
+    """
+    filled = sorted((b for b in batches if b.replicates), key=lambda b: b.replicates[0])
+    network = scenario.network()
+    if not filled:
+        trajectories = trajectory_table([], network=network)
+        summaries = replicate_table([], network=network)
+    else:
+        trajectories = pa.concat_tables([b.trajectories for b in filled])
+        summaries = pa.concat_tables(align_counters([b.summaries for b in filled]))
+    metadata = {
+        SCENARIO_KEY: json.dumps(scenario.to_dict(), sort_keys=True).encode(),
+        PARTIAL_KEY: b"true" if partial else b"false",
+    }
+    return _with_metadata(trajectories, metadata), _with_metadata(summaries, metadata)
+
+
+def _with_metadata(table: pa.Table, metadata: dict[bytes, bytes]) -> pa.Table:
+    return table.replace_schema_metadata({**(table.schema.metadata or {}), **metadata})
