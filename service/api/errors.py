@@ -4,6 +4,11 @@ The engine and the run lifecycle raise domain errors that name fields and runs; 
 module knows which gRPC code each becomes. Anything unexpected becomes INTERNAL with a
 reference the operator can find in the server log: no stack trace, path or exception text
 ever reaches a client.
+
+Every answer is bounded, whatever the request held: each echoed text is clipped to
+:data:`MAX_TEXT` characters and a BadRequest lists at most :data:`MAX_VIOLATIONS`
+violations (a last one counts the rest), so an error always fits in 8 KiB of trailers
+(gRPC clients refuse trailers over 16 KiB by default, and would never see the real error).
 """
 
 from __future__ import annotations
@@ -18,9 +23,14 @@ from grpc_status import rpc_status
 
 from escapesim.engine import FieldViolation
 from escapesim.service.jobs import ensembles, runs
-from escapesim.service.workers.live import SimulationError
+from escapesim.service.workers.live import ScenarioFailure, SimulationError
 
 log = logging.getLogger(__name__)
+
+#: Characters of any text in an answer (a field path, a description, the message).
+MAX_TEXT = 200
+#: Violations listed in a BadRequest.
+MAX_VIOLATIONS = 16
 
 
 class InvalidRequestError(Exception):
@@ -57,30 +67,52 @@ _CODES: Sequence[tuple[type[BaseException], grpc.StatusCode]] = (
     (runs.ServiceDraining, grpc.StatusCode.UNAVAILABLE),
     (DrainingError, grpc.StatusCode.UNAVAILABLE),
     (TimeCapError, grpc.StatusCode.DEADLINE_EXCEEDED),
-    (SimulationError, grpc.StatusCode.INTERNAL),
 )
+
+
+def _input_failure(error: ScenarioFailure) -> InvalidRequestError:
+    return InvalidRequestError([FieldViolation("scenario", f"cannot be simulated: {error}")])
 
 
 def status_of(error: BaseException) -> grpc.Status:
     """The status a client sees for ``error`` (trailing metadata carries the details)."""
+    if isinstance(error, ScenarioFailure):
+        error = _input_failure(error)
     for kind, code in _CODES:
         if isinstance(error, kind):
             return _status(code, _message(error), _details(error))
     reference = uuid.uuid4().hex[:12]
-    log.error("internal error %s", reference, exc_info=error)
+    if isinstance(error, SimulationError):  # the worker's report: no traceback here
+        log.error("internal error %s: %s", reference, error)
+    else:
+        log.error("internal error %s", reference, exc_info=error)
     return _status(
         grpc.StatusCode.INTERNAL, f"internal error (reference {reference} in the server log)", []
     )
 
 
 def bad_request(violations: Iterable[FieldViolation]) -> error_details_pb2.BadRequest:
-    """``google.rpc.BadRequest`` listing ``violations``."""
+    """``google.rpc.BadRequest`` listing ``violations`` (at most :data:`MAX_VIOLATIONS`,
+    the last of them counting the rest; every text clipped)."""
+    listed = list(violations)
+    if len(listed) > MAX_VIOLATIONS:
+        rest = len(listed) - MAX_VIOLATIONS + 1
+        listed[MAX_VIOLATIONS - 1 :] = [
+            FieldViolation(listed[MAX_VIOLATIONS - 1].field, f"and {rest} more problems")
+        ]
     return error_details_pb2.BadRequest(
         field_violations=[
-            error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.message)
-            for v in violations
+            error_details_pb2.BadRequest.FieldViolation(
+                field=clip(v.field), description=clip(v.message)
+            )
+            for v in listed
         ]
     )
+
+
+def clip(text: str, limit: int = MAX_TEXT) -> str:
+    """``text`` cut to ``limit`` characters (marked with an ellipsis when cut)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def violations_of(status: status_pb2.Status | None) -> tuple[FieldViolation, ...]:
@@ -100,10 +132,10 @@ def _message(error: BaseException) -> str:
     if isinstance(error, ensembles.EnsembleNotFound):
         return f"ensemble {error} not found"
     if isinstance(error, InvalidRequestError | runs.InvalidArgument):
-        shown = "; ".join(str(v) for v in error.violations[:3])
+        shown = "; ".join(clip(f"{v.field}: {v.message}", 120) for v in error.violations[:3])
         more = len(error.violations) - 3
         return f"invalid request: {shown}" + (f" (and {more} more)" if more > 0 else "")
-    return str(error) or type(error).__name__
+    return clip(str(error) or type(error).__name__, 2 * MAX_TEXT)
 
 
 def _details(error: BaseException) -> list[error_details_pb2.BadRequest]:

@@ -55,7 +55,12 @@ METHODS: tuple[Method, ...] = tuple(Method.of(m) for m in SERVICE.methods)
 
 def generic_handler(implementations: Mapping[str, Callable[..., Any]]) -> grpc.GenericRpcHandler:
     """The server's handler for every method; ``implementations`` maps names to coroutines
-    (unary) or async generators (server streaming) taking ``(request, context)``."""
+    (unary) or async generators (server streaming) taking ``(request, context)``.
+
+    Requests reach the implementations as the raw bytes of the body: gRPC's own
+    deserialisation turns a body that does not parse into UNKNOWN with the exception text,
+    so decoding is the implementation's job (:mod:`escapesim.service.api.guard`).
+    """
     missing = [m.name for m in METHODS if m.name not in implementations]
     if missing:
         raise ValueError(f"no implementation for {', '.join(missing)}")
@@ -68,7 +73,7 @@ def generic_handler(implementations: Mapping[str, Callable[..., Any]]) -> grpc.G
         )
         handlers[method.name] = make(
             implementations[method.name],
-            request_deserializer=method.request.FromString,
+            request_deserializer=None,
             response_serializer=method.response.SerializeToString,
         )
     return grpc.method_handlers_generic_handler(SERVICE_NAME, handlers)

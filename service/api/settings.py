@@ -18,9 +18,14 @@ SECONDS
 ESCAPESIM_MAX_HORIZON_    simulated days of a scenario                 36 500
 DAYS
 ESCAPESIM_MAX_POPULATION  any initial population                       1e15
-ESCAPESIM_MAX_MESSAGE_    size of a request message                    4 MiB
-BYTES
+ESCAPESIM_MAX_MESSAGE_    size of a request message (at least the      2 MiB
+BYTES                     largest request the message caps allow)
+ESCAPESIM_MAX_CONCURRENT  calls in progress at once (one more is       1000
+_RPCS                     RESOURCE_EXHAUSTED)
 ========================  ===========================================  ==============
+
+The caps on the fields of each request (map entries, list items, string lengths) are in
+:mod:`escapesim.service.api.message_caps`.
 """
 
 from __future__ import annotations
@@ -56,7 +61,7 @@ class Limits:
     max_simulate_seconds: float = 300.0
     max_horizon_days: float = 36_500.0
     max_population: float = 1e15
-    max_message_bytes: int = 4 * 1024 * 1024
+    max_message_bytes: int = 2 * 1024 * 1024
 
     def check_run(self, scenario: Scenario) -> list[FieldViolation]:
         """Violations of the caps for a stored run of ``scenario`` (paths as in the scenario)."""
@@ -126,6 +131,9 @@ class Settings:
     tls_cert: Path | None = None
     tls_key: Path | None = None
     log_level: str = "INFO"
+    #: Serve a non-loopback address without tokens (see :mod:`escapesim.service.api.exposure`).
+    insecure: bool = False
+    max_concurrent_rpcs: int = 1000
     limits: Limits = field(default_factory=Limits)
 
     @classmethod
@@ -222,6 +230,13 @@ def _existing_file(raw: str) -> Path:
     return path
 
 
+def _switch(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+        raise ValueError("must be 1/true/yes/on or 0/false/no/off")
+    return value in ("1", "true", "yes", "on")
+
+
 def _log_level(raw: str) -> str:
     level = raw.strip().upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
@@ -241,6 +256,8 @@ _SPECS = (
     _Spec("tls_cert", _existing_file),
     _Spec("tls_key", _existing_file),
     _Spec("log_level", _log_level),
+    _Spec("insecure", _switch),
+    _Spec("max_concurrent_rpcs", _whole(16)),
     _Spec("max_replicates", _whole(1)),
     _Spec("max_run_rows", _whole(1)),
     _Spec("max_simulate_frames", _whole(1)),

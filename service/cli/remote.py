@@ -64,6 +64,10 @@ def _register_serve(subparsers: Subparsers) -> None:
     )
     for flag, dest, metavar, text in _SERVE_FLAGS:
         parser.add_argument(flag, dest=dest, metavar=metavar, help=text)
+    parser.add_argument(
+        "--insecure", action="store_const", const="true", help="allow a non-loopback --addr "
+        "without --tokens-file (anyone who can reach it can use it)",
+    )
     parser.set_defaults(handler=run_serve)
 
 
@@ -77,7 +81,8 @@ def run_serve(args: argparse.Namespace) -> int:
     from escapesim.service.store.database import StoreError
 
     try:
-        settings = Settings.load(flags={dest: getattr(args, dest) for _, dest, *_ in _SERVE_FLAGS})
+        given = {dest: getattr(args, dest) for _, dest, *_ in _SERVE_FLAGS}
+        settings = Settings.load(flags={**given, "insecure": args.insecure})
     except SettingsError as error:
         for problem in error.problems:
             print(f"escapesim serve: error: {problem}", file=sys.stderr)

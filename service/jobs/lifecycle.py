@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
 MAX_REQUEST_ID = 128
+#: The largest SQLite rowid, hence the largest position a page token can carry.
+_MAX_POSITION = 2**63 - 1
 #: How long :meth:`Lifecycle.drain` waits for interrupted jobs to stop.
 STOP_WAIT_SECONDS = 10.0
 
@@ -428,8 +430,10 @@ def decode_page_token(token: str, state: RunState | None) -> int | None:
         padded = token + "=" * (-len(token) % 4)
         payload = json.loads(base64.urlsafe_b64decode(padded.encode()))
         before, filtered = payload["before"], payload["state"]
-        if not isinstance(before, int) or not isinstance(filtered, str):
+        if not isinstance(before, int) or isinstance(before, bool) or not isinstance(filtered, str):
             raise TypeError
+        if not 0 < before <= _MAX_POSITION:  # positions the store issued are SQLite rowids
+            raise ValueError
     except (binascii.Error, ValueError, TypeError, KeyError, UnicodeDecodeError):
         raise InvalidArgument("page_token", "is not a token from a previous call") from None
     if filtered != (state.value if state else ""):

@@ -52,6 +52,10 @@ class SimulationError(Exception):
     """The worker could not simulate the scenario (the message is safe for clients)."""
 
 
+class ScenarioFailure(SimulationError):  # noqa: N818 - named like the engine's errors
+    """The scenario itself cannot be simulated (a population past what the kernel counts)."""
+
+
 class LiveSimulations:
     """A small pool of spawned workers that stream frames (see the module doc)."""
 
@@ -151,6 +155,9 @@ class _Worker:
             elif kind == "error":
                 self._busy = False
                 raise SimulationError(message[1])
+            elif kind == "refused":
+                self._busy = False
+                raise ScenarioFailure(message[1])
             elif kind == "end":
                 self._busy = False
                 return
@@ -163,7 +170,7 @@ class _Worker:
             self._conn.send(("stop",))
         try:
             async with asyncio.timeout(STOP_SECONDS):
-                while (await self._receive())[0] not in ("end", "error"):
+                while (await self._receive())[0] not in ("end", "error", "refused"):
                     pass
         except (TimeoutError, SimulationError):
             return False
@@ -223,6 +230,9 @@ def _serve(conn: Connection) -> None:
             _simulate(conn, message[1])
         except _StopRequestedError:
             pass
+        except ArithmeticError as error:  # caused by the scenario: the engine says why
+            conn.send(("refused", str(error)))
+            continue
         except Exception as error:  # reported to the parent, which owns the logging
             conn.send(("error", f"simulation failed: {type(error).__name__}: {error}"))
             continue

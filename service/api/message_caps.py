@@ -1,0 +1,166 @@
+"""Caps on every repeated field, map and string of a request, checked before any other work.
+
+A request that fits the receive-message limit can still ask for a great deal of work: a
+map of 200 000 unknown parameter names, 500 result tables, a million dosing days. Every
+repeated and map field of every request message has a cap here (``tests`` check that none
+is missing), every string a length cap, and :func:`check` reports each excess with the
+field's path in the request (``scenario.therapies[1].at_days``) without looking at the
+values. The caps bound the largest acceptable request (:func:`largest_request_bytes`),
+which the server's receive-message limit follows. README.md lists them.
+"""
+
+from __future__ import annotations
+
+from google.protobuf.descriptor import Descriptor, FieldDescriptor
+from google.protobuf.message import Message
+
+from escapesim.engine import FieldViolation
+
+_PACKAGE = "escapesim.v1"
+
+#: Entries of each repeated or map field, by the field's full name.
+ENTRIES: dict[str, int] = {
+    f"{_PACKAGE}.Scenario.parameters": 128,
+    f"{_PACKAGE}.Scenario.initial": 128,
+    f"{_PACKAGE}.Scenario.mechanisms": 32,
+    f"{_PACKAGE}.Scenario.therapies": 16,
+    f"{_PACKAGE}.Therapy.at_days": 400,
+    f"{_PACKAGE}.Therapy.parameters": 8,
+    f"{_PACKAGE}.StreamResultsRequest.tables": 8,
+    f"{_PACKAGE}.StreamEnsembleResultsRequest.tables": 8,
+    f"{_PACKAGE}.EnsembleSpec.grid": 16,
+    f"{_PACKAGE}.GridAxis.values": 1000,
+    f"{_PACKAGE}.EnsembleSpec.arms": 32,
+    f"{_PACKAGE}.Arm.therapies": 4,
+    f"{_PACKAGE}.Arm.parameters": 32,
+}
+#: Characters of any string field or map key, unless :data:`TEXT` says otherwise.
+MAX_TEXT = 64
+#: Characters of particular string fields.
+TEXT: dict[str, int] = {
+    f"{_PACKAGE}.CreateRunRequest.request_id": 128,
+    f"{_PACKAGE}.CreateEnsembleRequest.request_id": 128,
+    f"{_PACKAGE}.ListRunsRequest.page_token": 256,
+    f"{_PACKAGE}.ListEnsemblesRequest.page_token": 256,
+}
+
+
+def check(message: Message) -> list[FieldViolation]:
+    """Every cap ``message`` exceeds, with paths relative to it."""
+    return _check(message, "")
+
+
+def capped_fields(descriptor: Descriptor) -> list[FieldDescriptor]:
+    """Every repeated or map field reachable from ``descriptor`` (for the tests)."""
+    found: dict[str, FieldDescriptor] = {}
+    pending = [descriptor]
+    seen: set[str] = set()
+    while pending:
+        current = pending.pop()
+        if current.full_name in seen:
+            continue
+        seen.add(current.full_name)
+        for field in current.fields:
+            if _repeated(field):
+                found[field.full_name] = field
+            inner = field.message_type
+            if inner is not None and not _is_map(field):
+                pending.append(inner)
+    return list(found.values())
+
+
+def largest_request_bytes(descriptor: Descriptor) -> int:
+    """An upper bound on the encoded size of a message that passes :func:`check`."""
+    return _largest(descriptor, ())
+
+
+# -- internals -----------------------------------------------------------------------------
+
+
+def _check(message: Message, prefix: str) -> list[FieldViolation]:
+    found: list[FieldViolation] = []
+    for field, value in message.ListFields():
+        path = f"{prefix}.{field.name}" if prefix else field.name
+        if _repeated(field):
+            cap = ENTRIES.get(field.full_name, 0)
+            if len(value) > cap:
+                noun = "entries" if _is_map(field) else "items"
+                found.append(
+                    FieldViolation(path, f"has {len(value)} {noun}, more than the cap of {cap}")
+                )
+                continue
+            if _is_map(field):
+                found += _keys(path, value)
+            elif field.type == FieldDescriptor.TYPE_MESSAGE:
+                for index, item in enumerate(value):
+                    found += _check(item, f"{path}[{index}]")
+            elif field.type == FieldDescriptor.TYPE_STRING:
+                found += _texts(path, field, value)
+        elif field.type == FieldDescriptor.TYPE_MESSAGE:
+            found += _check(value, path)
+        elif field.type == FieldDescriptor.TYPE_STRING:
+            found += _texts(path, field, [value])
+    return found
+
+
+def _keys(path: str, entries: object) -> list[FieldViolation]:
+    keys = [k for k in entries if isinstance(k, str)]  # type: ignore[attr-defined]
+    if any(len(k) > MAX_TEXT for k in keys):
+        return [FieldViolation(path, f"has a key longer than {MAX_TEXT} characters")]
+    return []
+
+
+def _texts(path: str, field: FieldDescriptor, values: list[str]) -> list[FieldViolation]:
+    cap = TEXT.get(field.full_name, MAX_TEXT)
+    for index, text in enumerate(values):
+        if len(text) > cap:
+            where = f"{path}[{index}]" if _repeated(field) else path
+            return [FieldViolation(where, f"must be at most {cap} characters")]
+    return []
+
+
+def _repeated(field: FieldDescriptor) -> bool:
+    return bool(field.is_repeated)
+
+
+def _is_map(field: FieldDescriptor) -> bool:
+    inner = field.message_type
+    return inner is not None and bool(inner.GetOptions().map_entry)
+
+
+#: Encoded bytes of a scalar at most (a 10-byte varint, a double).
+_SCALAR = 10
+#: Field types proto3 packs when repeated (one tag and length for all values).
+_PACKED = frozenset(
+    t
+    for t in range(1, 19)
+    if t
+    not in (
+        FieldDescriptor.TYPE_STRING,
+        FieldDescriptor.TYPE_BYTES,
+        FieldDescriptor.TYPE_MESSAGE,
+        FieldDescriptor.TYPE_GROUP,
+    )
+)
+
+
+def _largest(descriptor: Descriptor, stack: tuple[str, ...]) -> int:
+    total = 0
+    for field in descriptor.fields:
+        tag = 2  # field numbers here are below 2048
+        inner = field.message_type
+        if inner is not None and inner.full_name in stack:
+            continue  # no request message is recursive; stay finite if one ever is
+        if inner is not None:
+            one = _largest(inner, (*stack, descriptor.full_name))
+        elif field.type in (FieldDescriptor.TYPE_STRING, FieldDescriptor.TYPE_BYTES):
+            one = TEXT.get(field.full_name, MAX_TEXT) * 4  # UTF-8: up to 4 bytes a character
+        else:
+            one = _SCALAR
+        if not _repeated(field):
+            total += tag + 5 + one  # tag, a length prefix of up to 5 bytes, the value
+        elif field.type in _PACKED:
+            total += tag + 5 + ENTRIES.get(field.full_name, 0) * one  # one packed run
+        else:
+            total += ENTRIES.get(field.full_name, 0) * (tag + 5 + one)
+    return total
