@@ -31,7 +31,8 @@ from pathlib import Path
 
 from escapesim.engine import ScenarioError
 from escapesim.engine.ensemble import Cell, Ensemble
-from escapesim.service.jobs.lifecycle import Lifecycle, NoResults
+from escapesim.service.jobs.lifecycle import Lifecycle
+from escapesim.service.jobs.refusals import NoResults
 from escapesim.service.results import ensemble_tables
 from escapesim.service.store.ensemble_record import CellProgress, EnsembleEvent, EnsembleRun
 from escapesim.service.store.ensembles import EnsembleStore, spec_json
@@ -95,7 +96,7 @@ class EnsembleLifecycle(Lifecycle[EnsembleRun, EnsembleEvent, EnsembleStore]):
         :class:`~service.jobs.lifecycle.ServiceDraining` or
         :class:`~service.jobs.lifecycle.QueueFull`.
         """
-        return self._create(
+        return await self._create(
             lambda ensemble_id: EnsembleRun.queued(ensemble_id, request_id or None, ensemble),
             request_id,
             spec_json(ensemble),
@@ -126,7 +127,7 @@ class EnsembleLifecycle(Lifecycle[EnsembleRun, EnsembleEvent, EnsembleStore]):
     # -- the life of one ensemble --------------------------------------------------------
 
     async def _execute_job(self, ensemble_id: str) -> None:
-        run = self._move(ensemble_id, RunState.RUNNING)
+        run = await self._move(ensemble_id, RunState.RUNNING)
         cells = run.ensemble.points()
         pending = [i for i, c in enumerate(run.cells) if c.state is not RunState.SUCCEEDED]
         reporter = asyncio.create_task(self._report_progress(ensemble_id))
@@ -135,7 +136,7 @@ class EnsembleLifecycle(Lifecycle[EnsembleRun, EnsembleEvent, EnsembleStore]):
         finally:
             reporter.cancel()
         if ensemble_id in self._interrupting:
-            self._requeue(ensemble_id)
+            await self._requeue(ensemble_id)
         else:
             await self._conclude(ensemble_id, cancelled=ensemble_id in self._cancelling)
 
@@ -198,12 +199,12 @@ class EnsembleLifecycle(Lifecycle[EnsembleRun, EnsembleEvent, EnsembleStore]):
         done = [i for i, c in enumerate(run.cells) if c.state is RunState.SUCCEEDED]
         usable = _usable(run.ensemble, done)
         if not usable:
-            self._finish(ensemble_id, RunState.CANCELLED)
+            await self._finish(ensemble_id, RunState.CANCELLED)
             return
-        self._move(ensemble_id, RunState.PERSISTING)
+        await self._move(ensemble_id, RunState.PERSISTING)
         await asyncio.to_thread(self._persist, ensemble_id, run.ensemble, usable, cancelled)
         final = RunState.CANCELLED if cancelled else RunState.SUCCEEDED
-        self._finish(ensemble_id, final, partial=cancelled)
+        await self._finish(ensemble_id, final, partial=cancelled)
 
     def _persist(
         self, ensemble_id: str, ensemble: Ensemble, usable: Sequence[int], partial: bool
@@ -239,11 +240,11 @@ class EnsembleLifecycle(Lifecycle[EnsembleRun, EnsembleEvent, EnsembleStore]):
     def _set_cell(self, ensemble_id: str, index: int, **changes: object) -> None:
         self._active[ensemble_id] = self._active[ensemble_id].with_cell(index, **changes)
 
-    def _requeue(self, ensemble_id: str) -> None:
+    async def _requeue(self, ensemble_id: str) -> None:
         """Record an interrupted ensemble as QUEUED (the next start resumes it)."""
         run = self._active[ensemble_id]
         cells = tuple(c if c.state is RunState.SUCCEEDED else _queued(c) for c in run.cells)
-        self._move(ensemble_id, RunState.QUEUED, cells=cells)
+        await self._move(ensemble_id, RunState.QUEUED, cells=cells)
         self._release(ensemble_id)
 
     def _recover(self, ensemble_id: str, raw: str) -> None:

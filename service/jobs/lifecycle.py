@@ -6,6 +6,8 @@ store. :class:`Lifecycle` holds the rules both follow, one event loop per server
 
 * **Durable first.** A job is in the store (QUEUED) before ``create`` returns; every
   state change is committed before watchers hear of it (:meth:`Lifecycle._move`).
+  Commits run on one writer thread per lifecycle (in order), never on the event loop:
+  an fsync must not hold up every other call.
 * **Bounded.** At most ``max_concurrent`` jobs execute at once and at most ``max_queued``
   wait; one more gets :class:`QueueFull`.
 * **Watchable.** Each active job has a :class:`~service.jobs.journal.Journal`; a watcher of a
@@ -21,18 +23,24 @@ from __future__ import annotations
 
 import abc
 import asyncio
-import base64
-import binascii
 import builtins
-import json
 import logging
 import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar, Generic, Protocol, Self, TypeVar
 
-from escapesim.engine import FieldViolation
 from escapesim.service.jobs.journal import Journal
+from escapesim.service.jobs.paging import decode_page_token, encode_page_token
+from escapesim.service.jobs.refusals import (
+    InvalidArgument,
+    NoResults,
+    QueueFull,
+    RequestConflict,
+    ServiceDraining,
+    checked_request_id,
+)
 from escapesim.service.store.run_record import RunState
 from escapesim.service.workers.local import Executor, ExecutorFailure, Job
 
@@ -40,35 +48,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
-MAX_REQUEST_ID = 128
-#: The largest SQLite rowid, hence the largest position a page token can carry.
-_MAX_POSITION = 2**63 - 1
 #: How long :meth:`Lifecycle.drain` waits for interrupted jobs to stop.
 STOP_WAIT_SECONDS = 10.0
-
-
-class QueueFull(Exception):  # noqa: N818 - the agreed interface names
-    """Every worker slot is busy and the queue is at its limit."""
-
-
-class ServiceDraining(Exception):  # noqa: N818 - the agreed interface names
-    """The service is shutting down and accepts no new runs."""
-
-
-class NoResults(Exception):  # noqa: N818 - the agreed interface names
-    """The run has no result files (not SUCCEEDED, nor CANCELLED with partial results)."""
-
-
-class InvalidArgument(ValueError):  # noqa: N818 - the agreed interface names
-    """A request field is wrong; like :class:`engine.ScenarioError`, it lists violations."""
-
-    def __init__(self, field: str, message: str) -> None:
-        self.violations: tuple[FieldViolation, ...] = (FieldViolation(field, message),)
-        super().__init__(f"{field}: {message}")
-
-
-class RequestConflict(InvalidArgument):
-    """A ``request_id`` already created a job with a different specification."""
 
 
 class Record(Protocol):
@@ -147,6 +128,10 @@ class Lifecycle(abc.ABC, Generic[R, E, S]):
         self._interrupting: set[str] = set()
         self._started = False
         self._draining = False
+        # One thread: commits of one kind of job keep their order.
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix=f"escapesim-{self.noun}-store")
+        self._requests = asyncio.Lock()  # held while a job with a request id is admitted
+        self._admitting = 0  # jobs being inserted, counted against the queue
 
     # -- what a kind of job defines ------------------------------------------------------
 
@@ -211,6 +196,7 @@ class Lifecycle(abc.ABC, Generic[R, E, S]):
                 task.cancel()
         for job_id in list(self._active):
             self._release(job_id)
+        self._writer.shutdown(wait=True)
 
     # -- the API -------------------------------------------------------------------------
 
@@ -272,7 +258,7 @@ class Lifecycle(abc.ABC, Generic[R, E, S]):
 
     # -- admission -----------------------------------------------------------------------
 
-    def _create(
+    async def _create(
         self,
         make: Callable[[str], R],
         request_id: str | None,
@@ -288,25 +274,43 @@ class Lifecycle(abc.ABC, Generic[R, E, S]):
         if not self._started:
             raise RuntimeError(f"call start() before creating {self.noun}s")
         request_id = checked_request_id(request_id)
-        if request_id is not None:
+        if request_id is None:
+            return await self._queue(make)
+        # A retry racing the first call waits for it, then finds its job: without the
+        # lock both would pass the lookup while the first insert is being committed.
+        async with self._requests:
             existing = self._records.find_request(request_id)
-            if existing is not None:
-                if fingerprint_of(existing) != fingerprint:
-                    raise RequestConflict(
-                        "request_id",
-                        f"was already used to create {self.noun} {self._id(existing)} "
-                        f"with a different {self.specification}",
-                    )
-                return self.get(self._id(existing))
+            if existing is None:
+                return await self._queue(make)
+        if fingerprint_of(existing) != fingerprint:
+            raise RequestConflict(
+                "request_id",
+                f"was already used to create {self.noun} {self._id(existing)} "
+                f"with a different {self.specification}",
+            )
+        return self.get(self._id(existing))
+
+    async def _queue(self, make: Callable[[str], R]) -> R:
+        """Insert and queue a new job (see :meth:`_create`)."""
         if self._draining:
             raise ServiceDraining("the service is shutting down")
-        if len(self._waiting) >= self._max_queued and len(self._tasks) >= self._max_concurrent:
-            raise QueueFull(f"{len(self._waiting)} {self.noun}s are already waiting")
+        waiting = len(self._waiting) + self._admitting
+        if waiting >= self._max_queued and len(self._tasks) >= self._max_concurrent:
+            raise QueueFull(f"{waiting} {self.noun}s are already waiting")
         record = make(uuid.uuid4().hex)
-        self._records.insert(record, sequence=1)
+        self._admitting += 1
+        try:
+            await self._commit(self._records.insert, record, 1)
+        finally:
+            self._admitting -= 1
         self._admit(record, sequence=1)
         self._pump()
         return record
+
+    async def _commit(self, write: Callable[..., None], *args: Any) -> None:
+        """Run a store write on the writer thread; returns once it is committed."""
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._writer, write, *args)
 
     def _with_results(self, job_id: str, cancelled_early: str) -> R:
         """The job, if it has result files; else :class:`NoResults` saying why."""
@@ -332,10 +336,10 @@ class Lifecycle(abc.ABC, Generic[R, E, S]):
                 return
             await self._execute_job(job_id)
         except ExecutorFailure as error:
-            self._finish(job_id, RunState.FAILED, error=str(error))
+            await self._finish(job_id, RunState.FAILED, error=str(error))
         except Exception:
             log.exception("%s %s failed", self.noun, job_id)
-            self._finish(job_id, RunState.FAILED, error="internal error in the service")
+            await self._finish(job_id, RunState.FAILED, error="internal error in the service")
         finally:
             self._jobs.pop(job_id, None)
             self._tasks.pop(job_id, None)
@@ -362,17 +366,17 @@ class Lifecycle(abc.ABC, Generic[R, E, S]):
             job_id = self._waiting.popleft()
             self._tasks[job_id] = asyncio.create_task(self._execute(job_id), name=job_id)
 
-    def _move(self, job_id: str, state: RunState, **changes: object) -> R:
+    async def _move(self, job_id: str, state: RunState, **changes: object) -> R:
         """Commit a state change, then tell the watchers."""
         record = self._active[job_id].moved(state, **changes)
         journal = self._journals[job_id]
-        self._records.update(record, journal.sequence + 1)
+        await self._commit(self._records.update, record, journal.sequence + 1)
         self._active[job_id] = record
         journal.record(record, progress=False)
         return record
 
-    def _finish(self, job_id: str, state: RunState, **changes: object) -> None:
-        self._move(job_id, state, **changes)
+    async def _finish(self, job_id: str, state: RunState, **changes: object) -> None:
+        await self._move(job_id, state, **changes)
         self._release(job_id)
 
     def _release(self, job_id: str) -> None:
@@ -403,39 +407,3 @@ class Lifecycle(abc.ABC, Generic[R, E, S]):
             if journal.closed:
                 return
             await journal.wait(after)
-
-
-def checked_request_id(request_id: str | None) -> str | None:
-    """``request_id`` or ``None`` if empty; raises :class:`InvalidArgument` if too long."""
-    # proto3 has no "unset" string: an empty request_id means none was given.
-    if not request_id:
-        return None
-    if len(request_id) > MAX_REQUEST_ID:
-        raise InvalidArgument("request_id", f"must be at most {MAX_REQUEST_ID} characters")
-    return request_id
-
-
-def encode_page_token(position: int, state: RunState | None) -> str:
-    """A page token: list again from before ``position`` with the same state filter."""
-    payload = json.dumps({"before": position, "state": state.value if state else ""})
-    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
-
-
-def decode_page_token(token: str, state: RunState | None) -> int | None:
-    """The position a page token lists from (``None``: the first page); raises
-    :class:`InvalidArgument` for a bad token or one issued for another filter."""
-    if not token:
-        return None
-    try:
-        padded = token + "=" * (-len(token) % 4)
-        payload = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        before, filtered = payload["before"], payload["state"]
-        if not isinstance(before, int) or isinstance(before, bool) or not isinstance(filtered, str):
-            raise TypeError
-        if not 0 < before <= _MAX_POSITION:  # positions the store issued are SQLite rowids
-            raise ValueError
-    except (binascii.Error, ValueError, TypeError, KeyError, UnicodeDecodeError):
-        raise InvalidArgument("page_token", "is not a token from a previous call") from None
-    if filtered != (state.value if state else ""):
-        raise InvalidArgument("page_token", "was issued for a different state filter")
-    return before

@@ -24,12 +24,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from escapesim.engine import Scenario, ScenarioError
-from escapesim.service.jobs.lifecycle import (
-    DEFAULT_PAGE_SIZE,
-    MAX_PAGE_SIZE,
+from escapesim.service.jobs.lifecycle import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Lifecycle
+from escapesim.service.jobs.refusals import (
     MAX_REQUEST_ID,
     InvalidArgument,
-    Lifecycle,
     NoResults,
     QueueFull,
     RequestConflict,
@@ -95,7 +93,7 @@ class RunLifecycle(Lifecycle[Run, RunEvent, Store]):
         Raises :class:`RequestConflict` if ``request_id`` was used for another scenario,
         :class:`ServiceDraining` while shutting down, :class:`QueueFull` at the limit.
         """
-        return self._create(
+        return await self._create(
             lambda run_id: Run.queued(run_id, request_id or None, scenario),
             request_id,
             scenario_json(scenario),
@@ -126,17 +124,17 @@ class RunLifecycle(Lifecycle[Run, RunEvent, Store]):
     # -- the life of one run -------------------------------------------------------------
 
     async def _execute_job(self, run_id: str) -> None:
-        run = self._move(run_id, RunState.RUNNING)
+        run = await self._move(run_id, RunState.RUNNING)
         job = self._executor.submit(run.scenario)
         self._jobs[run_id] = {0: job}
         batches = await self._simulate(run_id, job)
         if run_id in self._interrupting:
-            self._requeue(run_id)
+            await self._requeue(run_id)
         else:
             await self._conclude(run_id, batches, cancelled=run_id in self._cancelling)
 
     async def _conclude_unstarted(self, run_id: str) -> None:
-        self._finish(run_id, RunState.CANCELLED)
+        await self._finish(run_id, RunState.CANCELLED)
 
     async def _simulate(self, run_id: str, job: Job) -> builtins.list[Batch]:
         batches: builtins.list[Batch] = []
@@ -153,14 +151,14 @@ class RunLifecycle(Lifecycle[Run, RunEvent, Store]):
     async def _conclude(self, run_id: str, batches: Sequence[Batch], *, cancelled: bool) -> None:
         done = sum(len(b.replicates) for b in batches)
         if cancelled and done == 0:
-            self._finish(run_id, RunState.CANCELLED)
+            await self._finish(run_id, RunState.CANCELLED)
             return
         run = self._active[run_id]
         day = run.scenario.horizon_days if not cancelled else run.simulated_day
-        self._move(run_id, RunState.PERSISTING, replicates_done=done, simulated_day=day)
+        await self._move(run_id, RunState.PERSISTING, replicates_done=done, simulated_day=day)
         await asyncio.to_thread(self._persist, run_id, run.scenario, batches, cancelled)
         final = RunState.CANCELLED if cancelled else RunState.SUCCEEDED
-        self._finish(run_id, final, partial=cancelled)
+        await self._finish(run_id, final, partial=cancelled)
 
     def _persist(
         self, run_id: str, scenario: Scenario, batches: Sequence[Batch], partial: bool
@@ -185,9 +183,9 @@ class RunLifecycle(Lifecycle[Run, RunEvent, Store]):
 
     # -- state changes -------------------------------------------------------------------
 
-    def _requeue(self, run_id: str) -> None:
+    async def _requeue(self, run_id: str) -> None:
         """Record an interrupted run as QUEUED (it runs again from scratch on next start)."""
-        self._move(run_id, RunState.QUEUED, replicates_done=0, simulated_day=0.0)
+        await self._move(run_id, RunState.QUEUED, replicates_done=0, simulated_day=0.0)
         self._release(run_id)
 
     def _recover(self, run_id: str, raw: str) -> None:

@@ -1,6 +1,6 @@
 """The durable store: run metadata in SQLite, results as Parquet files, under one directory.
 
-Layout of ``data_dir``::
+Layout of ``data_dir`` (folders 0700, files 0600, whatever the umask)::
 
     runs.sqlite3              run metadata (WAL; this process is its only writer)
     store.lock                held with an exclusive lock while a Store is open
@@ -11,100 +11,83 @@ Durability rules (a crash or SIGKILL at any instant loses nothing finished):
 
 * every metadata change is one SQLite transaction with ``synchronous=FULL``, so a
   committed state survives power loss, not only a process crash;
-* a result file is written under a temporary name, fsynced, renamed into place and the
-  directory fsynced, so a reader sees no file or the whole file; a run is marked
-  SUCCEEDED only after both of its files are in place;
+* a result file is written by :func:`~escapesim.service.store.files.write_durably`, so a
+  reader sees no file or the whole file; a run is marked SUCCEEDED only after both of its
+  files are in place;
 * temporary files a crash left behind are removed by :meth:`Store.clean_temporary`.
+
+Writes go through one connection and reads through another: under WAL a read never waits
+for a commit (and its fsync) in progress in another thread.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import fcntl
-import json
-import os
 import re
 import shutil
 import sqlite3
-import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from escapesim.engine import Scenario, ScenarioError, Therapy
-from escapesim.engine.frozen import FrozenMap
+from escapesim.engine import Scenario
+from escapesim.service.store import sqlite
+from escapesim.service.store.files import TEMPORARY_SUFFIX, private_directory, write_durably
 from escapesim.service.store.run_record import Run, RunState, utc_now
+from escapesim.service.store.run_rows import (
+    COLUMNS,
+    SCHEMA,
+    SCHEMA_VERSION,
+    row_of,
+    run_of,
+    scenario_json,
+)
+from escapesim.service.store.sqlite import StoreCorrupt, StoreError, StoreLocked
+
+__all__ = [
+    "IDENTIFIER",
+    "REPLICATES",
+    "TRAJECTORIES",
+    "Store",
+    "StoreCorrupt",
+    "StoreError",
+    "StoreLocked",
+    "scenario_json",
+    "write_table_durably",
+]
 
 TRAJECTORIES = "trajectories.parquet"
 REPLICATES = "replicates.parquet"
-_TEMPORARY_SUFFIX = ".tmp"
-#: Schema version in ``PRAGMA user_version``; bump with a migration when columns change.
-_SCHEMA_VERSION = 1
 #: Parsed scenarios kept in memory (a scenario never changes once stored).
 _SCENARIO_CACHE = 4096
 #: What a run or ensemble identifier may be (they name files under the data directory).
 IDENTIFIER = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-    position INTEGER PRIMARY KEY AUTOINCREMENT,  -- creation order: newest-first paging
-    run_id TEXT NOT NULL UNIQUE,
-    request_id TEXT UNIQUE,
-    state TEXT NOT NULL,
-    scenario TEXT NOT NULL,                      -- JSON of Scenario.to_dict()
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL,
-    replicates_total INTEGER NOT NULL,
-    replicates_done INTEGER NOT NULL,
-    simulated_day REAL NOT NULL,
-    error TEXT,
-    partial INTEGER NOT NULL,
-    sequence INTEGER NOT NULL                    -- the run's last event sequence
-);
-CREATE INDEX IF NOT EXISTS runs_by_state ON runs (state, position);
-"""
-
-_COLUMNS = (
-    "run_id, request_id, state, scenario, created_at, updated_at, replicates_total, "
-    "replicates_done, simulated_day, error, partial, sequence"
-)
-
-
-class StoreError(Exception):
-    """The store cannot be opened or used safely."""
-
-
-class StoreLocked(StoreError):  # noqa: N818 - the agreed interface names
-    """Another process has the data directory open (the store allows one writer)."""
-
-
-class StoreCorrupt(StoreError):  # noqa: N818 - the agreed interface names
-    """SQLite's integrity check failed; the message lists what it found."""
-
 
 class Store:
     """Run metadata and results under ``data_dir`` (created if missing).
 
-    Methods are safe to call from several threads (one connection behind a lock), but
-    only one process may open a data directory at a time. Call :meth:`close` when done.
+    Methods are safe to call from several threads (a write connection and a read
+    connection, each behind its lock), but only one process may open a data directory at
+    a time. Call :meth:`close` when done.
     """
 
     def __init__(self, data_dir: Path) -> None:
-        self.data_dir = Path(data_dir)
-        self.results_root = self.data_dir / "results"
-        self.results_root.mkdir(parents=True, exist_ok=True)
-        self._lock_file = _acquire_lock(self.data_dir / "store.lock")
+        self.data_dir = private_directory(Path(data_dir))
+        self.results_root = private_directory(self.data_dir / "results")
+        self._lock_file = sqlite.acquire_lock(self.data_dir / "store.lock")
         self._lock = threading.Lock()
+        self._read_lock = threading.Lock()
         self._scenarios: OrderedDict[str, Scenario] = OrderedDict()
+        path = self.data_dir / "runs.sqlite3"
         try:
-            self._db = _connect(self.data_dir / "runs.sqlite3")
+            self._db = sqlite.connect(path, SCHEMA, SCHEMA_VERSION)
+            self._reader = sqlite.reader(path)
             problems = self.integrity_check()
             if problems != ["ok"]:
                 self._db.close()
@@ -118,6 +101,8 @@ class Store:
 
     def close(self) -> None:
         """Checkpoint the WAL, close the database and release the directory lock."""
+        with self._read_lock:
+            self._reader.close()
         with self._lock:
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self._db.close()
@@ -134,8 +119,8 @@ class Store:
         """Record a new run (raises ``sqlite3.IntegrityError`` on a duplicate id)."""
         with self._transaction() as db:
             db.execute(
-                f"INSERT INTO runs ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                _row(run, sequence),
+                f"INSERT INTO runs ({COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                row_of(run, sequence),
             )
         self._remember(run.run_id, run.scenario)
 
@@ -161,7 +146,7 @@ class Store:
 
     def get(self, run_id: str) -> Run | None:
         """The stored run, or ``None``."""
-        row = self._one(f"SELECT {_COLUMNS} FROM runs WHERE run_id=?", (run_id,))
+        row = self._one(f"SELECT {COLUMNS} FROM runs WHERE run_id=?", (run_id,))
         return None if row is None else self._run(row)
 
     def sequence(self, run_id: str) -> int:
@@ -171,7 +156,7 @@ class Store:
 
     def find_request(self, request_id: str) -> Run | None:
         """The run created with client ``request_id``, or ``None``."""
-        row = self._one(f"SELECT {_COLUMNS} FROM runs WHERE request_id=?", (request_id,))
+        row = self._one(f"SELECT {COLUMNS} FROM runs WHERE request_id=?", (request_id,))
         return None if row is None else self._run(row)
 
     def page(
@@ -182,7 +167,7 @@ class Store:
         Returns (position, run) pairs; a position is the cursor for the next page and
         stays valid while new runs are added (they only get larger positions).
         """
-        rows = self.newest_first("runs", _COLUMNS, limit, before, state)
+        rows = self.newest_first("runs", COLUMNS, limit, before, state)
         return [(int(row[0]), self._run(row[1:])) for row in rows]
 
     def unfinished(self) -> list[tuple[str, str]]:
@@ -212,13 +197,10 @@ class Store:
 
     def write_results(self, run_id: str, trajectories: pa.Table, replicates: pa.Table) -> None:
         """Write both result files atomically and durably (call before marking SUCCEEDED)."""
-        folder = self._results_dir(run_id)
-        folder.mkdir(parents=True, exist_ok=True)
-        _fsync_directory(self.results_root)
+        private_directory(self._results_dir(run_id))
         trajectory_path, replicate_path = self.result_files(run_id)
-        _write_atomically(trajectories, trajectory_path)
-        _write_atomically(replicates, replicate_path)
-        _fsync_directory(folder)
+        write_table_durably(trajectories, trajectory_path)
+        write_table_durably(replicates, replicate_path)
 
     def remove_results(self, run_id: str) -> None:
         """Delete a run's result files (before it is simulated again from scratch)."""
@@ -227,7 +209,7 @@ class Store:
     def clean_temporary(self) -> list[Path]:
         """Delete temporary files a crash left in ``results/``; returns what was removed."""
         removed = []
-        for path in self.results_root.glob(f"*/*{_TEMPORARY_SUFFIX}"):
+        for path in self.results_root.glob(f"*/*{TEMPORARY_SUFFIX}"):
             path.unlink(missing_ok=True)
             removed.append(path)
         return removed
@@ -241,9 +223,9 @@ class Store:
             yield db
 
     def query(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        """Every row of a read-only query."""
-        with self._lock:
-            rows: list[tuple[Any, ...]] = self._db.execute(sql, args).fetchall()
+        """Every row of a read-only query (on the read connection)."""
+        with self._read_lock:
+            rows: list[tuple[Any, ...]] = self._reader.execute(sql, args).fetchall()
         return rows
 
     def newest_first(
@@ -285,163 +267,24 @@ class Store:
             yield self._db
 
     def _one(self, sql: str, args: tuple[Any, ...]) -> tuple[Any, ...] | None:
-        with self._lock:
-            row: tuple[Any, ...] | None = self._db.execute(sql, args).fetchone()
+        with self._read_lock:
+            row: tuple[Any, ...] | None = self._reader.execute(sql, args).fetchone()
         return row
 
     def _run(self, row: tuple[Any, ...]) -> Run:
         run_id = str(row[0])
-        scenario = self._scenarios.get(run_id)
-        if scenario is None:
-            scenario = _stored_scenario(json.loads(row[3]))
-            self._remember(run_id, scenario)
-        return Run(
-            run_id=run_id,
-            request_id=row[1],
-            state=RunState(row[2]),
-            scenario=scenario,
-            created_at=datetime.fromisoformat(row[4]),
-            updated_at=datetime.fromisoformat(row[5]),
-            replicates_total=int(row[6]),
-            replicates_done=int(row[7]),
-            simulated_day=float(row[8]),
-            error=row[9],
-            partial=bool(row[10]),
-        )
+        run = run_of(row, self._scenarios.get(run_id))
+        self._remember(run_id, run.scenario)
+        return run
 
     def _remember(self, run_id: str, scenario: Scenario) -> None:
-        with self._lock:
+        with self._read_lock:
             self._scenarios[run_id] = scenario
             self._scenarios.move_to_end(run_id)
             while len(self._scenarios) > _SCENARIO_CACHE:
                 self._scenarios.popitem(last=False)
 
 
-def scenario_json(scenario: Scenario) -> str:
-    """The canonical stored form of a scenario (also used to compare two scenarios)."""
-    return json.dumps(scenario.to_dict(), sort_keys=True, separators=(",", ":"))
-
-
-def _stored_scenario(data: dict[str, Any]) -> Scenario:
-    """The scenario of a stored run, even one this build no longer accepts.
-
-    A run stored by an older build may name a preset or parameter that has since gone;
-    the run (FAILED by recovery) must still be readable, so its scenario is rebuilt
-    as recorded, without validation.
-    """
-    try:
-        return Scenario.from_dict(data)
-    except ScenarioError:
-        fields = {k: v for k, v in data.items() if k in _SCENARIO_FIELDS}
-        for name in ("parameters", "initial", "mechanisms"):
-            fields[name] = FrozenMap(fields.get(name) or {})
-        fields["therapies"] = tuple(
-            Therapy(
-                kind=t["kind"],
-                at_days=tuple(t["at_days"]),
-                dose=t["dose"],
-                parameters=FrozenMap(t["parameters"]),
-            )
-            for t in fields.get("therapies", [])
-        )
-        return Scenario(**fields)
-
-
-_SCENARIO_FIELDS = frozenset(f.name for f in dataclasses.fields(Scenario))
-
-
-def _row(run: Run, sequence: int) -> tuple[Any, ...]:
-    return (
-        run.run_id,
-        run.request_id,
-        run.state.value,
-        scenario_json(run.scenario),
-        run.created_at.isoformat(),
-        run.updated_at.isoformat(),
-        run.replicates_total,
-        run.replicates_done,
-        run.simulated_day,
-        run.error,
-        int(run.partial),
-        sequence,
-    )
-
-
-def _connect(path: Path) -> sqlite3.Connection:
-    # check_same_thread=False: the Store's own lock serialises every use of the connection.
-    db = sqlite3.connect(path, check_same_thread=False)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=FULL")
-    db.execute("PRAGMA foreign_keys=ON")
-    version = db.execute("PRAGMA user_version").fetchone()[0]
-    if version > _SCHEMA_VERSION:
-        db.close()
-        raise StoreError(f"store schema {version} is newer than this build's {_SCHEMA_VERSION}")
-    db.executescript(_SCHEMA)
-    db.execute(f"PRAGMA user_version={_SCHEMA_VERSION}")
-    return db
-
-
-def _acquire_lock(path: Path) -> Any:
-    handle = path.open("a")
-    try:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.close()
-        raise StoreLocked(f"{path.parent} is in use by another process") from None
-    return handle
-
-
-def write_durably(table: pa.Table, target: Path) -> None:
-    """Write ``table`` to ``target`` atomically and durably (the directory must exist)."""
-    _write_atomically(table, target)
-    _fsync_directory(target.parent)
-
-
-def write_bytes_durably(data: bytes, target: Path) -> None:
-    """Write ``data`` to ``target`` atomically and durably (the directory must exist)."""
-    handle, temporary = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=_TEMPORARY_SUFFIX, dir=target.parent
-    )
-    try:
-        with os.fdopen(handle, "wb") as sink:
-            sink.write(data)
-            sink.flush()
-            os.fsync(sink.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    _fsync_directory(target.parent)
-
-
-def fsync_directory(path: Path) -> None:
-    """Make renames and new entries in directory ``path`` durable."""
-    _fsync_directory(path)
-
-
-TEMPORARY_SUFFIX = _TEMPORARY_SUFFIX
-
-
-def _write_atomically(table: pa.Table, target: Path) -> None:
-    handle, temporary = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=_TEMPORARY_SUFFIX, dir=target.parent
-    )
-    try:
-        with os.fdopen(handle, "wb") as sink:
-            pq.write_table(table, sink)
-            sink.flush()
-            os.fsync(sink.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def _fsync_directory(path: Path) -> None:
-    # A rename is durable only once its directory entry is on disk.
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+def write_table_durably(table: pa.Table, target: Path) -> None:
+    """Write ``table`` as Parquet to ``target`` atomically and durably (private, 0600)."""
+    write_durably(target, lambda sink: pq.write_table(table, sink))

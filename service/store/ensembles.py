@@ -29,14 +29,16 @@ from escapesim.engine.ensemble import Ensemble
 from escapesim.service.store.database import (
     IDENTIFIER,
     REPLICATES,
-    TEMPORARY_SUFFIX,
     TRAJECTORIES,
     Store,
-    fsync_directory,
-    write_bytes_durably,
-    write_durably,
+    write_table_durably,
 )
 from escapesim.service.store.ensemble_record import CellProgress, EnsembleRun, fresh_cells
+from escapesim.service.store.files import (
+    TEMPORARY_SUFFIX,
+    private_directory,
+    write_bytes_durably,
+)
 from escapesim.service.store.run_record import RunState, utc_now
 
 #: The summarised results, by part name, in streaming order.
@@ -74,8 +76,7 @@ class EnsembleStore:
 
     def __init__(self, store: Store) -> None:
         self._store = store
-        self.root = store.data_dir / "ensembles"
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.root = private_directory(store.data_dir / "ensembles")
         with store.transaction() as db:
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
@@ -175,12 +176,10 @@ class EnsembleStore:
         self, ensemble_id: str, index: int, trajectories: pa.Table, replicates: pa.Table
     ) -> None:
         """Store a finished cell's tables durably (replicates last: it marks completion)."""
-        folder = self._folder(ensemble_id) / "cells" / str(index)
-        folder.mkdir(parents=True, exist_ok=True)
-        fsync_directory(folder.parent)
+        private_directory(self._folder(ensemble_id) / "cells" / str(index))
         trajectory_path, replicate_path = self._cell_files(ensemble_id, index)
-        write_durably(trajectories, trajectory_path)
-        write_durably(replicates, replicate_path)
+        write_table_durably(trajectories, trajectory_path)
+        write_table_durably(replicates, replicate_path)
 
     def read_cell(self, ensemble_id: str, index: int) -> tuple[pa.Table, pa.Table]:
         """The (trajectories, replicates) tables of a stored cell."""
@@ -200,9 +199,9 @@ class EnsembleStore:
     ) -> None:
         """Write every table, then the summary, durably (before marking SUCCEEDED)."""
         files = self.result_files(ensemble_id)
-        files["summary"].parent.mkdir(parents=True, exist_ok=True)
+        private_directory(files["summary"].parent)
         for name, table in tables.items():
-            write_durably(table, files[name])
+            write_table_durably(table, files[name])
         write_bytes_durably(json.dumps(summary, indent=2).encode() + b"\n", files["summary"])
 
     def remove_results(self, ensemble_id: str) -> None:

@@ -1,0 +1,106 @@
+"""Runs as rows of the ``runs`` table and back, scenarios as their canonical JSON.
+
+A stored scenario is rebuilt even if this build no longer accepts it (a preset or
+parameter removed since): the run, FAILED by recovery, must stay readable.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import datetime
+from typing import Any
+
+from escapesim.engine import Scenario, ScenarioError, Therapy
+from escapesim.engine.frozen import FrozenMap
+from escapesim.service.store.run_record import Run, RunState
+
+#: Schema version in ``PRAGMA user_version``; bump with a migration when columns change.
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    position INTEGER PRIMARY KEY AUTOINCREMENT,  -- creation order: newest-first paging
+    run_id TEXT NOT NULL UNIQUE,
+    request_id TEXT UNIQUE,
+    state TEXT NOT NULL,
+    scenario TEXT NOT NULL,                      -- JSON of Scenario.to_dict()
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    replicates_total INTEGER NOT NULL,
+    replicates_done INTEGER NOT NULL,
+    simulated_day REAL NOT NULL,
+    error TEXT,
+    partial INTEGER NOT NULL,
+    sequence INTEGER NOT NULL                    -- the run's last event sequence
+);
+CREATE INDEX IF NOT EXISTS runs_by_state ON runs (state, position);
+"""
+
+COLUMNS = (
+    "run_id, request_id, state, scenario, created_at, updated_at, replicates_total, "
+    "replicates_done, simulated_day, error, partial, sequence"
+)
+
+
+def scenario_json(scenario: Scenario) -> str:
+    """The canonical stored form of a scenario (also used to compare two scenarios)."""
+    return json.dumps(scenario.to_dict(), sort_keys=True, separators=(",", ":"))
+
+
+def row_of(run: Run, sequence: int) -> tuple[Any, ...]:
+    """The values of :data:`COLUMNS` for ``run`` at event ``sequence``."""
+    return (
+        run.run_id,
+        run.request_id,
+        run.state.value,
+        scenario_json(run.scenario),
+        run.created_at.isoformat(),
+        run.updated_at.isoformat(),
+        run.replicates_total,
+        run.replicates_done,
+        run.simulated_day,
+        run.error,
+        int(run.partial),
+        sequence,
+    )
+
+
+def run_of(row: tuple[Any, ...], scenario: Scenario | None) -> Run:
+    """The run of a row of :data:`COLUMNS` (``scenario``: already parsed, if known)."""
+    return Run(
+        run_id=str(row[0]),
+        request_id=row[1],
+        state=RunState(row[2]),
+        scenario=scenario or stored_scenario(json.loads(row[3])),
+        created_at=datetime.fromisoformat(row[4]),
+        updated_at=datetime.fromisoformat(row[5]),
+        replicates_total=int(row[6]),
+        replicates_done=int(row[7]),
+        simulated_day=float(row[8]),
+        error=row[9],
+        partial=bool(row[10]),
+    )
+
+
+def stored_scenario(data: dict[str, Any]) -> Scenario:
+    """The scenario of a stored run, even one this build no longer accepts (unvalidated)."""
+    try:
+        return Scenario.from_dict(data)
+    except ScenarioError:
+        fields = {k: v for k, v in data.items() if k in _SCENARIO_FIELDS}
+        for name in ("parameters", "initial", "mechanisms"):
+            fields[name] = FrozenMap(fields.get(name) or {})
+        fields["therapies"] = tuple(
+            Therapy(
+                kind=t["kind"],
+                at_days=tuple(t["at_days"]),
+                dose=t["dose"],
+                parameters=FrozenMap(t["parameters"]),
+            )
+            for t in fields.get("therapies", [])
+        )
+        return Scenario(**fields)
+
+
+_SCENARIO_FIELDS = frozenset(f.name for f in dataclasses.fields(Scenario))
