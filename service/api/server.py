@@ -39,7 +39,10 @@ log = logging.getLogger(__name__)
 
 
 def _implementations(servicer: SimulationServicer) -> dict[str, Callable[..., Any]]:
-    return {m.name: guarded(m, getattr(servicer, m.python_name)) for m in rpc.METHODS}
+    return {
+        m.name: guarded(m, getattr(servicer, m.python_name), servicer.off_loop)
+        for m in rpc.METHODS
+    }
 
 
 # -- the server ----------------------------------------------------------------------------

@@ -170,7 +170,7 @@ class SimulationServicer:
         _capped(request)
         if not request.HasField("ensemble"):
             raise errors.InvalidRequestError([FieldViolation("ensemble", "is required")])
-        ensemble = await self._off_loop(self._ensemble, request.ensemble)
+        ensemble = await self.off_loop(self._ensemble, request.ensemble)
         self._refuse_if_draining()
         found = await self._ensembles.create(ensemble, request.request_id or None)
         return pb.CreateEnsembleResponse(ensemble=ensemble_convert.ensemble_run_to_proto(found))
@@ -236,7 +236,8 @@ class SimulationServicer:
 
     # -- helpers -------------------------------------------------------------------------
 
-    async def _off_loop(self, work: Callable[..., T], *args: Any) -> T:
+    async def off_loop(self, work: Callable[..., T], *args: Any) -> T:
+        """``work(*args)`` on the validation threads (the event loop keeps serving)."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._validation, work, *args)
 
@@ -246,7 +247,7 @@ class SimulationServicer:
         _capped(request)
         if not request.HasField("scenario"):
             raise errors.InvalidRequestError([FieldViolation("scenario", "is required")])
-        return await self._off_loop(_built_scenario, request.scenario, caps)
+        return await self.off_loop(_built_scenario, request.scenario, caps)
 
     def _ensemble(self, message: pb.EnsembleSpec) -> Ensemble:
         try:

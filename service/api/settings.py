@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from escapesim.engine import FieldViolation, Scenario
+from escapesim.service.api.growth import predicted_overflow
 
 DEFAULT_ADDR = "127.0.0.1:50051"
 PREFIX = "ESCAPESIM_"
@@ -113,7 +114,7 @@ class Limits:
                         f"initial.{name}", f"must be at most {self.max_population:g} on this server"
                     )
                 )
-        return found
+        return found + predicted_overflow(scenario, self.max_population)
 
 
 @dataclass(frozen=True, slots=True)
