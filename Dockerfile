@@ -30,15 +30,21 @@ RUN /opt/escapesim/bin/python -m pip install '.[dask]' \
 FROM ${BASE_IMAGE} AS runtime
 RUN useradd --system --uid 10001 --user-group --no-create-home \
         --home-dir /nonexistent --shell /usr/sbin/nologin escapesim \
- && mkdir -p /data \
- && chown escapesim:escapesim /data
+ && mkdir -p /data /certs \
+ && chown escapesim:escapesim /data /certs \
+ && chmod 0700 /data /certs
 COPY --from=build /opt/escapesim /opt/escapesim
+# The Dask cluster's TLS certificates, made at the scheduler's first start (the file is
+# executable in git, and COPY keeps its mode).
+COPY scripts/dask-certs /opt/escapesim/bin/dask-certs
 ENV PATH=/opt/escapesim/bin:${PATH} \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     NUMBA_CACHE_DIR=/opt/escapesim/numba-cache \
     ESCAPESIM_ADDR=0.0.0.0:50051 \
     ESCAPESIM_DATA=/data
+# Listening on 0.0.0.0 without ESCAPESIM_TOKENS_FILE, the server refuses to start unless
+# ESCAPESIM_INSECURE=1 says that is intended (docs/deployment.md).
 # Compile the kernel loop and every preset's rate laws now, into numba's disk cache (keyed
 # to these very files), so no container pays ~40 s of compilation at its first run. The
 # cache stays writable by the service user: numba refuses to import without a writable one.

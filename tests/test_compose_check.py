@@ -46,9 +46,10 @@ def test_the_project_compose_file_passes(tmp_path: Path) -> None:
         (('"127.0.0.1:${ESCAPESIM_PORT:-50051}:50051"', '"50051:50051"'), "127.0.0.1 only"),
         (("ESCAPESIM_STOP_GRACE:-40s", "ESCAPESIM_STOP_GRACE:-5s"), "stop_grace_period"),
         (("- escapesim-data:/data", "- /srv/escapesim:/data"), "named volume"),
-        (("tcp://scheduler:8786}", "tcp://localhost:8786}"), "must use the scheduler"),
+        (("tls://scheduler:8786}", "tls://localhost:8786}"), "must use the scheduler"),
+        (('REQUIRE_ENCRYPTION: "True"', 'REQUIRE_ENCRYPTION: "False"'), "must require Dask TLS"),
     ],
-    ids=["schema", "public-port", "grace", "volume", "scheduler"],
+    ids=["schema", "public-port", "grace", "volume", "scheduler", "dask-tls"],
 )
 def test_a_broken_compose_file_fails(tmp_path: Path, edit: tuple[str, str], message: str) -> None:
     result = _check(tmp_path, edit)
