@@ -134,9 +134,9 @@ class EscapesimServer:
             await self._live.close()
         if self._servicer is not None:
             self._servicer.close()
-        if self._store is not None:
+        if self._store is not None:  # else start() refused before opening anything
             self._store.close()
-        log.info("stopped")
+            log.info("stopped")
 
     def _listen(self, server: grpc.aio.Server) -> int:
         settings = self.settings
