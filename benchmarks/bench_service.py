@@ -11,10 +11,15 @@ Measures, against a real server:
   received), and the same read into a pandas DataFrame by :class:`escapesim.service.client.Client`;
   target >= 100 MB/s.
 
+With ``--latency``, instead: GetRun and CreateRun latency percentiles (p50/p90/p99)
+under the load of 100 concurrent clients (2 client processes), each calling GetRun and,
+every tenth call, CreateRun of a tiny scenario (a new run: a store commit each).
+
 Usage::
 
     python benchmarks/bench_service.py                 # starts its own server
     python benchmarks/bench_service.py --addr HOST:PORT --token T   # an existing server
+    python benchmarks/bench_service.py --latency --seconds 10       # latency percentiles
 
 The 100 MB result is a run with a fixed ``request_id``: against a server with a data
 directory that already holds it, it is not simulated again (CreateRun is idempotent).
@@ -135,6 +140,76 @@ def bench_get_run_concurrent(address: str, token: str | None, run_id: str, clien
     return [_rate(sum(counts), seconds) for counts in zip(*per_process, strict=True)]
 
 
+async def _mixed(address: str, metadata: Metadata, run_id: str, clients: int,
+                 start_at: float, seconds: float) -> dict[str, list[float]]:  # fmt: skip
+    """Latencies (s) of GetRun and CreateRun calls by ``clients`` concurrent clients."""
+    methods = {m.name: m for m in rpc.METHODS}
+    get = pb.GetRunRequest(run_id=run_id)
+    create = pb.CreateRunRequest(scenario=pb.Scenario(preset="kuznetsov1994", horizon_days=1))
+    found: dict[str, list[float]] = {"GetRun": [], "CreateRun": [], "refused": []}
+    await asyncio.sleep(max(start_at - time.time(), 0.0))
+    end = time.perf_counter() + seconds
+
+    async def one() -> None:
+        async with grpc.aio.insecure_channel(address) as channel:
+            calls = {
+                name: channel.unary_unary(
+                    methods[name].path,
+                    request_serializer=methods[name].request.SerializeToString,
+                    response_deserializer=methods[name].response.FromString,
+                    _registered_method=True,
+                )
+                for name in ("GetRun", "CreateRun")
+            }
+            count = 0
+            while time.perf_counter() < end:
+                name, request = ("CreateRun", create) if count % 10 == 9 else ("GetRun", get)
+                count += 1
+                started = time.perf_counter()
+                try:
+                    await calls[name](request, metadata=metadata, timeout=60)
+                except grpc.aio.AioRpcError as error:
+                    if error.code() is not grpc.StatusCode.RESOURCE_EXHAUSTED:
+                        raise
+                    found["refused"].append(time.perf_counter() - started)
+                    continue
+                found[name].append(time.perf_counter() - started)
+
+    await asyncio.gather(*(one() for _ in range(clients)))
+    return found
+
+
+def _mixed_process(args: tuple[str, Metadata, str, int, float, float]) -> dict[str, list[float]]:
+    return event_loop.run(_mixed(*args))
+
+
+def bench_latency(address: str, token: str | None, run_id: str, clients: int,
+                  processes: int, seconds: float) -> dict[str, float]:  # fmt: skip
+    """p50/p90/p99 latency (ms) of GetRun and CreateRun under ``clients`` concurrent clients."""
+    metadata = (("authorization", f"Bearer {token}"),) if token else ()
+    shares = [clients // processes + (i < clients % processes) for i in range(processes)]
+    start_at = time.time() + STARTUP_SECONDS
+    jobs = [(address, metadata, run_id, share, start_at, seconds) for share in shares if share]
+    with multiprocessing.get_context("spawn").Pool(len(jobs)) as pool:
+        per_process = pool.map(_mixed_process, jobs)
+    report: dict[str, float] = {}
+    for name in ("GetRun", "CreateRun"):
+        latencies = sorted(t for found in per_process for t in found[name])
+        report[f"{name}_calls"] = float(len(latencies))
+        for q in (50, 90, 99):
+            index = min(len(latencies) - 1, int(len(latencies) * q / 100))
+            report[f"{name}_p{q}_ms"] = latencies[index] * 1e3 if latencies else float("nan")
+    report["CreateRun_refused"] = float(sum(len(found["refused"]) for found in per_process))
+    return report
+
+
+def run_latency(address: str, token: str | None, seconds: float) -> dict[str, float]:
+    """The ``--latency`` measurement against the server at ``address``."""
+    with Client(address, token=token, timeout=60) as client:
+        small = client.wait(client.create_run(TINY, request_id="bench-get-run").run_id).run_id
+    return bench_latency(address, token, small, clients=100, processes=2, seconds=seconds)
+
+
 def bench_simulate(client: Client, seconds: float) -> float:
     """Simulate round trips per second for a tiny scenario."""
     count, start = 0, time.perf_counter()
@@ -200,16 +275,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=5.0, help="per measurement")
     parser.add_argument("--megabytes", type=float, default=100.0, help="result size")
     parser.add_argument("--data", type=Path, help="data directory of the started server")
+    parser.add_argument("--latency", action="store_true", help="latency percentiles instead")
     args = parser.parse_args(argv)
+
+    def measure(address: str, token: str | None) -> dict[str, float]:
+        if args.latency:
+            return run_latency(address, token, args.seconds)
+        return run(address, token, args.seconds, args.megabytes)
+
     if args.addr:
-        report = run(args.addr, args.token, args.seconds, args.megabytes)
+        report = measure(args.addr, args.token)
     else:
         with tempfile.TemporaryDirectory() as scratch:
             data = args.data or Path(scratch) / "data"
             env = {"ESCAPESIM_WORKERS": "2", "ESCAPESIM_SIMULATE_WORKERS": "1",
                    "ESCAPESIM_LOG_LEVEL": "WARNING"}  # fmt: skip
+            if args.latency:  # every CreateRun a new run: let the queue hold them all
+                env["ESCAPESIM_MAX_QUEUED_RUNS"] = "1000000"
             with ServerProcess(data, env=env, log=Path(scratch) / "server.log") as server:
-                report = run(server.address, None, args.seconds, args.megabytes)
+                report = measure(server.address, None)
     print(json.dumps({k: round(v, 1) for k, v in report.items()}, indent=2))
     return 0
 

@@ -6,8 +6,9 @@ store. :class:`Lifecycle` holds the rules both follow, one event loop per server
 
 * **Durable first.** A job is in the store (QUEUED) before ``create`` returns; every
   state change is committed before watchers hear of it (:meth:`Lifecycle._move`).
-  Commits run on one writer thread per lifecycle (in order), never on the event loop:
-  an fsync must not hold up every other call.
+  Commits run on one writer thread per lifecycle (in order, grouped under load:
+  :mod:`~escapesim.service.jobs.committer`), never on the event loop: an fsync must not
+  hold up every other call.
 * **Bounded.** At most ``max_concurrent`` jobs execute at once and at most ``max_queued``
   wait; one more gets :class:`QueueFull`.
 * **Watchable.** Each active job has a :class:`~service.jobs.journal.Journal`; a watcher of a
@@ -28,9 +29,10 @@ import logging
 import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Callable
-from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from typing import Any, ClassVar, Generic, Protocol, Self, TypeVar
 
+from escapesim.service.jobs.committer import Committer
 from escapesim.service.jobs.journal import Journal
 from escapesim.service.jobs.paging import decode_page_token, encode_page_token
 from escapesim.service.jobs.refusals import (
@@ -81,6 +83,7 @@ class Records(Protocol[R]):
     ) -> list[tuple[int, R]]: ...
     def unfinished(self) -> list[tuple[str, str]]: ...
     def clean_temporary(self) -> list[Any]: ...
+    def transaction(self) -> AbstractContextManager[Any]: ...
 
 
 S = TypeVar("S", bound="Records[Any]")
@@ -129,7 +132,7 @@ class Lifecycle(abc.ABC, Generic[R, E, S]):
         self._started = False
         self._draining = False
         # One thread: commits of one kind of job keep their order.
-        self._writer = ThreadPoolExecutor(1, thread_name_prefix=f"escapesim-{self.noun}-store")
+        self._writer = Committer(f"escapesim-{self.noun}-store", records.transaction)
         self._requests = asyncio.Lock()  # held while a job with a request id is admitted
         self._admitting = 0  # jobs being inserted, counted against the queue
 
@@ -196,7 +199,7 @@ class Lifecycle(abc.ABC, Generic[R, E, S]):
                 task.cancel()
         for job_id in list(self._active):
             self._release(job_id)
-        self._writer.shutdown(wait=True)
+        self._writer.close()
 
     # -- the API -------------------------------------------------------------------------
 
@@ -309,8 +312,7 @@ class Lifecycle(abc.ABC, Generic[R, E, S]):
 
     async def _commit(self, write: Callable[..., None], *args: Any) -> None:
         """Run a store write on the writer thread; returns once it is committed."""
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._writer, write, *args)
+        await self._writer.commit(write, *args)
 
     def _with_results(self, job_id: str, cancelled_early: str) -> R:
         """The job, if it has result files; else :class:`NoResults` saying why."""

@@ -81,7 +81,8 @@ class Store:
         self.data_dir = private_directory(Path(data_dir))
         self.results_root = private_directory(self.data_dir / "results")
         self._lock_file = sqlite.acquire_lock(self.data_dir / "store.lock")
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # re-entered by transactions inside a group commit
+        self._depth = 0  # transactions open on the write connection (by the lock's owner)
         self._read_lock = threading.Lock()
         self._scenarios: OrderedDict[str, Scenario] = OrderedDict()
         path = self.data_dir / "runs.sqlite3"
@@ -218,7 +219,11 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One committed SQLite transaction on the store's connection (serialised)."""
+        """One committed SQLite transaction on the store's connection (serialised).
+
+        Transactions opened inside one (in the same thread) join it: every write in the
+        outer block commits together, once, when it ends (a group commit), or none does.
+        """
         with self._transaction() as db:
             yield db
 
@@ -263,8 +268,20 @@ class Store:
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock, self._db:
-            yield self._db
+        with self._lock:
+            if self._depth:  # inside an outer transaction: it commits
+                self._depth += 1
+                try:
+                    yield self._db
+                finally:
+                    self._depth -= 1
+                return
+            self._depth = 1
+            try:
+                with self._db:
+                    yield self._db
+            finally:
+                self._depth = 0
 
     def _one(self, sql: str, args: tuple[Any, ...]) -> tuple[Any, ...] | None:
         with self._read_lock:

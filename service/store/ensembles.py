@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -84,6 +85,10 @@ class EnsembleStore:
         self._specs: dict[str, Ensemble] = {}
 
     # -- metadata ------------------------------------------------------------------------
+
+    def transaction(self) -> AbstractContextManager[Any]:
+        """The run store's transaction (writes inside it commit together)."""
+        return self._store.transaction()
 
     def insert(self, run: EnsembleRun, sequence: int) -> None:
         """Record a new ensemble."""
