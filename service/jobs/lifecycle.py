@@ -29,12 +29,12 @@ import logging
 import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractContextManager
-from typing import Any, ClassVar, Generic, Protocol, Self, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from escapesim.service.jobs.committer import Committer
 from escapesim.service.jobs.journal import Journal
 from escapesim.service.jobs.paging import decode_page_token, encode_page_token
+from escapesim.service.jobs.records import Record, Records
 from escapesim.service.jobs.refusals import (
     InvalidArgument,
     NoResults,
@@ -54,38 +54,8 @@ MAX_PAGE_SIZE = 1000
 STOP_WAIT_SECONDS = 10.0
 
 
-class Record(Protocol):
-    """A snapshot of a job: a run or an ensemble."""
-
-    @property
-    def state(self) -> RunState: ...
-
-    @property
-    def has_results(self) -> bool: ...
-
-    def moved(self, state: RunState, **changes: Any) -> Self: ...
-
-
 R = TypeVar("R", bound=Record)
 E = TypeVar("E")
-
-
-class Records(Protocol[R]):
-    """What a store offers the lifecycle, by job id."""
-
-    def insert(self, record: R, sequence: int) -> None: ...
-    def update(self, record: R, sequence: int) -> None: ...
-    def get(self, job_id: str) -> R | None: ...
-    def sequence(self, job_id: str) -> int: ...
-    def find_request(self, request_id: str) -> R | None: ...
-    def page(
-        self, limit: int, before: int | None, state: RunState | None
-    ) -> list[tuple[int, R]]: ...
-    def unfinished(self) -> list[tuple[str, str]]: ...
-    def clean_temporary(self) -> list[Any]: ...
-    def transaction(self) -> AbstractContextManager[Any]: ...
-
-
 S = TypeVar("S", bound="Records[Any]")
 
 
