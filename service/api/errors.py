@@ -54,6 +54,10 @@ class TimeCapError(Exception):
     """A call ran past a server-side time cap."""
 
 
+class TooManyCalls(Exception):  # noqa: N818 - reads as what happened
+    """The server already has as many calls in progress as it allows."""
+
+
 #: Domain errors a client can act on, and the code each becomes.
 _CODES: Sequence[tuple[type[BaseException], grpc.StatusCode]] = (
     (InvalidRequestError, grpc.StatusCode.INVALID_ARGUMENT),
@@ -64,6 +68,7 @@ _CODES: Sequence[tuple[type[BaseException], grpc.StatusCode]] = (
     (runs.RunFinished, grpc.StatusCode.FAILED_PRECONDITION),
     (runs.NoResults, grpc.StatusCode.FAILED_PRECONDITION),
     (runs.QueueFull, grpc.StatusCode.RESOURCE_EXHAUSTED),
+    (TooManyCalls, grpc.StatusCode.RESOURCE_EXHAUSTED),
     (runs.ServiceDraining, grpc.StatusCode.UNAVAILABLE),
     (DrainingError, grpc.StatusCode.UNAVAILABLE),
     (TimeCapError, grpc.StatusCode.DEADLINE_EXCEEDED),

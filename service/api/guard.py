@@ -8,6 +8,10 @@ that does not parse (:func:`~escapesim.service.api.wire.undecodable_field`), wit
 log line and no exception text. Authentication runs before (the interceptor never decodes),
 so an anonymous client gets UNAUTHENTICATED whatever it sends.
 
+The guard also counts the calls in progress (:class:`CallLimit`): one over the limit is
+RESOURCE_EXHAUSTED at once. Health and reflection are not behind the guard, so they
+answer however many calls (watchers, streams) are open.
+
 Parsing holds the GIL (~0.2 s per MiB of map entries), so a body over
 :data:`PARSE_ON_LOOP` bytes is first checked against the message caps on the wire, off the
 event loop, and parsed only if it passes (parsing a capped body takes milliseconds).
@@ -34,6 +38,24 @@ OffLoop: TypeAlias = Callable[..., Awaitable[Any]]
 
 #: Bodies up to this size parse on the event loop (at most ~1 ms of map entries).
 PARSE_ON_LOOP = 4096
+
+
+class CallLimit:
+    """At most ``limit`` service calls in progress at once (see the module doc)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.active = 0
+
+    def enter(self) -> None:
+        """Count a call in; raises :class:`errors.TooManyCalls` at the limit."""
+        if self.active >= self.limit:
+            raise errors.TooManyCalls(f"the server has {self.limit} calls in progress; retry later")
+        self.active += 1
+
+    def leave(self) -> None:
+        """Count a call out."""
+        self.active -= 1
 
 
 def decode(method: Method, body: bytes) -> Any:
@@ -63,13 +85,17 @@ async def decoded(method: Method, body: bytes, off_loop: OffLoop) -> Any:
 
 
 def guarded(
-    method: Method, implementation: Callable[..., Any], off_loop: OffLoop
+    method: Method, implementation: Callable[..., Any], off_loop: OffLoop, calls: CallLimit
 ) -> Callable[..., Any]:
-    """``implementation`` (taking a decoded request) as a handler of raw bodies whose
-    domain errors become statuses (:func:`errors.status_of`)."""
+    """``implementation`` (taking a decoded request) as a handler of raw bodies, counted
+    against ``calls``, whose domain errors become statuses (:func:`errors.status_of`)."""
     if method.server_streaming:
 
         async def stream(body: bytes, context: Context) -> AsyncIterator[Any]:
+            try:
+                calls.enter()
+            except errors.TooManyCalls as error:
+                await _abort(context, error)
             try:
                 request = await decoded(method, body, off_loop)
                 async for item in implementation(request, context):
@@ -78,16 +104,24 @@ def guarded(
                 raise
             except Exception as error:
                 await _abort(context, error)
+            finally:
+                calls.leave()
 
         return stream
 
     async def unary(body: bytes, context: Context) -> Any:
+        try:
+            calls.enter()
+        except errors.TooManyCalls as error:
+            await _abort(context, error)
         try:
             return await implementation(await decoded(method, body, off_loop), context)
         except grpc.aio.AbortError:
             raise
         except Exception as error:
             await _abort(context, error)
+        finally:
+            calls.leave()
 
     return unary
 

@@ -24,7 +24,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from escapesim.service.api import exposure, rpc
 from escapesim.service.api.auth import BearerTokenInterceptor, load_tokens
-from escapesim.service.api.guard import guarded
+from escapesim.service.api.guard import CallLimit, guarded
 from escapesim.service.api.reflection import add_reflection
 from escapesim.service.api.servicer import SimulationServicer
 from escapesim.service.api.settings import Settings
@@ -38,9 +38,11 @@ from escapesim.service.workers.live import LiveSimulations
 log = logging.getLogger(__name__)
 
 
-def _implementations(servicer: SimulationServicer) -> dict[str, Callable[..., Any]]:
+def _implementations(
+    servicer: SimulationServicer, calls: CallLimit
+) -> dict[str, Callable[..., Any]]:
     return {
-        m.name: guarded(m, getattr(servicer, m.python_name), servicer.off_loop)
+        m.name: guarded(m, getattr(servicer, m.python_name), servicer.off_loop, calls)
         for m in rpc.METHODS
     }
 
@@ -98,9 +100,11 @@ class EscapesimServer:
                 ("grpc.max_receive_message_length", limit),
                 ("grpc.so_reuseport", 0),
             ],
-            maximum_concurrent_rpcs=settings.max_concurrent_rpcs,
         )
-        server.add_generic_rpc_handlers((rpc.generic_handler(_implementations(self._servicer)),))
+        # The limit on calls in progress counts service calls only (not health checks).
+        calls = CallLimit(settings.max_concurrent_rpcs)
+        implementations = _implementations(self._servicer, calls)
+        server.add_generic_rpc_handlers((rpc.generic_handler(implementations),))
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
         add_reflection(server, (rpc.SERVICE_NAME, health.SERVICE_NAME))
         port = self._listen(server)

@@ -20,8 +20,9 @@ DAYS
 ESCAPESIM_MAX_POPULATION  any initial population                       1e15
 ESCAPESIM_MAX_MESSAGE_    size of a request message (at least the      2 MiB
 BYTES                     largest request the message caps allow)
-ESCAPESIM_MAX_CONCURRENT  calls in progress at once (one more is       1000
-_RPCS                     RESOURCE_EXHAUSTED)
+ESCAPESIM_MAX_CONCURRENT  service calls in progress at once (one      1000
+_RPCS                     more is RESOURCE_EXHAUSTED; health checks
+                          are not counted)
 ========================  ===========================================  ==============
 
 The caps on the fields of each request (map entries, list items, string lengths) are in
