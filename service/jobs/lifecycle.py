@@ -223,10 +223,12 @@ class Lifecycle(abc.ABC, Generic[R, E, S]):
         if page_size < 0:
             raise InvalidArgument("page_size", f"must be >= 0, got {page_size}")
         size = min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
-        before = decode_page_token(page_token, state)
+        key = self._records.page_key
+        before = decode_page_token(page_token, state, key, self.noun)
         rows = self._records.page(size + 1, before, state)
         found = [self._active.get(self._id(record), record) for _, record in rows[:size]]
-        token = encode_page_token(rows[size - 1][0], state) if len(rows) > size else ""
+        last = rows[size - 1][0] if len(rows) > size else None
+        token = "" if last is None else encode_page_token(last, state, key, self.noun)
         return found, token
 
     # -- admission -----------------------------------------------------------------------

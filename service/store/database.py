@@ -4,6 +4,7 @@ Layout of ``data_dir`` (folders 0700, files 0600, whatever the umask)::
 
     runs.sqlite3              run metadata (WAL; this process is its only writer)
     store.lock                held with an exclusive lock while a Store is open
+    page.key                  the secret that signs page tokens
     results/<run_id>/trajectories.parquet
     results/<run_id>/replicates.parquet
 
@@ -23,6 +24,7 @@ for a commit (and its fsync) in progress in another thread.
 from __future__ import annotations
 
 import re
+import secrets
 import shutil
 import sqlite3
 import threading
@@ -37,7 +39,12 @@ import pyarrow.parquet as pq
 
 from escapesim.engine import Scenario
 from escapesim.service.store import sqlite
-from escapesim.service.store.files import TEMPORARY_SUFFIX, private_directory, write_durably
+from escapesim.service.store.files import (
+    TEMPORARY_SUFFIX,
+    private_directory,
+    write_bytes_durably,
+    write_durably,
+)
 from escapesim.service.store.run_record import Run, RunState, utc_now
 from escapesim.service.store.run_rows import (
     COLUMNS,
@@ -85,6 +92,8 @@ class Store:
         self._depth = 0  # transactions open on the write connection (by the lock's owner)
         self._read_lock = threading.Lock()
         self._scenarios: OrderedDict[str, Scenario] = OrderedDict()
+        #: Signs page tokens (:mod:`escapesim.service.jobs.paging`); kept across restarts.
+        self.page_key = _page_key(self.data_dir / "page.key")
         path = self.data_dir / "runs.sqlite3"
         try:
             self._db = sqlite.connect(path, SCHEMA, SCHEMA_VERSION)
@@ -300,6 +309,15 @@ class Store:
             self._scenarios.move_to_end(run_id)
             while len(self._scenarios) > _SCENARIO_CACHE:
                 self._scenarios.popitem(last=False)
+
+
+def _page_key(path: Path) -> bytes:
+    """The 32-byte secret in ``path``, made (0600, durably) if missing or unusable."""
+    key = path.read_bytes() if path.is_file() else b""
+    if len(key) != 32:
+        key = secrets.token_bytes(32)
+        write_bytes_durably(key, path)
+    return key
 
 
 def write_table_durably(table: pa.Table, target: Path) -> None:

@@ -86,6 +86,11 @@ class EnsembleStore:
 
     # -- metadata ------------------------------------------------------------------------
 
+    @property
+    def page_key(self) -> bytes:
+        """The run store's page-token secret."""
+        return self._store.page_key
+
     def transaction(self) -> AbstractContextManager[Any]:
         """The run store's transaction (writes inside it commit together)."""
         return self._store.transaction()
