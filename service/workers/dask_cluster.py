@@ -214,9 +214,10 @@ class DaskExecutor:
         await self._client.register_plugin(_Warmup())
         logger.info("Dask executor on %s", self.address or f"a LocalCluster of {self.workers}")
 
-    def submit(self, scenario: Scenario) -> DaskJob:
-        """Start a job (its tasks go out as :meth:`DaskJob.batches` is iterated)."""
-        job = DaskJob(self, scenario, uuid.uuid4().hex)
+    def submit(self, scenario: Scenario, *, first: int = 0) -> DaskJob:
+        """Start a job (its tasks go out as :meth:`DaskJob.batches` is iterated) on the
+        replicates ``first`` … ``first + scenario.replicates - 1``."""
+        job = DaskJob(self, scenario, uuid.uuid4().hex, first)
         self._jobs[job.job_id] = job
         return job
 
@@ -297,8 +298,11 @@ async def _settled(future: Future[_Done]) -> None:
 class DaskJob:
     """One scenario on a :class:`DaskExecutor` (see :class:`service.workers.local.Job`)."""
 
-    def __init__(self, executor: DaskExecutor, scenario: Scenario, job_id: str) -> None:
+    def __init__(
+        self, executor: DaskExecutor, scenario: Scenario, job_id: str, first: int = 0
+    ) -> None:
         self.job_id = job_id
+        self._first = first
         self.workers_used: set[str] = set()
         self._executor = executor
         self._scenario = scenario
@@ -352,7 +356,7 @@ class DaskJob:
         limit = slots * self._executor.depth
         while not self._stopped and submitted < total and len(running) < limit:
             size = self._next_size(total - submitted, slots)
-            span = (submitted, submitted + size)
+            span = (self._first + submitted, self._first + submitted + size)
             future = self._executor.client.submit(
                 run_batch,
                 self._scenario,
