@@ -5,8 +5,9 @@ point's index) and ``arm`` (string):
 
 * *trajectories* — ``point, arm, replicate, t`` then every population and concentration
   (the columns of :func:`escapesim.service.results.tables.trajectory_table`);
-* *replicates* — ``point, arm`` then :func:`service.results.tables.replicate_table`'s columns
-  (outcome, outcome time, final values, counters);
+* *replicates* — ``point, arm`` then the columns of
+  :func:`escapesim.service.results.tables.replicate_table` (outcome, outcome time, final
+  values, counters);
 * *outcomes* — one row per cell and outcome: the grid values (one float64 column per
   axis, e.g. ``initial.T``), the probability with its Wilson interval, the median time to
   that outcome (over all replicates and over those with the event, ``null`` = not
@@ -50,10 +51,11 @@ BAND_COLUMNS = ("q05", "q25", "q50", "q75", "q95")
 class CellResults:
     """One finished cell: its trajectory and replicate tables, summary and comparison.
 
-    The tables are those of one scenario (:func:`service.results.tables.trajectory_table` and
-    :func:`service.results.tables.replicate_table`, or
-    :func:`service.workers.batches.combine`), sorted by replicate, without the ``point`` and
-    ``arm`` keys.
+    The tables are those of one scenario
+    (:func:`escapesim.service.results.tables.trajectory_table` and
+    :func:`escapesim.service.results.tables.replicate_table`, or
+    :func:`escapesim.service.workers.batches.combine`), sorted by replicate, without the
+    ``point`` and ``arm`` keys.
     """
 
     cell: Cell

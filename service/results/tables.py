@@ -183,7 +183,8 @@ def results_from_tables(
 
 
 def write_parquet(table: pa.Table, path: str | os.PathLike[str]) -> None:
-    """Write ``table`` to ``path`` atomically (see :func:`service.store.files.atomic_target`).
+    """Write ``table`` to ``path`` atomically
+    (see :func:`escapesim.service.store.files.atomic_target`).
 
     Raises ``OSError`` if the directory is not writable.
     """

@@ -124,9 +124,10 @@ def combine(
 
     The same replicates give identical tables however they were batched: batches are
     ordered by their first replicate, and counters that only some batches saw are filled
-    with zeros in first-seen order, exactly as :func:`service.results.tables.replicate_table`
-    does over all results at once. The scenario and the partial flag go into the schema
-    metadata so a result file describes itself.
+    with zeros in first-seen order, exactly as
+    :func:`escapesim.service.results.tables.replicate_table` does over all results at
+    once. The scenario and the partial flag go into the schema metadata so a result file
+    describes itself.
     """
     filled = sorted((b for b in batches if b.replicates), key=lambda b: b.replicates[0])
     network = scenario.network()

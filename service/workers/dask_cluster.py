@@ -1,9 +1,10 @@
-"""Scale-out: the :class:`~service.workers.local.Executor` protocol on a Dask distributed cluster.
+"""Scale-out: the :class:`~escapesim.service.workers.local.Executor` protocol on Dask.
 
 ``ESCAPESIM_EXECUTOR=dask`` selects it; ``ESCAPESIM_DASK_SCHEDULER=tcp://host:8786``
 names the scheduler, and without an address a ``distributed.LocalCluster`` of worker
 processes is started on this machine. Workers run the very function the local pool runs
-(:func:`service.workers.batches.simulate_batch`), so a replicate is identical wherever it ran.
+(:func:`escapesim.service.workers.batches.simulate_batch`), so a replicate is identical
+wherever it ran.
 
 How the work is cut and what survives a fault:
 
@@ -296,7 +297,8 @@ async def _settled(future: Future[_Done]) -> None:
 
 
 class DaskJob:
-    """One scenario on a :class:`DaskExecutor` (see :class:`service.workers.local.Job`)."""
+    """One scenario on a :class:`DaskExecutor` (see
+    :class:`escapesim.service.workers.local.Job`)."""
 
     def __init__(
         self, executor: DaskExecutor, scenario: Scenario, job_id: str, first: int = 0
