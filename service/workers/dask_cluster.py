@@ -216,8 +216,7 @@ class DaskExecutor:
         logger.info("Dask executor on %s", self.address or f"a LocalCluster of {self.workers}")
 
     def submit(self, scenario: Scenario, *, first: int = 0) -> DaskJob:
-        """Start a job (its tasks go out as :meth:`DaskJob.batches` is iterated) on the
-        replicates ``first`` … ``first + scenario.replicates - 1``."""
+        """Start a job from replicate ``first`` (its tasks go out as it is iterated)."""
         job = DaskJob(self, scenario, uuid.uuid4().hex, first)
         self._jobs[job.job_id] = job
         return job
@@ -297,12 +296,9 @@ async def _settled(future: Future[_Done]) -> None:
 
 
 class DaskJob:
-    """One scenario on a :class:`DaskExecutor` (see
-    :class:`escapesim.service.workers.local.Job`)."""
+    """A scenario on a :class:`DaskExecutor` (see :class:`escapesim.service.workers.local.Job`)."""
 
-    def __init__(
-        self, executor: DaskExecutor, scenario: Scenario, job_id: str, first: int = 0
-    ) -> None:
+    def __init__(self, executor: DaskExecutor, scenario: Scenario, job_id: str, first: int) -> None:
         self.job_id = job_id
         self._first = first
         self.workers_used: set[str] = set()
