@@ -21,6 +21,7 @@ from escapesim.service.workers.batches import Batch, combine
 from escapesim.service.workers.choice import executor_from_env
 from escapesim.service.workers.dask_cluster import BATCH_TOPIC, DaskExecutor, _stop_name
 from escapesim.service.workers.local import Executor, LocalExecutor
+from escapesim.service.workers.scenarios import simulate_here, simulate_scenarios
 
 #: ~0.15 s a replicate: enough batches to cut the work several ways, quick to run.
 SCENARIO = Scenario.build(preset="kuznetsov1994", seed=20040901, replicates=16, horizon_days=120)
@@ -89,6 +90,29 @@ def test_same_tables_as_the_local_pool_however_batched(
     assert max(sizes) > 1, f"batches grow once timed: {sizes}"
     assert len(workers) == 2, "both workers took part"
     _assert_same(tables, reference)
+
+
+@pytest.mark.timeout(120)
+def test_whole_scenarios_from_any_first_replicate_match_the_local_executor(
+    cluster: LocalCluster,
+) -> None:
+    scenarios = [
+        Scenario.build(preset="kuznetsov1994", seed=3, replicates=4, horizon_days=30),
+        Scenario.build(preset="kirschner_panetta1998", seed=4, replicates=3, horizon_days=20),
+    ]
+
+    async def on_dask() -> list[tuple[pa.Table, pa.Table]]:
+        executor = DaskExecutor(cluster.scheduler_address)
+        await executor.start()
+        try:
+            return await simulate_scenarios(executor, scenarios, first=5)
+        finally:
+            await executor.close()
+
+    found = asyncio.run(on_dask())
+    assert [r.column("replicate").to_pylist() for _, r in found] == [[5, 6, 7, 8], [5, 6, 7]]
+    for got, want in zip(found, simulate_here(scenarios, first=5), strict=True):
+        _assert_same(got, want)
 
 
 @pytest.mark.timeout(120)
