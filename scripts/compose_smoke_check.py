@@ -30,7 +30,7 @@ import yaml
 
 from escapesim.engine import Scenario
 from escapesim.service.cli import main as escapesim
-from escapesim.service.cli.ensemble import OUTPUT_FILES
+from escapesim.service.cli.ensemble_report import OUTPUT_FILES
 from escapesim.service.client import Client
 from escapesim.service.workers.batches import combine, simulate_batch
 

@@ -315,14 +315,14 @@ def test_same_seed_gives_identical_parquet_bytes(
     assert first != other
 
 
-def test_replicate_k_alone_equals_replicate_k_in_the_ensemble(
+def test_replicate_k_alone_equals_replicate_k_of_a_larger_run(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    ensemble, alone = tmp_path / "ensemble.parquet", tmp_path / "alone.parquet"
-    assert run(capsys, *RUN, "--replicates", "4", "--out", str(ensemble))[0] == 0
+    larger, alone = tmp_path / "larger.parquet", tmp_path / "alone.parquet"
+    assert run(capsys, *RUN, "--replicates", "4", "--out", str(larger))[0] == 0
     status = run(capsys, *RUN, "--first-replicate", "2", "--replicates", "1", "--out", str(alone))
     assert status[0] == 0
-    whole = pq.read_table(ensemble).to_pandas()
+    whole = pq.read_table(larger).to_pandas()
     single = pq.read_table(alone).to_pandas()
     third = whole[whole["replicate"] == 2].reset_index(drop=True)
     assert single["replicate"].unique().tolist() == [2]
@@ -347,7 +347,7 @@ def test_progress_bar_only_on_a_terminal(
 def test_server_hands_the_validated_scenario_to_the_remote_client(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from escapesim.service.cli import remote
+    from escapesim.service.cli import on_server
 
     received: list[engine.Scenario] = []
 
@@ -355,7 +355,7 @@ def test_server_hands_the_validated_scenario_to_the_remote_client(
         received.append(scenario)
         return 0
 
-    monkeypatch.setattr(remote, "simulate", fake)
+    monkeypatch.setattr(on_server, "simulate", fake)
     assert run(capsys, *RUN, "--set", "c=0.02", "--server", "localhost:1")[0] == 0
     assert [s.parameters["c"] for s in received] == [0.02]
     assert run(capsys, *RUN, "--set", "c=-1", "--server", "localhost:1")[0] == 2

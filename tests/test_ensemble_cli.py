@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from escapesim.engine.ensemble import Ensemble
-from escapesim.service.cli import main, remote
+from escapesim.service.cli import main, on_server
 from escapesim.service.cli.ensemble import load_ensemble
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -158,15 +158,6 @@ def test_unreadable_files_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert run(capsys, str(broken))[0] == 2
 
 
-def test_server_without_ensemble_support_exits_2(
-    tiny: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delattr(remote, "ensemble", raising=False)
-    status, _, stderr = run(capsys, str(tiny), "--server", "localhost:1")
-    assert status == 2
-    assert "--server: this build cannot run ensembles on a server yet" in stderr
-
-
 def test_server_hands_the_validated_ensemble_to_the_remote_client(
     tiny: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -176,7 +167,7 @@ def test_server_hands_the_validated_ensemble_to_the_remote_client(
         received.append((args, ensemble))
         return 0
 
-    monkeypatch.setattr(remote, "ensemble", ensemble, raising=False)
+    monkeypatch.setattr(on_server, "ensemble", ensemble)
     assert run(capsys, str(tiny), "--server", "localhost:1")[0] == 0
     ((args, sent),) = received
     assert args.server == "localhost:1"

@@ -21,9 +21,10 @@ from escapesim.service.workers.batches import Batch, combine
 from escapesim.service.workers.choice import executor_from_env
 from escapesim.service.workers.dask_cluster import BATCH_TOPIC, DaskExecutor, _stop_name
 from escapesim.service.workers.local import Executor, LocalExecutor
+from escapesim.service.workers.scenarios import simulate_here, simulate_scenarios
 
 #: ~0.15 s a replicate: enough batches to cut the work several ways, quick to run.
-ENSEMBLE = Scenario.build(preset="kuznetsov1994", seed=20040901, replicates=16, horizon_days=120)
+SCENARIO = Scenario.build(preset="kuznetsov1994", seed=20040901, replicates=16, horizon_days=120)
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +38,8 @@ def cluster() -> Iterator[LocalCluster]:
 
 @pytest.fixture(scope="module")
 def reference() -> tuple[pa.Table, pa.Table]:
-    """``ENSEMBLE`` through the embedded local process pool."""
-    return asyncio.run(_run_all(LocalExecutor(2), ENSEMBLE))
+    """``SCENARIO`` through the embedded local process pool."""
+    return asyncio.run(_run_all(LocalExecutor(2), SCENARIO))
 
 
 async def _run_all(executor: Executor, scenario: Scenario) -> tuple[pa.Table, pa.Table]:
@@ -77,18 +78,41 @@ def test_same_tables_as_the_local_pool_however_batched(
         executor = DaskExecutor(cluster.scheduler_address, batch_seconds=2.0)
         await executor.start()
         try:
-            job = executor.submit(ENSEMBLE)
+            job = executor.submit(SCENARIO)
             batches = [b async for b in job.batches()]
         finally:
             await executor.close()
-        return combine(batches, ENSEMBLE, partial=False), batches, job.workers_used
+        return combine(batches, SCENARIO, partial=False), batches, job.workers_used
 
     tables, batches, workers = asyncio.run(scenario())
-    assert _replicates(batches) == list(range(ENSEMBLE.replicates))
+    assert _replicates(batches) == list(range(SCENARIO.replicates))
     sizes = [len(b.replicates) for b in batches]
     assert max(sizes) > 1, f"batches grow once timed: {sizes}"
     assert len(workers) == 2, "both workers took part"
     _assert_same(tables, reference)
+
+
+@pytest.mark.timeout(120)
+def test_whole_scenarios_from_any_first_replicate_match_the_local_executor(
+    cluster: LocalCluster,
+) -> None:
+    scenarios = [
+        Scenario.build(preset="kuznetsov1994", seed=3, replicates=4, horizon_days=30),
+        Scenario.build(preset="kirschner_panetta1998", seed=4, replicates=3, horizon_days=20),
+    ]
+
+    async def on_dask() -> list[tuple[pa.Table, pa.Table]]:
+        executor = DaskExecutor(cluster.scheduler_address)
+        await executor.start()
+        try:
+            return await simulate_scenarios(executor, scenarios, first=5)
+        finally:
+            await executor.close()
+
+    found = asyncio.run(on_dask())
+    assert [r.column("replicate").to_pylist() for _, r in found] == [[5, 6, 7, 8], [5, 6, 7]]
+    for got, want in zip(found, simulate_here(scenarios, first=5), strict=True):
+        _assert_same(got, want)
 
 
 @pytest.mark.timeout(120)
@@ -100,7 +124,7 @@ def test_a_killed_worker_costs_only_its_tasks(
         await executor.start()
         try:
             pids = await executor.client.run(os.getpid)
-            job = executor.submit(ENSEMBLE)
+            job = executor.submit(SCENARIO)
             batches: list[Batch] = []
             victim, lost = "", []
             async for batch in job.batches():
@@ -117,7 +141,7 @@ def test_a_killed_worker_costs_only_its_tasks(
 
     batches, victim, lost, events = asyncio.run(scenario())
     assert lost, "the worker was killed while it held tasks"
-    assert _replicates(batches) == list(range(ENSEMBLE.replicates)), "every replicate once"
+    assert _replicates(batches) == list(range(SCENARIO.replicates)), "every replicate once"
     # The last worker that finished each task (a task the victim finished in the instant
     # before the kill may legitimately show the victim).
     finished_on = {
@@ -125,7 +149,7 @@ def test_a_killed_worker_costs_only_its_tasks(
     }
     assert set(lost) <= set(finished_on)
     assert any(finished_on[key] != victim for key in lost), "lost tasks ran on another worker"
-    _assert_same(combine(batches, ENSEMBLE, partial=False), reference)
+    _assert_same(combine(batches, SCENARIO, partial=False), reference)
 
 
 @pytest.mark.timeout(120)
@@ -133,7 +157,7 @@ def test_cancel_stops_running_tasks_and_keeps_finished_replicates(
     cluster: LocalCluster,
 ) -> None:
     # ~0.35 s a replicate: progress reports arrive, and cancelling mid-task is visible.
-    long = ENSEMBLE.with_changes(horizon_days=20_000.0, replicates=200)
+    long = SCENARIO.with_changes(horizon_days=20_000.0, replicates=200)
 
     async def scenario() -> tuple[list[Batch], float, float, bool, bool]:
         executor = DaskExecutor(cluster.scheduler_address, batch_seconds=1.0)
@@ -173,7 +197,7 @@ def test_closing_the_iterator_early_cancels_the_job(cluster: LocalCluster) -> No
         executor = DaskExecutor(cluster.scheduler_address, batch_seconds=1.0)
         await executor.start()
         try:
-            job = executor.submit(ENSEMBLE.with_changes(horizon_days=2000.0, replicates=40))
+            job = executor.submit(SCENARIO.with_changes(horizon_days=2000.0, replicates=40))
             iterator = job.batches()
             first = await anext(iterator)
             await iterator.aclose()  # type: ignore[attr-defined]
@@ -188,7 +212,7 @@ def test_closing_the_iterator_early_cancels_the_job(cluster: LocalCluster) -> No
 
 @pytest.mark.timeout(120)
 def test_without_an_address_it_runs_a_local_cluster() -> None:
-    small = ENSEMBLE.with_changes(replicates=3)
+    small = SCENARIO.with_changes(replicates=3)
     executor = executor_from_env(1, {"ESCAPESIM_EXECUTOR": "dask"})
     assert isinstance(executor, DaskExecutor)
     assert executor.address is None
@@ -215,7 +239,7 @@ def test_executor_choice_from_the_environment() -> None:
 
 
 def test_batch_sizes_aim_at_batch_seconds_without_starving_the_tail() -> None:
-    job = DaskExecutor(batch_seconds=1.0).submit(ENSEMBLE.with_changes(replicates=100))
+    job = DaskExecutor(batch_seconds=1.0).submit(SCENARIO.with_changes(replicates=100))
     assert job._next_size(100, 2) == 1, "one replicate until a batch is timed"
     job._simulated, job._seconds = 10, 1.0  # 0.1 s a replicate
     assert job._next_size(100, 2) == 10
@@ -230,7 +254,7 @@ def test_a_server_on_dask_stores_the_same_tables(
     """``ESCAPESIM_EXECUTOR=dask`` end to end: a real server, its LocalCluster, the API."""
     env = {**SMALL_SETTINGS, "ESCAPESIM_EXECUTOR": "dask", "ESCAPESIM_WORKERS": "2"}
     with ServerProcess(tmp_path / "data", env=env) as server, server.client() as client:
-        run = client.create_run(ENSEMBLE.to_dict())
+        run = client.create_run(SCENARIO.to_dict())
         final = client.wait(run.run_id, timeout=240)
         assert final.state is RunState.SUCCEEDED
         tables = client.result_tables(run.run_id)

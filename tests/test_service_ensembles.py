@@ -22,11 +22,12 @@ from escapesim.engine.ensemble import Ensemble
 from escapesim.service._proto.escapesim.v1 import simulation_service_pb2 as pb
 from escapesim.service.api.settings import Settings
 from escapesim.service.cli import main
-from escapesim.service.cli.ensemble import OUTPUT_FILES, run_cells
+from escapesim.service.cli.ensemble_report import OUTPUT_FILES
 from escapesim.service.client import Client, ServiceError
 from escapesim.service.results import ensemble_tables
 from escapesim.service.store.run_record import RunState
 from escapesim.service.testing import SMALL_SETTINGS, InProcessServer, ServerProcess, wait_until
+from escapesim.service.workers.scenarios import simulate_here
 
 TINY_FILE = """\
 scenario: {preset: kuznetsov1994, horizon_days: 12, seed: 3, escape_threshold: 2.0e+8}
@@ -295,7 +296,7 @@ def test_a_killed_server_resumes_the_ensemble_with_identical_results(tmp_path: P
 
     ensemble = Ensemble.from_dict(SLOW)
     cells = ensemble.points()
-    found_cells = [ensemble_tables.cell_tables(r) for r in run_cells(cells, 1)]
+    found_cells = simulate_here([c.scenario for c in cells])
     finished = ensemble_tables.summarise_cells(ensemble, cells, found_cells)
     assert tables["trajectories"].equals(ensemble_tables.trajectory_table(finished))
     assert tables["replicates"].equals(ensemble_tables.replicate_table(finished))

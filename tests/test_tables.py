@@ -1,4 +1,4 @@
-"""Results as Arrow tables and Parquet files (service.results.tables), and the figure
+"""Results ⇄ Arrow tables and Parquet files (service.results.tables), and the figure
 (service.results.plot)."""
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ import os
 import struct
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -83,7 +84,28 @@ def test_a_counter_one_replicate_lacks_is_zero(results: list[engine.Result]) -> 
     assert table.column("counters.vaccine_dose").to_pylist() == [0, 3]
 
 
-def test_an_empty_ensemble_needs_its_network(scenario: engine.Scenario) -> None:
+def test_results_come_back_exactly_from_their_tables(
+    scenario: engine.Scenario, results: list[engine.Result]
+) -> None:
+    trajectories, replicates = tables.trajectory_table(results), tables.replicate_table(results)
+    # Replicates in another order (as batches may arrive) come back sorted.
+    shuffled = pa.concat_tables([tables.trajectory_table([r]) for r in reversed(results)])
+    back = tables.results_from_tables(scenario, shuffled, replicates[::-1])
+    assert [r.replicate for r in back] == [r.replicate for r in results]
+    for ours, theirs in zip(results, back, strict=True):
+        assert np.array_equal(theirs.times, ours.times)
+        assert set(theirs.trajectory) == set(ours.trajectory)
+        for name, values in ours.trajectory.items():
+            assert np.array_equal(theirs.trajectory[name], values), name
+        assert list(theirs.counters.items()) == list(ours.counters.items())
+        assert theirs.outcome == ours.outcome
+        assert theirs.provenance.scenario == scenario
+    assert {r.outcome.kind for r in back} == {r.outcome.kind for r in results}
+    assert tables.trajectory_table(back).equals(trajectories)
+    assert tables.replicate_table(back).equals(replicates)
+
+
+def test_no_results_need_their_network(scenario: engine.Scenario) -> None:
     empty = tables.trajectory_table([], network=scenario.network())
     assert empty.num_rows == 0
     assert empty.column_names == ["replicate", "t", "E", "T", "I"]

@@ -1,4 +1,8 @@
-"""Local subcommands: ``presets`` (the catalogue) and ``simulate`` (run in this process).
+"""Local subcommands: ``presets`` (the catalogue) and ``simulate`` (run on this machine).
+
+``simulate`` runs on the server's own local executor (one worker: a thread of this
+process), through the one batch runner, so a local run and a server run of the same
+scenario produce the same tables; ``--server`` hands the scenario to a server instead.
 
 ``simulate`` checks everything — preset, every ``--set``, the clock, the scenario file,
 the output paths — before it runs anything or opens any file, so bad input exits with
@@ -13,12 +17,12 @@ import sys
 from collections.abc import Callable
 from typing import TypeAlias
 
-from tqdm import tqdm
-
-from escapesim.engine import Result, Scenario, catalog, network
-from escapesim.service.cli import outputs, presets_view, report
+from escapesim.engine import catalog, network
+from escapesim.service.cli import outputs, presets_view
 from escapesim.service.cli.errors import UsageError
 from escapesim.service.cli.scenario_input import scenario_from_args
+from escapesim.service.workers.local import ExecutorFailure
+from escapesim.service.workers.scenarios import simulate_here
 
 #: Replicate indices are stored as int32 (the Parquet ``replicate`` column).
 MAX_REPLICATE_INDEX = 2**31 - 1
@@ -103,7 +107,7 @@ def _register_simulate(subparsers: Subparsers) -> None:
         default=0,
         metavar="K",
         help="index of the first replicate (default 0): `--first-replicate 7 --replicates 1` "
-        "reruns replicate 7 of an ensemble exactly, alone",
+        "reruns replicate 7 of a larger run exactly, alone",
     )
     parser.add_argument("--out", metavar="FILE.parquet", help="write trajectories as Parquet")
     parser.add_argument("--plot", metavar="FILE.png", help="write a PNG of the trajectories")
@@ -138,37 +142,21 @@ def run_simulate(args: argparse.Namespace) -> int:
     except UsageError as error:
         return _usage("simulate", error)
     if args.server is not None:
-        # Imported here: the remote client pulls in gRPC, which local runs do not need.
-        from escapesim.service.cli import remote
+        # Imported here: the gRPC client takes ~0.4 s to import, which local runs never need.
+        from escapesim.service.cli import on_server
 
-        return remote.simulate(args, scenario)
-    results = run_ensemble(scenario, args.first_replicate)
+        return on_server.simulate(args, scenario)
     try:
-        outputs.write_outputs(results, parquet, png)
-    except OSError as error:
-        print(f"escapesim simulate: error: cannot write output: {error}", file=sys.stderr)
+        with outputs.progress_bar(scenario.replicates) as bar:
+            (found,) = simulate_here(
+                [scenario],
+                first=args.first_replicate,
+                on_batch=lambda _index, batch: bar.update(len(batch.replicates)),
+            )
+    except ExecutorFailure as error:
+        print(f"escapesim simulate: error: {error}", file=sys.stderr)
         return 1
-    if args.json:
-        print(json.dumps(report.json_document(scenario, results)))
-    else:
-        print(report.summary_text(scenario, results))
-    for flag, path in (("--out", parquet), ("--plot", png)):
-        if path is not None:
-            print(f"wrote {path} ({flag})", file=sys.stderr)
-    return 0
-
-
-def run_ensemble(scenario: Scenario, first: int = 0) -> list[Result]:
-    """Run replicates ``first`` … ``first + replicates - 1`` in order, with a progress bar.
-
-    The bar is drawn only when standard error is a terminal, so piped output stays clean.
-    """
-    from escapesim.engine import simulate
-
-    indices = range(first, first + scenario.replicates)
-    quiet = not sys.stderr.isatty()
-    bar = tqdm(indices, desc="replicates", unit="rep", disable=quiet, file=sys.stderr, leave=False)
-    return [simulate(scenario, k) for k in bar]
+    return outputs.finish("simulate", scenario, found, parquet=parquet, png=png, as_json=args.json)
 
 
 def _check_first_replicate(first: int, replicates: int) -> None:

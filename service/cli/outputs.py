@@ -1,4 +1,5 @@
-"""Output files of ``simulate``: checked before anything runs, written atomically after.
+"""The outputs of ``simulate``: files checked before anything runs, then one tail for
+local and server runs that writes them atomically and prints what was asked for.
 
 Checking first means a bad path costs the user nothing: no simulation time is spent and
 no other output is left behind half-done.
@@ -6,13 +7,20 @@ no other output is left behind half-done.
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Sequence
+import sys
 from pathlib import Path
+from typing import NoReturn
 
-from escapesim.engine import Result
+import pyarrow as pa
+from tqdm import tqdm
+
+from escapesim.engine import Scenario
+from escapesim.service.cli import report
 from escapesim.service.cli.errors import UsageError
 from escapesim.service.results import plot, tables
+from escapesim.service.workers.scenarios import Tables
 
 
 def check_output(flag: str, path: str | None) -> Path | None:
@@ -52,19 +60,61 @@ def check_outputs(out: str | None, figure: str | None) -> tuple[Path | None, Pat
     return parquet, png
 
 
-def write_outputs(results: Sequence[Result], parquet: Path | None, png: Path | None) -> None:
+def progress_bar(total: int) -> tqdm[NoReturn]:
+    """The replicates bar of every command; drawn only when standard error is a terminal,
+    so piped output stays clean."""
+    return tqdm(total=total, desc="replicates", unit="rep", disable=not sys.stderr.isatty(),
+                file=sys.stderr, leave=False)  # fmt: skip
+
+
+def finish(
+    command: str,
+    scenario: Scenario,
+    found: Tables,
+    *,
+    parquet: Path | None,
+    png: Path | None,
+    as_json: bool,
+    note: str | None = None,
+) -> int:
+    """The end of every ``simulate``, in this process or on a server: write ``--out`` and
+    ``--plot`` from the (trajectories, replicates) tables, print the JSON document or the
+    summary, then on standard error what was written and ``note`` (which server ran it).
+
+    Returns the exit status: 1 if an output cannot be written, else 0.
+    """
+    # The file-level metadata of stored runs (scenario, partial) is not part of --out.
+    trajectories = found[0].replace_schema_metadata(None)
+    results = tables.results_from_tables(scenario, trajectories, found[1])
+    try:
+        _write(scenario, trajectories, len(results), parquet, png)
+    except OSError as error:
+        print(f"escapesim {command}: error: cannot write output: {error}", file=sys.stderr)
+        return 1
+    if as_json:
+        print(json.dumps(report.json_document(scenario, results)))
+    else:
+        print(report.summary_text(scenario, results))
+    for flag, path in (("--out", parquet), ("--plot", png)):
+        if path is not None:
+            print(f"wrote {path} ({flag})", file=sys.stderr)
+    if note is not None:
+        print(note, file=sys.stderr)
+    return 0
+
+
+def _write(
+    scenario: Scenario, trajectories: pa.Table, replicates: int, parquet: Path | None,
+    png: Path | None,
+) -> None:
     """Write the trajectory Parquet and the figure that were asked for."""
-    if parquet is None and png is None:
-        return
-    table = tables.trajectory_table(results)
     if parquet is not None:
-        tables.write_parquet(table, parquet)
+        tables.write_parquet(trajectories, parquet)
     if png is not None:
-        scenario = results[0].provenance.scenario
         net = scenario.network()
         units = {s.name: s.unit for s in (*net.species, *net.levels)}
-        title = _title(scenario.preset, len(results), scenario.seed)
-        plot.plot_trajectories(table, png, title=title, units=units)
+        title = _title(scenario.preset, replicates, scenario.seed)
+        plot.plot_trajectories(trajectories, png, title=title, units=units)
 
 
 def _title(preset: str, replicates: int, seed: int) -> str:

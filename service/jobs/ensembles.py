@@ -214,12 +214,7 @@ class EnsembleLifecycle(Lifecycle[EnsembleRun, EnsembleEvent, EnsembleStore]):
         chosen = [cells[i] for i in usable]
         found = [self._records.read_cell(ensemble_id, i) for i in usable]
         finished = ensemble_tables.summarise_cells(ensemble, chosen, found)
-        built = {
-            "trajectories": ensemble_tables.trajectory_table(finished),
-            "replicates": ensemble_tables.replicate_table(finished),
-            "outcomes": ensemble_tables.outcome_table(ensemble, finished),
-            "bands": ensemble_tables.band_table(finished),
-        }
+        built = ensemble_tables.result_tables(ensemble, finished)
         document = ensemble_tables.summary_document(ensemble, finished)
         if partial:
             document["partial"] = True

@@ -5,8 +5,9 @@ point's index) and ``arm`` (string):
 
 * *trajectories* — ``point, arm, replicate, t`` then every population and concentration
   (the columns of :func:`escapesim.service.results.tables.trajectory_table`);
-* *replicates* — ``point, arm`` then :func:`service.results.tables.replicate_table`'s columns
-  (outcome, outcome time, final values, counters);
+* *replicates* — ``point, arm`` then the columns of
+  :func:`escapesim.service.results.tables.replicate_table` (outcome, outcome time, final
+  values, counters);
 * *outcomes* — one row per cell and outcome: the grid values (one float64 column per
   axis, e.g. ``initial.T``), the probability with its Wilson interval, the median time to
   that outcome (over all replicates and over those with the event, ``null`` = not
@@ -25,6 +26,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from escapesim.engine import Network, Result
 from escapesim.engine.ensemble import Cell, Ensemble
@@ -49,10 +51,11 @@ BAND_COLUMNS = ("q05", "q25", "q50", "q75", "q95")
 class CellResults:
     """One finished cell: its trajectory and replicate tables, summary and comparison.
 
-    The tables are those of one scenario (:func:`service.results.tables.trajectory_table` and
-    :func:`service.results.tables.replicate_table`, or
-    :func:`service.workers.batches.combine`), sorted by replicate, without the ``point`` and
-    ``arm`` keys.
+    The tables are those of one scenario
+    (:func:`escapesim.service.results.tables.trajectory_table` and
+    :func:`escapesim.service.results.tables.replicate_table`, or
+    :func:`escapesim.service.workers.batches.combine`), sorted by replicate, without the
+    ``point`` and ``arm`` keys.
     """
 
     cell: Cell
@@ -116,6 +119,36 @@ def summarise_cells(
         )
         for cell, (trajectories, replicates), cohort in zip(cells, found, cohorts, strict=True)
     ]
+
+
+def cells_from_tables(
+    ensemble: Ensemble, trajectories: pa.Table, replicates: pa.Table
+) -> list[CellResults]:
+    """The finished cells of an ensemble's keyed *trajectories* and *replicates* tables
+    (the inverse of :func:`trajectory_table` and :func:`replicate_table`), summarised
+    again: what a figure and a text summary of a server's ensemble are drawn from."""
+    cells = ensemble.points()
+    keys = set(zip(replicates.column("point").to_pylist(), replicates.column("arm").to_pylist(),
+                   strict=True))  # fmt: skip
+    present = [c for c in cells if (c.point, c.arm) in keys]
+
+    def part(table: pa.Table, cell: Cell) -> pa.Table:
+        mask = pc.and_(pc.equal(table["point"], cell.point), pc.equal(table["arm"], cell.arm))
+        return table.filter(mask).drop_columns(["point", "arm"])
+
+    found = [(part(trajectories, c), part(replicates, c)) for c in present]
+    return summarise_cells(ensemble, present, found)
+
+
+def result_tables(ensemble: Ensemble, finished: Sequence[CellResults]) -> dict[str, pa.Table]:
+    """The four tables of a finished ensemble by name (``trajectories``, ``replicates``,
+    ``outcomes``, ``bands``): what the server stores and ``--out`` writes."""
+    return {
+        "trajectories": trajectory_table(finished),
+        "replicates": replicate_table(finished),
+        "outcomes": outcome_table(ensemble, finished),
+        "bands": band_table(finished),
+    }
 
 
 def _keyed(cell: Cell, table: pa.Table) -> pa.Table:

@@ -1,7 +1,7 @@
-"""The ensemble figure: one log-scale panel per species, replicates faint, their median bold.
+"""The replicates figure: one log-scale panel per species, replicates faint, their median bold.
 
-It draws from a trajectory table (:func:`service.results.tables.trajectory_table`), so the CLI,
-the store and the service plot local and remote results the same way.
+It draws from a trajectory table (:func:`escapesim.service.results.tables.trajectory_table`),
+so the CLI, the store and the service plot local and remote results the same way.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
-"""Results as Arrow tables and Parquet files: the one tabular form the CLI, store and service share.
+"""Results ⇄ Arrow tables, and Parquet files: the one tabular form the CLI, store and service share.
 
-Two tables describe an ensemble:
+Two tables describe the replicates of one scenario (:func:`results_from_tables` turns them
+back into engine results):
 
 * the *trajectory table* — one row per (replicate, sampling time): ``replicate`` (int32),
   ``t`` (float64, days), then one column per population (int64 counts, in the network's
@@ -24,7 +25,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from escapesim.engine import Frame, Network, Result
+from escapesim.engine import Frame, Network, Outcome, OutcomeKind, Provenance, Result, Scenario
+from escapesim.engine.frozen import FrozenMap
 from escapesim.service.store.files import atomic_target
 
 #: Prefixes of the flattened per-replicate columns.
@@ -33,7 +35,7 @@ COUNTER_PREFIX = "counters."
 
 
 def trajectory_schema(network: Network) -> pa.Schema:
-    """The schema of the trajectory table of ``network`` (also for an empty ensemble)."""
+    """The schema of the trajectory table of ``network`` (also for no replicates at all)."""
     return pa.schema(
         [
             pa.field("replicate", pa.int32(), nullable=False),
@@ -143,8 +145,46 @@ def align_counters(tables: Sequence[pa.Table]) -> list[pa.Table]:
     return aligned
 
 
+def results_from_tables(
+    scenario: Scenario, trajectories: pa.Table, replicates: pa.Table
+) -> list[Result]:
+    """Engine results rebuilt from the two tables of ``scenario``'s replicates (the inverse
+    of :func:`trajectory_table` and :func:`replicate_table`), sorted by replicate.
+
+    Everything a table holds comes back exactly (counts are whole numbers, levels float64);
+    the provenance names ``scenario`` and the versions of this process.
+    """
+    network = scenario.network()
+    names = [s.name for s in (*network.species, *network.levels)]
+    ids = trajectories.column("replicate").to_numpy()
+    order = np.argsort(ids, kind="stable")  # rows of one replicate keep their order
+    ids = ids[order]
+    times = trajectories.column("t").to_numpy()[order].astype(np.float64)
+    series = {n: trajectories.column(n).to_numpy()[order].astype(np.float64) for n in names}
+    results = []
+    for row in replicates.to_pylist():
+        k = int(row["replicate"])
+        rows = slice(np.searchsorted(ids, k, "left"), np.searchsorted(ids, k, "right"))
+        counters = {
+            key.removeprefix(COUNTER_PREFIX): int(value)
+            for key, value in row.items()
+            if key.startswith(COUNTER_PREFIX)
+        }
+        results.append(
+            Result(
+                times=times[rows],
+                trajectory=FrozenMap({n: series[n][rows] for n in names}),
+                counters=FrozenMap(counters),
+                outcome=Outcome(OutcomeKind(row["outcome"]), row["outcome_time"]),
+                provenance=Provenance(scenario=scenario, replicate=k),
+            )
+        )
+    return sorted(results, key=lambda r: r.replicate)
+
+
 def write_parquet(table: pa.Table, path: str | os.PathLike[str]) -> None:
-    """Write ``table`` to ``path`` atomically (see :func:`service.store.files.atomic_target`).
+    """Write ``table`` to ``path`` atomically
+    (see :func:`escapesim.service.store.files.atomic_target`).
 
     Raises ``OSError`` if the directory is not writable.
     """
@@ -158,12 +198,12 @@ def read_parquet(path: str | os.PathLike[str]) -> pa.Table:
 
 
 def _network_of(results: Sequence[Result], network: Network | None) -> Network:
-    """The network all ``results`` share (or ``network`` for an empty ensemble)."""
+    """The network all ``results`` share (or ``network`` when there are none)."""
     presets = {r.provenance.scenario.preset for r in results}
     if len(presets) > 1:
         raise ValueError(f"results come from different presets: {sorted(presets)}")
     if results:
         return results[0].provenance.scenario.network()
     if network is None:
-        raise ValueError("an empty ensemble needs its network to know the columns")
+        raise ValueError("without results, the network is needed to know the columns")
     return network

@@ -1,9 +1,10 @@
-"""Scale-out: the :class:`~service.workers.local.Executor` protocol on a Dask distributed cluster.
+"""Scale-out: the :class:`~escapesim.service.workers.local.Executor` protocol on Dask.
 
 ``ESCAPESIM_EXECUTOR=dask`` selects it; ``ESCAPESIM_DASK_SCHEDULER=tcp://host:8786``
 names the scheduler, and without an address a ``distributed.LocalCluster`` of worker
 processes is started on this machine. Workers run the very function the local pool runs
-(:func:`service.workers.batches.simulate_batch`), so a replicate is identical wherever it ran.
+(:func:`escapesim.service.workers.batches.simulate_batch`), so a replicate is identical
+wherever it ran.
 
 How the work is cut and what survives a fault:
 
@@ -214,9 +215,9 @@ class DaskExecutor:
         await self._client.register_plugin(_Warmup())
         logger.info("Dask executor on %s", self.address or f"a LocalCluster of {self.workers}")
 
-    def submit(self, scenario: Scenario) -> DaskJob:
-        """Start a job (its tasks go out as :meth:`DaskJob.batches` is iterated)."""
-        job = DaskJob(self, scenario, uuid.uuid4().hex)
+    def submit(self, scenario: Scenario, *, first: int = 0) -> DaskJob:
+        """Start a job from replicate ``first`` (its tasks go out as it is iterated)."""
+        job = DaskJob(self, scenario, uuid.uuid4().hex, first)
         self._jobs[job.job_id] = job
         return job
 
@@ -295,10 +296,11 @@ async def _settled(future: Future[_Done]) -> None:
 
 
 class DaskJob:
-    """One scenario on a :class:`DaskExecutor` (see :class:`service.workers.local.Job`)."""
+    """A scenario on a :class:`DaskExecutor` (see :class:`escapesim.service.workers.local.Job`)."""
 
-    def __init__(self, executor: DaskExecutor, scenario: Scenario, job_id: str) -> None:
+    def __init__(self, executor: DaskExecutor, scenario: Scenario, job_id: str, first: int) -> None:
         self.job_id = job_id
+        self._first = first
         self.workers_used: set[str] = set()
         self._executor = executor
         self._scenario = scenario
@@ -352,7 +354,7 @@ class DaskJob:
         limit = slots * self._executor.depth
         while not self._stopped and submitted < total and len(running) < limit:
             size = self._next_size(total - submitted, slots)
-            span = (submitted, submitted + size)
+            span = (self._first + submitted, self._first + submitted + size)
             future = self._executor.client.submit(
                 run_batch,
                 self._scenario,

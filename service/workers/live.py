@@ -28,7 +28,8 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
-from escapesim.engine import Result, Scenario, Simulation
+from escapesim.engine import Frame, Result, Scenario
+from escapesim.service.workers.batches import replicate_results
 
 log = logging.getLogger(__name__)
 
@@ -247,18 +248,21 @@ def _simulate(conn: Connection, scenario: Scenario) -> None:
     network = scenario.network()
     names = [s.name for s in (*network.species, *network.levels)]
     conn.send(("names", names))
-    for replicate in range(scenario.replicates):
-        simulation = Simulation(scenario, replicate)
-        batch: list[tuple[Any, ...]] = []
-        flushed = time.monotonic()
-        for frame in simulation.frames():
-            batch.append((frame.replicate, frame.t, *(frame.values[n] for n in names)))
-            now = time.monotonic()
-            if len(batch) >= FLUSH_FRAMES or now - flushed >= FLUSH_SECONDS:
-                _flush(conn, batch)
-                batch, flushed = [], now
+    batch: list[tuple[Any, ...]] = []
+    flushed = time.monotonic()
+
+    def send(frame: Frame) -> None:
+        nonlocal batch, flushed
+        batch.append((frame.replicate, frame.t, *(frame.values[n] for n in names)))
+        now = time.monotonic()
+        if len(batch) >= FLUSH_FRAMES or now - flushed >= FLUSH_SECONDS:
+            _flush(conn, batch)
+            batch, flushed = [], now
+
+    for result in replicate_results(scenario, range(scenario.replicates), on_frame=send):
         _flush(conn, batch)
-        conn.send(("result", simulation.result()))
+        batch, flushed = [], time.monotonic()
+        conn.send(("result", result))
 
 
 def _flush(conn: Connection, batch: list[tuple[Any, ...]]) -> None:

@@ -21,19 +21,23 @@ Contract every executor keeps:
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import math
 import multiprocessing
 import multiprocessing.connection
 import os
 import threading
 from collections.abc import AsyncIterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing.context import BaseContext
 from typing import Any, Protocol
 
 from escapesim.engine import Scenario
 from escapesim.service.workers.batches import Batch, simulate_batch, warm_up
+
+#: How a :class:`LocalExecutor` starts its workers.
+START_METHODS = ("spawn", "forkserver", "thread")
 
 
 class ExecutorFailure(Exception):  # noqa: N818 - the agreed interface names
@@ -70,8 +74,9 @@ class Executor(Protocol):
         """Acquire workers (processes, a cluster connection); may take a few seconds."""
         ...
 
-    def submit(self, scenario: Scenario) -> Job:
-        """Start simulating all replicates of ``scenario``; returns at once."""
+    def submit(self, scenario: Scenario, *, first: int = 0) -> Job:
+        """Start simulating replicates ``first`` … ``first + scenario.replicates - 1`` of
+        ``scenario`` (all of them, by default); returns at once."""
         ...
 
     async def close(self) -> None:
@@ -116,8 +121,15 @@ def _worker_ready() -> None:
 
 
 def _run_batch(scenario: Scenario, start: int, stop: int, slot: int) -> Batch:
+    """A batch in a pool worker, on the board its initializer attached."""
     assert _worker_board is not None, "the pool initializer attaches the board"
-    stop_flags, days = _worker_board
+    return _run_batch_on(_worker_board, scenario, start, stop, slot)
+
+
+def _run_batch_on(
+    board: tuple[Any, Any], scenario: Scenario, start: int, stop: int, slot: int
+) -> Batch:
+    stop_flags, days = board
 
     def on_day(day: float) -> None:
         days[slot] = day
@@ -129,7 +141,9 @@ def _run_batch(scenario: Scenario, start: int, stop: int, slot: int) -> Batch:
 
 class LocalExecutor:
     """A process pool on this machine (spawn or forkserver, never fork: gRPC is not
-    fork-safe).
+    fork-safe), or threads of this process (``start_method="thread"``: the command line's
+    one-worker runs, which would spend longer spawning and warming a process than
+    simulating; a thread shares the GIL, so more than one buys nothing).
 
     Each job gets a slot on a shared-memory board: a stop flag the workers poll after
     every sample (cooperative cancellation without any message passing) and the last
@@ -152,31 +166,41 @@ class LocalExecutor:
             raise ValueError(f"batch_seconds must be > 0, got {batch_seconds}")
         if max_jobs < 1:
             raise ValueError(f"max_jobs must be >= 1, got {max_jobs}")
-        if start_method not in ("spawn", "forkserver"):
-            raise ValueError(f"start_method must be spawn or forkserver, got {start_method!r}")
+        if start_method not in START_METHODS:
+            raise ValueError(
+                f"start_method must be one of {', '.join(START_METHODS)}, got {start_method!r}"
+            )
         self.workers = workers
         self.batch_seconds = batch_seconds
-        self._context: BaseContext = multiprocessing.get_context(start_method)
+        self._threads = start_method == "thread"
+        self._context: BaseContext = multiprocessing.get_context(
+            "spawn" if self._threads else start_method
+        )
         self._stop_flags: Any = self._context.RawArray("b", max_jobs)
         self._days: Any = self._context.RawArray("d", max_jobs)
         self._free_slots = list(range(max_jobs - 1, -1, -1))
-        self._pool: ProcessPoolExecutor | None = None
+        self._pool: concurrent.futures.Executor | None = None
 
-    async def start(self) -> None:
-        """Spawn the workers and wait until each has imported the engine."""
+    async def start(self, *, warm: bool = True) -> None:
+        """Spawn the workers and wait until each has warmed up (imports, every preset's
+        compiled code). Without ``warm``, and always for threads, a worker loads only
+        what its first batch needs, when it runs it (a one-off command's choice)."""
         pool = self._new_pool()
+        if self._threads or not warm:
+            return
         await asyncio.gather(
             *(asyncio.wrap_future(pool.submit(_worker_ready)) for _ in range(self.workers))
         )
 
-    def submit(self, scenario: Scenario) -> LocalJob:
-        """Start a job; raises ``RuntimeError`` if more than ``max_jobs`` are running."""
+    def submit(self, scenario: Scenario, *, first: int = 0) -> LocalJob:
+        """Start a job (see :meth:`Executor.submit`); raises ``RuntimeError`` if more
+        than ``max_jobs`` are running."""
         if not self._free_slots:
             raise RuntimeError("every job slot is in use")
         slot = self._free_slots.pop()
         self._stop_flags[slot] = 0
         self._days[slot] = 0.0
-        return LocalJob(self, scenario, slot)
+        return LocalJob(self, scenario, slot, first)
 
     async def close(self) -> None:
         """Stop every job and shut the pool down (running batches stop at their next sample)."""
@@ -188,11 +212,20 @@ class LocalExecutor:
 
     # -- used by LocalJob ----------------------------------------------------------------
 
-    def pool(self) -> ProcessPoolExecutor:
+    def pool(self) -> concurrent.futures.Executor:
         """The live pool (a new one if a worker died and broke the previous one)."""
         return self._pool or self._new_pool()
 
-    def renew(self, broken: ProcessPoolExecutor) -> None:
+    def run_batch(
+        self, pool: concurrent.futures.Executor, scenario: Scenario, span: range, slot: int
+    ) -> Future[Batch]:
+        """Submit the replicates ``span`` of ``scenario`` to ``pool``."""
+        if self._threads:  # the board is right here: no initializer, no process global
+            board = (self._stop_flags, self._days)
+            return pool.submit(_run_batch_on, board, scenario, span.start, span.stop, slot)
+        return pool.submit(_run_batch, scenario, span.start, span.stop, slot)
+
+    def renew(self, broken: concurrent.futures.Executor) -> None:
         """Replace ``broken`` (once, whichever job noticed first)."""
         if self._pool is broken:
             self._pool = None
@@ -210,7 +243,10 @@ class LocalExecutor:
         """Return ``slot`` for reuse (only once no batch of its job can still run)."""
         self._free_slots.append(slot)
 
-    def _new_pool(self) -> ProcessPoolExecutor:
+    def _new_pool(self) -> concurrent.futures.Executor:
+        if self._threads:
+            self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="escapesim-batch")
+            return self._pool
         self._pool = ProcessPoolExecutor(
             self.workers,
             mp_context=self._context,
@@ -223,10 +259,13 @@ class LocalExecutor:
 class LocalJob:
     """One scenario on a :class:`LocalExecutor` (see :class:`Job`)."""
 
-    def __init__(self, executor: LocalExecutor, scenario: Scenario, slot: int) -> None:
+    def __init__(
+        self, executor: LocalExecutor, scenario: Scenario, slot: int, first: int
+    ) -> None:
         self._executor = executor
         self._scenario = scenario
         self._slot = slot
+        self._first = first
         self._stopped = False
         self._running: dict[asyncio.Future[Batch], Future[Batch]] = {}
         self._seconds_per_replicate: float | None = None
@@ -267,14 +306,15 @@ class LocalJob:
         finally:
             self._stop_all(running.values())
 
-    def _submit(self, pool: ProcessPoolExecutor, start: int, stop: int) -> Future[Batch]:
+    def _submit(self, pool: concurrent.futures.Executor, start: int, stop: int) -> Future[Batch]:
+        span = range(self._first + start, self._first + stop)
         try:
-            return pool.submit(_run_batch, self._scenario, start, stop, self._slot)
+            return self._executor.run_batch(pool, self._scenario, span, self._slot)
         except BrokenProcessPool:
             self._executor.renew(pool)
             raise ExecutorFailure("a worker process died (killed or out of memory)") from None
 
-    def _collect(self, pool: ProcessPoolExecutor, finished: asyncio.Future[Batch]) -> Batch:
+    def _collect(self, pool: concurrent.futures.Executor, finished: asyncio.Future[Batch]) -> Batch:
         try:
             batch = finished.result()
         except BrokenProcessPool:
