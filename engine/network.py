@@ -80,6 +80,7 @@ class Channel:
 
     ``change`` applies when the channel fires; ``delayed`` applies ``delay`` days later.
     ``order`` is the highest order of the rate law in any species (CGP 2006's g_i).
+    ``component`` names the part of the model it belongs to (its random stream).
     """
 
     name: str
@@ -88,6 +89,13 @@ class Channel:
     delayed: Mapping[str, int] = field(default_factory=lambda: FrozenMap[int]())
     delay: Delay | None = None
     order: int = 1
+    component: str = ""
+
+    @property
+    def stream(self) -> str:
+        """The random stream its tau-leap firings are drawn from: its component's (a
+        preset part, see :mod:`escapesim.engine.presets.escape2004.part`), else its own."""
+        return f"leap:{self.component or self.name}"
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -153,6 +161,10 @@ class TherapySpec:
     dose_upper: float
     parameters: tuple[ParameterSpec, ...]
     give: Callable[[Administered, TherapyContext], None]
+
+    def defaults(self) -> dict[str, float]:
+        """Default value of every parameter of a dose (``Scenario.build`` fills them in)."""
+        return {p.name: p.default for p in self.parameters}
 
 
 @dataclass(frozen=True, kw_only=True)
