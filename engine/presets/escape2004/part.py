@@ -22,7 +22,8 @@ A part declares
 * ``level_rates(counts, levels, s, p, production, decay)`` (compiled): adds production
   per day and first-order decay per day of concentrations, in place.
 
-A part's channels carry its ``name`` as their ``component``.
+A part's channels carry its ``name`` as their ``component``: their tau-leap firings draw
+from the part's own random stream, ``leap:<name>`` (docs/design.md, "Randomness").
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ class Part:
     level_rates: Any = None
 
     def __post_init__(self) -> None:
-        # A part's channels draw their leaps from the part's stream.
+        # A part's channels draw their leaps from the part's stream (common random numbers).
         channels = tuple(replace(c, component=self.name) for c in self.channels)
         object.__setattr__(self, "channels", channels)
         assert (self.fill is None) == (not self.channels), f"{self.name}: fill iff channels"
