@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import pkgutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from escapesim.engine import Scenario, Therapy
 from escapesim.engine.frozen import FrozenMap
 from escapesim.engine.presets.escape2004 import NETWORK, layout
+from escapesim.engine.presets.escape2004.kinetics import sources_digest
 from escapesim.engine.presets.escape2004.parts import PARTS
 
 _PRESET = Path(__file__).resolve().parent.parent / "engine" / "presets" / "escape2004"
@@ -66,3 +68,12 @@ def test_build_fills_therapy_parameters_with_their_defaults(
     built = Scenario.build(preset="escape2004", therapies=[therapy], horizon_days=2.0)
     assert dict(built.therapies[0].parameters) == expected
     assert Scenario.from_dict(built.to_dict()) == built
+
+
+def test_the_compiled_rate_laws_are_keyed_by_every_parts_source() -> None:
+    # kinetics.sources_digest() covers the preset's folder: a part's module must live there,
+    # or an edit of it would leave numba's cached rate laws stale.
+    for part in PARTS:
+        module = sys.modules[part.bind.__module__]
+        assert Path(str(module.__file__)).resolve().is_relative_to(_PRESET.resolve()), part.name
+    assert len(sources_digest()) == 64

@@ -10,15 +10,18 @@ parts that read it (antigen presentation).
 numba needs static calls: the parts' compiled functions sit in tuples of
 ``(function, spans...)`` and ``numba.literal_unroll`` unrolls the loops over them into
 one direct call per part, exactly the code a hand-written sequence of calls would be,
-and the two rate laws stay one compiled entry point each (cached on disk). The tuples
-are compile-time constants of those entry points: changing a part's channels or block
-size changes this module's globals, which numba's cache does not see — clear
-``__pycache__`` (or bump this file) after such an edit.
+and the two rate laws stay one compiled entry point each (cached on disk). Those tuples
+are compile-time constants, and numba keys its disk cache on the compiled function's own
+file, not on what it calls or on the globals it froze: after an edit of a part (or of the
+list) it would load stale code. So the rate laws are closures over a digest of every
+source file of the preset, which numba's cache key includes: any edit recompiles them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import hashlib
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -114,38 +117,59 @@ _LEVEL_CALLS = tuple(
 assert len({call[1] for call in _SIGNAL_CALLS}) == len(_SIGNAL_CALLS), "one owner per signal"
 
 
-@jit
-def _observe(counts: FloatArray, levels: FloatArray, p: FloatArray) -> FloatArray:
-    """The shared signals of this state (see :mod:`.state`)."""
-    s = np.zeros(SIGNALS)
-    clone_sums(counts, s)
-    for call in literal_unroll(_SIGNAL_CALLS):
-        s[call[1]] = call[0](counts, levels, s, p[call[2] : call[3]])
-    return s
+def sources_digest() -> str:
+    """A digest of every source file of the preset: what its compiled code is made of."""
+    files = sorted(Path(__file__).resolve().parent.rglob("*.py"))
+    return hashlib.sha256(b"".join(f.read_bytes() for f in files)).hexdigest()
 
 
-def _propensities(counts: FloatArray, levels: FloatArray, p: FloatArray, out: FloatArray) -> None:
-    s = _observe(counts, levels, p)
-    for call in literal_unroll(_FILLS):
-        call[0](counts, levels, s, p[call[1] : call[2]], out[call[3] : call[4]])
-    release = 0.0
-    for j in _RELEASING:
-        release += out[j]
-    s[RELEASE] = release
-    for call in literal_unroll(_LATE_FILLS):
-        call[0](counts, levels, s, p[call[1] : call[2]], out[call[3] : call[4]])
+def _observer(digest: str) -> Callable[[FloatArray, FloatArray, FloatArray], FloatArray]:
+    def observe(counts: FloatArray, levels: FloatArray, p: FloatArray) -> FloatArray:
+        """The shared signals of this state (see :mod:`.state`)."""
+        digest  # noqa: B018  (part of numba's cache key: see the module docstring)
+        s = np.zeros(SIGNALS)
+        clone_sums(counts, s)
+        for call in literal_unroll(_SIGNAL_CALLS):
+            s[call[1]] = call[0](counts, levels, s, p[call[2] : call[3]])
+        return s
+
+    return observe
 
 
-def _level_rates(
-    counts: FloatArray, levels: FloatArray, p: FloatArray, production: FloatArray,
-    decay: FloatArray,
-) -> None:  # fmt: skip
-    s = _observe(counts, levels, p)
-    production[:] = 0.0
-    decay[:] = 0.0
-    for call in literal_unroll(_LEVEL_CALLS):
-        call[0](counts, levels, s, p[call[1] : call[2]], production, decay)
+_observe = jit(_observer(sources_digest()))
 
 
+def _laws(digest: str) -> tuple[RateLaw, LevelLaw]:
+    """The two rate laws; ``digest`` (:func:`sources_digest`) keys numba's disk cache."""
+
+    def propensities(
+        counts: FloatArray, levels: FloatArray, p: FloatArray, out: FloatArray
+    ) -> None:
+        digest  # noqa: B018
+        s = _observe(counts, levels, p)
+        for call in literal_unroll(_FILLS):
+            call[0](counts, levels, s, p[call[1] : call[2]], out[call[3] : call[4]])
+        release = 0.0
+        for j in _RELEASING:
+            release += out[j]
+        s[RELEASE] = release
+        for call in literal_unroll(_LATE_FILLS):
+            call[0](counts, levels, s, p[call[1] : call[2]], out[call[3] : call[4]])
+
+    def level_rates(
+        counts: FloatArray, levels: FloatArray, p: FloatArray, production: FloatArray,
+        decay: FloatArray,
+    ) -> None:  # fmt: skip
+        digest  # noqa: B018
+        s = _observe(counts, levels, p)
+        production[:] = 0.0
+        decay[:] = 0.0
+        for call in literal_unroll(_LEVEL_CALLS):
+            call[0](counts, levels, s, p[call[1] : call[2]], production, decay)
+
+    return propensities, level_rates
+
+
+_propensities, _level_rates = _laws(sources_digest())
 PROPENSITIES: Native[RateLaw] = Native(_propensities, RATE_LAW)
 LEVEL_RATES: Native[LevelLaw] = Native(_level_rates, LEVEL_LAW)
