@@ -99,10 +99,10 @@ def step_report(scenario: Scenario) -> str:
 # case, it loads (or compiles) the compiled code before it starts the clock.
 _CHILD = """
 import json, os, sys, time
-try:
+if os.path.isdir("escapesim/engine"):
     from escapesim.engine import Scenario, simulate
     import escapesim.engine as engine
-except ImportError:
+else:  # before the namespace move (an installed escapesim here would be this tree's)
     from engine import Scenario, simulate
     import engine
 where = os.path.realpath(engine.__file__)
