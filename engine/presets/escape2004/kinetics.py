@@ -40,7 +40,7 @@ from escapesim.engine.compiled import (
 from escapesim.engine.network import Channel, FloatArray
 from escapesim.engine.presets.escape2004 import layout
 from escapesim.engine.presets.escape2004.clones import CLONES, Trait
-from escapesim.engine.presets.escape2004.part import Part
+from escapesim.engine.presets.escape2004.part import Part, is_on
 from escapesim.engine.presets.escape2004.parts import PARTS
 from escapesim.engine.presets.escape2004.state import RELEASE, SIGNALS, clone_sums
 
@@ -63,11 +63,7 @@ _RELEASING = _release_channels(CHANNELS)
 
 def switches_of(switches: Mapping[str, bool]) -> dict[str, bool]:
     """Every mechanism's switch: the given ones, the rest at their defaults."""
-    return {
-        p.mechanism.name: bool(switches.get(p.mechanism.name, p.mechanism.enabled))
-        for p in PARTS
-        if p.mechanism is not None
-    }
+    return {p.mechanism.name: is_on(switches, p.mechanism) for p in PARTS if p.mechanism}
 
 
 def _blocks(values: Mapping[str, float], switches: Mapping[str, bool]) -> list[FloatArray]:

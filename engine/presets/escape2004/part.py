@@ -69,8 +69,8 @@ class Signal:
 class Part:
     """One mechanism or therapy of escape2004: everything it adds to the model."""
 
-    name: str
-    description: str
+    name: str  # its mechanism's or therapy's name, and its random stream's key
+    description: str  # its module docstring: what it does, its channel table
     parameters: tuple[ParameterSpec, ...] = ()
     species: tuple[Species, ...] = ()
     levels: tuple[Species, ...] = ()
