@@ -65,7 +65,7 @@ def test_one_stream_for_both_components_would_shift_them() -> None:
     assert not np.array_equal(off[:, 0], on[:, 0])
 
 
-def test_channels_without_a_component_have_their_own_stream() -> None:
+def test_channels_without_a_component_share_one_stream() -> None:
     plain = Channel(name="ctl_kill", change=FrozenMap({"T": -1}), description="")
-    assert plain.stream == "leap:ctl_kill"
+    assert plain.stream == "leap"
     assert _NETWORK.channels[0].stream == "leap:X"
