@@ -8,8 +8,11 @@ capacity 2e9), 365 days sampled daily. Then how the cost grows with the tumour s
         [--reference a90f939] [--ensemble 1000]
 
 * ``--reference REV`` also runs the main case on the engine of git revision ``REV`` (a
-  temporary worktree, same interpreter, same replicates, in this run) and prints the
-  ratio. a90f939 is the last pure-Python kernel.
+  temporary worktree, same interpreter, same replicates, in this run; revisions before
+  the ``escapesim`` namespace import ``engine``), alternating with this engine
+  ``--rounds`` times, and prints the ratio of the medians. Its compiled code is loaded
+  (on the first round: compiled, ~40 s) before the clock starts. a90f939 is the last
+  pure-Python kernel.
 * ``--ensemble N`` runs the main case's N replicates through the service's
   LocalExecutor on 2 spawned workers (what ``escapesim serve`` uses) and prints the
   wall time.
@@ -25,13 +28,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -89,11 +94,21 @@ def step_report(scenario: Scenario) -> str:
     )
 
 
-# The reference engine runs this in a subprocess, from a worktree of the given revision.
+# The reference engine runs this in a subprocess, from a worktree of the given revision:
+# revisions before the namespace move have a top-level ``engine`` package. Like the main
+# case, it loads (or compiles) the compiled code before it starts the clock.
 _CHILD = """
-import json, sys, time
-from escapesim.engine import Scenario, simulate
+import json, os, sys, time
+if os.path.isdir("escapesim/engine"):
+    from escapesim.engine import Scenario, simulate
+    import escapesim.engine as engine
+else:  # before the namespace move (an installed escapesim here would be this tree's)
+    from engine import Scenario, simulate
+    import engine
+where = os.path.realpath(engine.__file__)
+assert where.startswith(os.path.realpath(os.getcwd())), f"not the reference engine: {where}"
 scenario = Scenario.build(**json.loads(sys.argv[1]))
+simulate(Scenario.build(**{**json.loads(sys.argv[1]), "horizon_days": 1.0}), 0)
 start, outcomes = time.process_time(), []
 for r in range(int(sys.argv[2])):
     outcomes.append(simulate(scenario, r).outcome.kind.value)
@@ -102,8 +117,9 @@ print(json.dumps({"seconds": (time.process_time() - start) / int(sys.argv[2]),
 """
 
 
-def reference_seconds(revision: str, scenario: Mapping[str, Any], replicates: int) -> float:
-    """CPU seconds per replicate of ``scenario`` on the engine of git ``revision``."""
+@contextlib.contextmanager
+def worktree(revision: str) -> Iterator[Path]:
+    """A temporary git worktree of ``revision`` (removed afterwards)."""
     root = Path(__file__).resolve().parent.parent
     with tempfile.TemporaryDirectory() as scratch:
         tree = Path(scratch) / "reference"
@@ -112,19 +128,44 @@ def reference_seconds(revision: str, scenario: Mapping[str, Any], replicates: in
             check=True,
         )
         try:
-            answer = subprocess.run(
-                [sys.executable, "-c", _CHILD, json.dumps(scenario), str(replicates)],
-                cwd=tree,
-                env={**os.environ, "PYTHONPATH": str(tree)},
-                check=True,
-                capture_output=True,
-                text=True,
-            )
+            yield tree
         finally:
             subprocess.run(
                 ["git", "-C", str(root), "worktree", "remove", "--force", str(tree)], check=True
             )
+
+
+def reference_seconds(tree: Path, scenario: Mapping[str, Any], replicates: int) -> float:
+    """CPU seconds per replicate of ``scenario`` on the engine checked out in ``tree``
+    (its compiled code is cached in the tree after the first call)."""
+    answer = subprocess.run(
+        [sys.executable, "-c", _CHILD, json.dumps(scenario), str(replicates)],
+        cwd=tree,
+        env={**os.environ, "PYTHONPATH": str(tree)},
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return float(json.loads(answer.stdout)["seconds"])
+
+
+def compare(revision: str, replicates: int, rounds: int) -> None:
+    """Time the main case here and on ``revision`` in turns (A, B, A, B, ...), so that
+    changing load on a shared machine hits both alike."""
+    ours, theirs = [], []
+    with worktree(revision) as tree:
+        for k in range(rounds):
+            ours.append(seconds_per_replicate(case(1e9), replicates)[0])
+            theirs.append(reference_seconds(tree, arguments(1e9), replicates))
+            print(
+                f"  round {k + 1}: this engine {ours[-1]:.3f} s/replicate, {revision} "
+                f"{theirs[-1]:.3f} s/replicate (load {os.getloadavg()[0]:.2f})"
+            )
+    ratio = statistics.median(theirs) / statistics.median(ours)
+    print(
+        f"reference engine at {revision}: median {statistics.median(theirs):.3f} s/replicate "
+        f"against {statistics.median(ours):.3f}; this engine is {ratio:.2f}× as fast"
+    )
 
 
 async def ensemble_wall_seconds(scenario: Scenario) -> tuple[float, float]:
@@ -150,6 +191,8 @@ def main() -> None:
     parser.add_argument("--replicates", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="main case only")
     parser.add_argument("--reference", metavar="REV", help="also time git revision REV")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="with --reference: alternate the engines this many times")  # fmt: skip
     parser.add_argument("--ensemble", type=int, default=0, metavar="N",
                         help="also run N replicates of the main case on 2 workers")  # fmt: skip
     args = parser.parse_args()
@@ -164,11 +207,7 @@ def main() -> None:
     )
     print(step_report(case(1e9)))
     if args.reference:
-        reference = reference_seconds(args.reference, arguments(1e9), args.replicates)
-        print(
-            f"reference engine at {args.reference}: {reference:.3f} s/replicate; "
-            f"this engine is {reference / main_cost:.1f}× faster"
-        )
+        compare(args.reference, args.replicates, args.rounds)
     if args.ensemble:
         scenario = Scenario.build(**arguments(1e9), replicates=args.ensemble)
         started, wall = asyncio.run(ensemble_wall_seconds(scenario))

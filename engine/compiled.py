@@ -19,6 +19,7 @@ Three rules keep compiled code cheap to load and deterministic:
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, cast
@@ -26,6 +27,7 @@ from typing import Any, Generic, TypeVar, cast
 import numba
 import numpy as np
 from numba import types
+from numba.core.errors import NumbaExperimentalFeatureWarning
 from numba.core.typing.typeof import typeof_impl
 
 from escapesim.engine.network import FloatArray
@@ -61,7 +63,11 @@ class Native(Generic[F]):
     @functools.cached_property
     def compiled(self) -> F:
         """The compiled function (compiling or loading it from the disk cache once)."""
-        return cast(F, numba.njit(self.signature, cache=True, nogil=True)(self.function))
+        with warnings.catch_warnings():
+            # Typing function values (rate laws, a preset's parts) is numba's "first-class
+            # function" feature; it works, and the warning would only reach our users.
+            warnings.simplefilter("ignore", NumbaExperimentalFeatureWarning)
+            return cast(F, numba.njit(self.signature, cache=True, nogil=True)(self.function))
 
     @functools.cached_property
     def address(self) -> Any:

@@ -28,6 +28,10 @@ Cao, Gillespie & Petzold:
   nothing arrives before its delay has elapsed.
 * **Never negative**: a leap that would drive a count below zero is rejected and retried
   with half the step (CGP 2005); the rejected draws are simply discarded.
+* **Random streams** (common random numbers): a leap draws each channel's firings from
+  the stream of the channel's component (a preset's part), so arms that differ in one
+  therapy keep the other parts' leaps in step; exact events (when a critical channel
+  fires, and which) draw from one ``exact`` stream, which the direct method needs.
 
 Concentrations (cytokines, drug exposures) are continuous: over each step they follow
 ``dC/dt = P - k C`` with P and k frozen at the step's start, integrated exactly
@@ -39,13 +43,14 @@ state and hands control back to the simulation whenever it must act.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from escapesim.engine.compiled import CompiledKinetics
-from escapesim.engine.leaping import ADVANCE, DELAYED, NEW, STEP_ENDS
+from escapesim.engine.leap_state import NEW, streams
+from escapesim.engine.leaping import ADVANCE, DELAYED, STEP_ENDS
 from escapesim.engine.network import FloatArray, Stoichiometry
 
 #: Called when a channel with delayed products fires: (channel, times fired, time).
@@ -76,10 +81,14 @@ class Kernel:
         kinetics: CompiledKinetics,
         counts: FloatArray,
         levels: FloatArray,
-        rng: np.random.Generator,
+        exact: np.random.Generator,
+        leap: Sequence[np.random.Generator],
         settings: KernelSettings,
         on_delayed: DelayedFiring,
     ) -> None:
+        """``exact`` draws the exact events (when, and which channel); ``leap[j]`` is the
+        stream channel ``j``'s tau-leap firings are drawn from (channels of one component
+        share theirs)."""
         self.counts = np.ascontiguousarray(counts, dtype=np.float64)
         self.levels = np.ascontiguousarray(levels, dtype=np.float64)
         self.fired = np.zeros(len(stoichiometry.delays), dtype=np.int64)
@@ -91,6 +100,9 @@ class Kernel:
         exact_below = max(settings.exact_below, settings.critical_firings * biggest)
         self._weights = np.zeros(self.counts.size)
         self._bounds = np.array([-np.inf, np.inf])
+        distinct = list({id(g): g for g in leap}.values())
+        index = {id(g): k for k, g in enumerate(distinct)}
+        stream_of = np.array([index[id(g)] for g in leap], dtype=np.int64)
         # Everything the compiled loop reads, handed over once (the arrays are shared).
         self._state = NEW.compiled(
             kinetics.rate_law.address, kinetics.level_law.address, kinetics.parameters,
@@ -100,7 +112,7 @@ class Kernel:
             settings.epsilon / stoichiometry.order,
             np.array([exact_below, settings.ssa_multiple, settings.ssa_burst,
                       float(settings.midpoint), settings.max_leap]),
-            self._ends, self._weights, self._bounds, rng,
+            self._ends, self._weights, self._bounds, exact, streams(distinct), stream_of,
         )  # fmt: skip
 
     @property

@@ -9,8 +9,9 @@ The algorithm is described in :mod:`escapesim.engine.kernel`; this module is its
 * ``BURDEN``: the weighted burden (the tumour) left its open interval ``(low, high)``,
   so the simulation can record the outcome at the exact step.
 
-A replicate's kernel state is one numba structure (:class:`LeapState`) built once, so a
-call costs a few µs. Stoichiometry is sparse (channel ``j`` changes
+A replicate's kernel state is one numba structure
+(:class:`escapesim.engine.leap_state.LeapState`) built once, so a call costs a few µs; its
+random streams are described there. Stoichiometry is sparse (channel ``j`` changes
 ``species[ptr[j]:ptr[j+1]]`` by ``amount[ptr[j]:ptr[j+1]]``): escape2004's 195 channels
 change one or two species each.
 """
@@ -18,17 +19,14 @@ change one or two species each.
 from __future__ import annotations
 
 import math
-from typing import Any
 
-import numba
 import numpy as np
-import numpy.typing as npt
 from numba import types
-from numba.experimental import structref
 
-from escapesim.engine.compiled import LEVEL_LAW, RATE_LAW, VECTOR, LevelLaw, Native, RateLaw
+from escapesim.engine.compiled import Native
 from escapesim.engine.compiled import jit as _jit
-from escapesim.engine.network import FloatArray, IntArray
+from escapesim.engine.leap_state import LEAP_STATE, LeapState
+from escapesim.engine.network import FloatArray
 
 REACHED, DELAYED, BURDEN = 0, 1, 2
 
@@ -48,128 +46,6 @@ LEAP_TOO_LARGE = (
     "what the kernel can count (bound its growth with a carrying capacity, an escape "
     "threshold and a shorter horizon)"
 )
-
-BoolArray = npt.NDArray[np.bool_]
-_INDEX = types.int64[::1]
-_FLAGS = types.boolean[::1]
-
-#: The caller's values, in :data:`NEW`'s argument order: (field, numba type, meaning).
-_GIVEN = (
-    ("rate_law", types.FunctionType(RATE_LAW), "the network's propensities"),
-    ("level_law", types.FunctionType(LEVEL_LAW), "its concentrations' production and decay"),
-    ("parameters", VECTOR, "the parameter vector both laws read"),
-    ("counts", VECTOR, "populations (updated in place)"),
-    ("levels", VECTOR, "concentrations (updated in place)"),
-    ("fired", _INDEX, "cumulative firings per channel (updated)"),
-    ("delayed_fired", _INDEX, "firings of delayed channels in the last step (output)"),
-    ("ptr", _INDEX, "sparse stoichiometry: row pointers per channel"),
-    ("species", _INDEX, "sparse stoichiometry: species changed"),
-    ("amount", VECTOR, "sparse stoichiometry: by how much"),
-    ("delayed", VECTOR, "1.0 for channels with delayed products"),
-    ("bound_scale", VECTOR, "epsilon / g_i per species"),
-    ("settings", VECTOR, "EXACT_BELOW, SSA_MULTIPLE, SSA_BURST, MIDPOINT, MAX_LEAP"),
-    ("ends", _INDEX, "what ended each step (updated)"),
-    ("weights", VECTOR, "weights of the watched burden"),
-    ("bounds", VECTOR, "the burden's open interval (low, high)"),
-    ("rng", numba.typeof(np.random.Generator(np.random.PCG64(0))), "the kinetics stream"),
-)
-#: Scratch vectors, allocated once per replicate by :data:`NEW`.
-_SCRATCH = (
-    ("rates", VECTOR, "propensities now"),
-    ("leaping", VECTOR, "propensities of the leaping channels"),
-    ("means", VECTOR, "propensities a leap draws with (at the midpoint)"),
-    ("firings", _INDEX, "firings of the leap being drawn"),
-    ("critical", _FLAGS, "channels that fire exactly"),
-    ("drift", VECTOR, "expected change per species per day"),
-    ("spread", VECTOR, "variance of that change per day"),
-    ("ahead", VECTOR, "the midpoint state, then the state after the leap"),
-    ("production", VECTOR, "concentrations' production per day"),
-    ("decay", VECTOR, "concentrations' decay per day"),
-)
-
-
-@structref.register
-class LeapStateType(types.StructRef):
-    """numba type of :class:`LeapState`."""
-
-    def preprocess_fields(self, fields: Any) -> tuple[tuple[str, Any], ...]:
-        """Field types without literal values (one compiled type for every replicate)."""
-        return tuple((name, types.unliteral(kind)) for name, kind in fields)
-
-
-class LeapState(structref.StructRefProxy):
-    """A replicate's kernel state, shared with compiled code.
-
-    The given arrays are the caller's own (no copy): changes on either side are seen by
-    both, and draws through ``rng`` advance the caller's generator.
-    """
-
-    rate_law: RateLaw
-    level_law: LevelLaw
-    parameters: FloatArray
-    counts: FloatArray
-    levels: FloatArray
-    fired: IntArray
-    delayed_fired: IntArray
-    ptr: IntArray
-    species: IntArray
-    amount: FloatArray
-    delayed: FloatArray
-    bound_scale: FloatArray
-    settings: FloatArray
-    ends: IntArray
-    weights: FloatArray
-    bounds: FloatArray
-    rng: np.random.Generator
-    rates: FloatArray
-    leaping: FloatArray
-    means: FloatArray
-    firings: IntArray
-    critical: BoolArray
-    drift: FloatArray
-    spread: FloatArray
-    ahead: FloatArray
-    production: FloatArray
-    decay: FloatArray
-
-
-structref.define_proxy(LeapState, LeapStateType, [name for name, _, _ in _GIVEN + _SCRATCH])
-_LEAP_STATE = LeapStateType([(name, kind) for name, kind, _ in _GIVEN + _SCRATCH])
-
-
-def _new(
-    rate_law: RateLaw,
-    level_law: LevelLaw,
-    parameters: FloatArray,
-    counts: FloatArray,
-    levels: FloatArray,
-    fired: IntArray,
-    delayed_fired: IntArray,
-    ptr: IntArray,
-    species: IntArray,
-    amount: FloatArray,
-    delayed: FloatArray,
-    bound_scale: FloatArray,
-    settings: FloatArray,
-    ends: IntArray,
-    weights: FloatArray,
-    bounds: FloatArray,
-    rng: np.random.Generator,
-) -> LeapState:
-    channels, populations = fired.size, counts.size
-    return LeapState(
-        rate_law, level_law, parameters, counts, levels, fired, delayed_fired, ptr, species,
-        amount, delayed, bound_scale, settings, ends, weights, bounds, rng,
-        np.zeros(channels), np.zeros(channels), np.zeros(channels),
-        np.zeros(channels, dtype=np.int64), np.zeros(channels, dtype=np.bool_),
-        np.zeros(populations), np.zeros(populations), np.zeros(populations),
-        np.zeros(levels.size), np.zeros(levels.size),
-    )  # fmt: skip
-
-
-#: ``NEW.compiled(*values)`` builds a :class:`LeapState` from the :data:`_GIVEN` values.
-NEW = Native(_new, _LEAP_STATE(*(kind for _, kind, _ in _GIVEN)))
-
 
 def _advance(s: LeapState, t: float, t_max: float) -> tuple[float, int]:
     """Steps from ``t`` towards ``t_max``; returns the time reached and why it stopped."""
@@ -201,7 +77,7 @@ def _advance(s: LeapState, t: float, t_max: float) -> tuple[float, int]:
 
 
 ADVANCE = Native(
-    _advance, types.Tuple((types.float64, types.int64))(_LEAP_STATE, types.float64, types.float64)
+    _advance, types.Tuple((types.float64, types.int64))(LEAP_STATE, types.float64, types.float64)
 )
 
 
@@ -262,7 +138,7 @@ def _leap(
         for j in range(s.rates.size):
             if s.critical[j]:
                 critical_total += s.rates[j]
-    next_critical = s.rng.exponential(1.0 / critical_total) if critical_total > 0 else np.inf
+    next_critical = s.exact.exponential(1.0 / critical_total) if critical_total > 0 else np.inf
     tau_leap = min(tau_leap, s.settings[MAX_LEAP])
     # Level rates at the step's start, while the state is the step's start.
     s.level_law(s.counts, s.levels, s.parameters, s.production, s.decay)
@@ -274,9 +150,10 @@ def _leap(
             mean = s.means[j] * tau
             if mean > MAX_FIRINGS:
                 raise OverflowError(LEAP_TOO_LARGE)
-            s.firings[j] = s.rng.poisson(mean) if mean > 0.0 else 0
+            # Each channel draws from its component's stream (common random numbers).
+            s.firings[j] = s.streams[s.stream_of[j]].poisson(mean) if mean > 0.0 else 0
         if fires_critical:
-            s.firings[_choose(s, critical_total, s.rng.random())] += 1
+            s.firings[_choose(s, critical_total, s.exact.random())] += 1
         if _stays_whole(s):
             break
         tau_leap = tau / 2.0  # CGP 2005: reject a leap that goes negative, halve it
@@ -339,7 +216,7 @@ def _exact_burst(s: LeapState, total: float, t: float, t_max: float) -> tuple[fl
     """Gillespie's direct method for up to ``ssa_burst`` events; stops early at a
     delayed firing or when the burden leaves its bounds."""
     for _ in range(int(s.settings[SSA_BURST])):
-        wait, pick = s.rng.random(), s.rng.random()
+        wait, pick = s.exact.random(), s.exact.random()
         tau = -math.log1p(-wait) / total  # exponential waiting time, mean 1/total
         if t + tau >= t_max:
             # Memorylessness: an event not yet fired by t_max is redrawn from there.

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from escapesim.engine.errors import FieldViolation, ScenarioError
@@ -70,7 +70,8 @@ class Scenario:
         replicates: int = 1,
         escape_threshold: float = DEFAULT_ESCAPE_THRESHOLD,
     ) -> Scenario:
-        """Validate and build a scenario; unset parameters and initial values get defaults.
+        """Validate and build a scenario; unset parameters, initial values, mechanism
+        switches and therapy parameters get their defaults.
 
         Raises :class:`ScenarioError` naming every field that is wrong.
         """
@@ -96,7 +97,7 @@ class Scenario:
             mechanisms=FrozenMap(
                 {**{m.name: m.enabled for m in net.mechanisms}, **dict(mechanisms)}
             ),
-            therapies=tuple(therapies),
+            therapies=tuple(_with_defaults(net, t) for t in therapies),
             horizon_days=float(horizon_days),
             interval_days=float(interval_days),
             seed=int(seed),
@@ -149,6 +150,14 @@ class Scenario:
     def with_changes(self, **changes: Any) -> Scenario:
         """A validated copy with some fields replaced (e.g. ``seed=`` or ``replicates=``)."""
         return Scenario.from_dict({**self.to_dict(), **changes})
+
+
+def _with_defaults(net: Network, therapy: Therapy) -> Therapy:
+    """``therapy`` with every parameter its kind offers (defaults for those not given)."""
+    spec = net.therapy(therapy.kind)
+    assert spec is not None, "checked therapies name only offered kinds"
+    given = {k: float(v) for k, v in therapy.parameters.items()}
+    return replace(therapy, parameters=FrozenMap({**spec.defaults(), **given}))
 
 
 _KNOWN_KEYS = {

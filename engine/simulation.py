@@ -63,7 +63,8 @@ class Simulation:
             self._network.bind(scenario.parameters, scenario.mechanisms),
             np.array([scenario.initial[s.name] for s in self._network.species], dtype=float),
             np.array([scenario.initial[s.name] for s in self._network.levels], dtype=float),
-            self.random("kinetics"),
+            self.random("exact"),
+            [self.random(c.stream) for c in self._network.channels],
             self._settings,
             self._schedule_delayed,
         )
@@ -195,7 +196,8 @@ class Simulation:
             return self._pend(channel, t + delay.mean, fired)
         bins = min(fired, DELAY_BINS)
         share, extra = divmod(fired, bins)
-        waits = delay.sample(self.random("delays"), bins).tolist()
+        stream = self.random(f"delay:{self._network.channels[channel].name}")
+        waits = delay.sample(stream, bins).tolist()
         return min(
             self._pend(channel, t + wait, share + (k < extra)) for k, wait in enumerate(waits)
         )

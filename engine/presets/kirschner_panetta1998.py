@@ -72,15 +72,21 @@ PARAMETERS = (
 )  # fmt: skip
 
 
-def _channel(name: str, change: Mapping[str, int], description: str, order: int = 1) -> Channel:
-    return Channel(name=name, change=FrozenMap(change), description=description, order=order)
+def _channel(
+    name: str, change: Mapping[str, int], description: str, order: int = 1, component: str = ""
+) -> Channel:
+    return Channel(
+        name=name, change=FrozenMap(change), description=description, order=order,
+        component=component,
+    )  # fmt: skip
 
 
 CHANNELS = (
     _channel("antigen_stimulation", {"E": 1}, "effector stimulation by antigen c·T"),
     _channel("effector_death", {"E": -1}, "effector death mu2·E"),
     _channel("il2_proliferation", {"E": 1}, "IL-2-driven proliferation p1·E·I/(g1+I)"),
-    _channel("adoptive_influx", {"E": 1}, "adoptive transfer influx s1"),
+    # The therapy leaps from its own stream: a treated arm keeps the untreated one's draws.
+    _channel("adoptive_influx", {"E": 1}, "adoptive transfer influx s1", component="s1"),
     _channel("tumour_division", {"T": 1}, "tumour division r2·T"),
     _channel("competition", {"T": -1}, "competitive tumour death r2·b·T²", 2),
     _channel("ctl_kill", {"T": -1}, "tumour kill a·E·T/(g2+T)", 2),

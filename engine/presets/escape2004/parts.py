@@ -1,79 +1,58 @@
-"""The shape every mechanism and therapy module shares, and small rate-law helpers.
+"""The parts of escape2004, in order: the one list a new mechanism or therapy joins.
 
-A module contributes ``PARAMETERS``, ``CHANNELS`` and a *part*:
-
-* ``bind(values, ...) -> FloatArray``: its parameter block, the numbers its rate laws
-  read, in the order its ``_NAMES``/index constants give (switches folded in);
-* ``fill(counts, levels, signals, block, out)`` (compiled, if it has channels): write its
-  channels' propensities into ``out``, its own slice, in ``CHANNELS`` order;
-* ``levels(counts, levels, signals, block, production, decay)`` (compiled, if it owns a
-  concentration): add production per day and first-order decay per day in place.
-
-``signals`` holds what several modules share (see :mod:`.state`). The preset's kinetics
-only concatenates blocks and slices; no module knows the others' channels.
+The order is the order of the channels (and so of the propensity vector and the event
+counters) and of the parameter vector. A part's module declares everything it does
+(:class:`.part.Part`); :mod:`.kinetics` assembles the rate laws and the preset's network
+(:mod:`escapesim.engine.presets.escape2004`) everything else from this list.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping
+from escapesim.engine.presets.escape2004.mechanisms import (
+    counterattack,
+    cytotoxicity,
+    dysfunction,
+    growth,
+    il2_help,
+    presentation,
+    priming,
+    regulation,
+    suppression,
+    turnover,
+    variants,
+)
+from escapesim.engine.presets.escape2004.part import Part
+from escapesim.engine.presets.escape2004.therapies import (
+    adoptive_transfer,
+    anti_cd25,
+    anti_pd1,
+    anti_tgfb,
+    chemotherapy,
+    dc_vaccine,
+    il2,
+    peptide_vaccine,
+)
 
-import numpy as np
+PARTS: tuple[Part, ...] = (
+    growth.PART,
+    variants.PART,
+    cytotoxicity.PART,
+    dysfunction.PART,
+    counterattack.PART,
+    presentation.PART,
+    priming.PART,
+    il2_help.PART,
+    regulation.PART,
+    suppression.PART,
+    turnover.PART,
+    anti_pd1.PART,
+    anti_tgfb.PART,
+    anti_cd25.PART,
+    chemotherapy.PART,
+    il2.PART,
+    peptide_vaccine.PART,
+    dc_vaccine.PART,
+    adoptive_transfer.PART,
+)
 
-from escapesim.engine.compiled import jit
-from escapesim.engine.frozen import FrozenMap
-from escapesim.engine.network import Channel, Delay, FloatArray, ParameterSpec
-
-
-def parameter(
-    name: str,
-    unit: str,
-    default: float,
-    description: str,
-    source: str,
-    *,
-    lower: float = 0.0,
-    upper: float = 1e12,
-) -> ParameterSpec:
-    """A parameter spec (keyword-light, so the tables in each module stay readable)."""
-    return ParameterSpec(
-        name=name, unit=unit, default=default, description=description,
-        lower=lower, upper=upper, source=source,
-    )  # fmt: skip
-
-
-def channel(
-    name: str,
-    change: Mapping[str, int],
-    description: str,
-    *,
-    delayed: Mapping[str, int] | None = None,
-    delay: Delay | None = None,
-    order: int = 1,
-) -> Channel:
-    """A channel with frozen stoichiometry."""
-    return Channel(
-        name=name, change=FrozenMap(change), description=description,
-        delayed=FrozenMap(delayed or {}), delay=delay, order=order,
-    )  # fmt: skip
-
-
-@jit
-def saturating(amount: float, half: float) -> float:
-    """Michaelis-Menten occupancy ``amount / (amount + half)`` (0 for no amount)."""
-    return amount / (amount + half) if amount > 0.0 else 0.0
-
-
-def clearance(half_life: float) -> float:
-    """First-order elimination rate (1/day) of a drug with ``half_life`` days."""
-    return math.log(2.0) / half_life
-
-
-def block(*values: float | FloatArray) -> FloatArray:
-    """A parameter block: scalars and per-clone vectors, concatenated in order."""
-    return np.concatenate([np.atleast_1d(np.asarray(v, dtype=np.float64)) for v in values])
-
-
-def values_of(values: Mapping[str, float], *names: str) -> tuple[float, ...]:
-    """Several parameter values at once, as plain floats."""
-    return tuple(float(values[n]) for n in names)
+assert len({p.name for p in PARTS}) == len(PARTS), "part names are their stream keys"

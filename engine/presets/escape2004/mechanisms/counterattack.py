@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from escapesim.engine.compiled import jit
 from escapesim.engine.network import Channel, FloatArray, MechanismSpec
 from escapesim.engine.presets.escape2004 import layout
-from escapesim.engine.presets.escape2004.parts import block, channel, parameter
+from escapesim.engine.presets.escape2004.part import Part, block, channel, is_on, parameter
 from escapesim.engine.presets.escape2004.state import FASL, SATURATION
 
 MECHANISM = MechanismSpec(
@@ -36,9 +36,9 @@ CHANNELS: tuple[Channel, ...] = (
 )  # fmt: skip
 
 
-def bind(values: Mapping[str, float], on: bool) -> FloatArray:
+def bind(values: Mapping[str, float], switches: Mapping[str, bool]) -> FloatArray:
     """Parameter block: the counterattack rate (0 when switched off)."""
-    return block(float(values["counterattack_rate"]) if on else 0.0)
+    return block(float(values["counterattack_rate"]) if is_on(switches, MECHANISM) else 0.0)
 
 
 @jit
@@ -46,3 +46,14 @@ def fill(counts: FloatArray, levels: FloatArray, s: FloatArray, p: FloatArray,
          out: FloatArray) -> None:  # fmt: skip
     """Counterattack deaths."""
     out[0] = p[0] * counts[layout.CTL] * s[FASL] * s[SATURATION]
+
+
+PART = Part(
+    name="counterattack",
+    description=str(__doc__),
+    parameters=PARAMETERS,
+    channels=CHANNELS,
+    mechanism=MECHANISM,
+    bind=bind,
+    fill=fill,
+)

@@ -15,7 +15,8 @@ IFN-γ, which raises MHC-I presentation and so CTL killing.
 | nk_inactivation  | m_K·K·Σ w_c·T_c/(h + T)                                 | K − 1    |
 
 β is the humoral-suppression brake (:mod:`.suppression`); F is IFN-γ, produced at
-``p_F`` per kill and cleared at ``μ_F``.
+``p_F`` per kill and cleared at ``μ_F``. The encounter saturation ``1/(h + T)`` is this
+part's signal ``SATURATION``, which every encounter of other parts reads too.
 """
 
 from __future__ import annotations
@@ -25,12 +26,15 @@ from collections.abc import Mapping
 import numpy as np
 
 from escapesim.engine.compiled import jit
-from escapesim.engine.network import Channel, FloatArray, MechanismSpec
+from escapesim.engine.network import Channel, FloatArray, MechanismSpec, Species
 from escapesim.engine.presets.escape2004 import layout
 from escapesim.engine.presets.escape2004.clones import CLONES, VISIBLE_INDEX, Trait, mask
-from escapesim.engine.presets.escape2004.parts import (
+from escapesim.engine.presets.escape2004.part import (
+    Part,
+    Signal,
     block,
     channel,
+    is_on,
     parameter,
     saturating,
     values_of,
@@ -100,19 +104,30 @@ CHANNELS: tuple[Channel, ...] = (
 )  # fmt: skip
 
 
+LEVELS = (Species(name="IFNg", unit="IFN-γ units", initial=0.0, description="IFN-γ"),)
+
 (_ON, _CTL_KILL, _CTL_INACTIVATION, _NK_RATE, _PROTECTION, _NK_INACTIVATION, _IFN_PER_KILL,
- _IFN_DECAY, _IFN_GAIN, _IFN_HALF, _NK_KILL) = range(11)  # fmt: skip  # NK_KILL: per clone
+ _IFN_DECAY, _IFN_GAIN, _IFN_HALF, _ENCOUNTER_HALF, _NK_KILL) = range(12)  # fmt: skip
+# NK_KILL: one per clone
 
 
-def bind(values: Mapping[str, float], on: bool) -> FloatArray:
+def bind(values: Mapping[str, float], switches: Mapping[str, bool]) -> FloatArray:
     """Parameter block; the per-clone NK kill rate makes MHC-I-loss cells the preferred
-    targets ("missing self")."""
+    targets ("missing self"). The encounter half-saturation holds when switched off too
+    (other parts' encounters read it)."""
     scalars = values_of(
         values, "ctl_kill_rate", "ctl_inactivation_rate", "nk_kill_rate", "nk_mhc_protection",
         "nk_inactivation_rate", "ifn_per_kill", "ifn_decay", "ifn_mhc_gain", "ifn_half_effect",
+        "encounter_half_saturation",
     )  # fmt: skip
     nk_kill = scalars[2] * np.where(_NK_PREFERS, 1.0, scalars[3])
-    return block(float(on), *scalars, nk_kill)
+    return block(float(is_on(switches, MECHANISM)), *scalars, nk_kill)
+
+
+@jit
+def saturation(counts: FloatArray, levels: FloatArray, s: FloatArray, p: FloatArray) -> float:
+    """The signal ``SATURATION``: ``1/(h + T)``, an encounter's share per tumour cell."""
+    return float(1.0 / (p[_ENCOUNTER_HALF] + s[TUMOUR]))
 
 
 @jit
@@ -156,3 +171,17 @@ def levels(counts: FloatArray, levels: FloatArray, s: FloatArray, p: FloatArray,
         ctl = _ctl_kill(levels, s, p, counts[layout.CTL]) * s[VISIBLE_SUM]
         nk = p[_NK_RATE] * s[TGF_BRAKE] * counts[layout.NK] * _nk_engaged(s, p)
         production[layout.IFNG] += p[_IFN_PER_KILL] * (ctl + nk)
+
+
+PART = Part(
+    name="cytotoxicity",
+    description=str(__doc__),
+    parameters=PARAMETERS,
+    levels=LEVELS,
+    channels=CHANNELS,
+    mechanism=MECHANISM,
+    bind=bind,
+    signals=(Signal(index=SATURATION, compute=saturation),),
+    fill=fill,
+    level_rates=levels,
+)

@@ -1,8 +1,9 @@
 """T-cell dysfunction: exhaustion after repeated stimulation, sharpened by PD-L1.
 
 Every recognised encounter is a stimulation; a share of them drive the CTL into
-exhaustion, multiplied for PD-L1-high clones by ``1 + g·(1 − blocked)`` where the blocked
-share of PD-1 comes from anti-PD-1 exposure. The module also sets the probability that a
+exhaustion, multiplied for PD-L1-high clones by ``1 + g·open`` where ``open`` is the
+share of PD-1 that anti-PD-1 leaves unblocked (the signal ``PD1_OPEN`` of
+:mod:`..therapies.anti_pd1`). The module also sets the probability that a
 priming encounter is costimulated; the rest end in anergy (see :mod:`.priming`).
 
 | channel  | propensity                                                   | change        |
@@ -19,7 +20,14 @@ from collections.abc import Mapping
 from escapesim.engine.compiled import jit
 from escapesim.engine.network import Channel, FloatArray, MechanismSpec
 from escapesim.engine.presets.escape2004 import layout
-from escapesim.engine.presets.escape2004.parts import block, channel, parameter, values_of
+from escapesim.engine.presets.escape2004.part import (
+    Part,
+    block,
+    channel,
+    is_on,
+    parameter,
+    values_of,
+)
 from escapesim.engine.presets.escape2004.state import (
     PD1_OPEN,
     SATURATION,
@@ -58,16 +66,17 @@ CHANNELS: tuple[Channel, ...] = (
 )
 
 
-def costimulation(values: Mapping[str, float], on: bool) -> float:
+def costimulation(values: Mapping[str, float], switches: Mapping[str, bool]) -> float:
     """Probability a priming encounter is costimulated (1 when dysfunction is off)."""
-    return float(values["costimulation"]) if on else 1.0
+    return float(values["costimulation"]) if is_on(switches, MECHANISM) else 1.0
 
 
 _ON, _RATE, _GAIN = range(3)
 
 
-def bind(values: Mapping[str, float], on: bool) -> FloatArray:
+def bind(values: Mapping[str, float], switches: Mapping[str, bool]) -> FloatArray:
     """Parameter block."""
+    on = is_on(switches, MECHANISM)
     return block(float(on), *values_of(values, "exhaustion_rate", "pdl1_exhaustion_gain"))
 
 
@@ -80,3 +89,14 @@ def fill(counts: FloatArray, levels: FloatArray, s: FloatArray, p: FloatArray,
         return
     stimulation = s[VISIBLE_SUM] + p[_GAIN] * s[PD1_OPEN] * s[VISIBLE_PDL1]
     out[0] = p[_RATE] * counts[layout.CTL] * stimulation * s[SATURATION]
+
+
+PART = Part(
+    name="dysfunction",
+    description=str(__doc__),
+    parameters=PARAMETERS,
+    channels=CHANNELS,
+    mechanism=MECHANISM,
+    bind=bind,
+    fill=fill,
+)

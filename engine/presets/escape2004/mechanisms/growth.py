@@ -17,9 +17,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from escapesim.engine.compiled import jit
-from escapesim.engine.network import Channel, FloatArray
+from escapesim.engine.network import Channel, FloatArray, Species
 from escapesim.engine.presets.escape2004.clones import CLONES
-from escapesim.engine.presets.escape2004.parts import block, channel, parameter, values_of
+from escapesim.engine.presets.escape2004.mechanisms import variants
+from escapesim.engine.presets.escape2004.part import (
+    Part,
+    block,
+    channel,
+    is_on,
+    parameter,
+    values_of,
+)
 from escapesim.engine.presets.escape2004.state import TUMOUR
 
 KUZNETSOV = "Kuznetsov et al. 1994 (a = 0.18/day net growth of BCL1)"
@@ -36,6 +44,15 @@ PARAMETERS = (
 
 _N = len(CLONES)
 
+#: The founder tumour by default: 1e4 cells with no escape trait.
+DEFAULT_TUMOUR = 1e4
+
+SPECIES = tuple(
+    Species(name=c.name, unit="cells", initial=DEFAULT_TUMOUR if not c.traits else 0.0,
+            description=f"tumour clone: {c.describe()}")
+    for c in CLONES
+)  # fmt: skip
+
 CHANNELS: tuple[Channel, ...] = (
     *(channel(f"divide.{c.name}", {c.name: 1}, "tumour cell division") for c in CLONES),
     *(
@@ -48,12 +65,14 @@ CHANNELS: tuple[Channel, ...] = (
 _DEATH, _DIVISION, _INVERSE_CAPACITY, _FAITHFUL = 0, 1, 2, 3  # then one per clone
 
 
-def bind(values: Mapping[str, float], fitness: FloatArray, mutating: FloatArray) -> FloatArray:
+def bind(values: Mapping[str, float], switches: Mapping[str, bool]) -> FloatArray:
     """Parameter block; ``faithful`` per clone: divisions whose daughters both keep the
-    parent type."""
+    parent type (the variant share and the fitness come from :mod:`.variants`)."""
     division, death, inverse_capacity = values_of(
         values, "division_rate", "death_rate", "inverse_capacity"
     )
+    fitness = variants.fitness(values)
+    mutating = variants.mutating(values, is_on(switches, variants.MECHANISM))
     return block(death, division, inverse_capacity, division * fitness * (1.0 - mutating))
 
 
@@ -65,3 +84,14 @@ def fill(counts: FloatArray, levels: FloatArray, s: FloatArray, p: FloatArray,
     for c in range(_N):
         out[c] = p[_FAITHFUL + c] * counts[c]
         out[_N + c] = crowding * counts[c]
+
+
+PART = Part(
+    name="growth",
+    description=str(__doc__),
+    parameters=PARAMETERS,
+    species=SPECIES,
+    channels=CHANNELS,
+    bind=bind,
+    fill=fill,
+)

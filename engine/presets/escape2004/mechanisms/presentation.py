@@ -24,9 +24,12 @@ from collections.abc import Mapping
 from escapesim.engine.compiled import jit
 from escapesim.engine.network import Channel, Delay, FloatArray, MechanismSpec
 from escapesim.engine.presets.escape2004 import layout
-from escapesim.engine.presets.escape2004.parts import (
+from escapesim.engine.presets.escape2004.part import (
+    Part,
     block,
+    cells,
     channel,
+    is_on,
     parameter,
     saturating,
     values_of,
@@ -61,6 +64,11 @@ PARAMETERS = (
               "chosen: half-life ~2 days of mature DCs in nodes", upper=100.0),
 )  # fmt: skip
 
+SPECIES = (
+    cells("DC_loaded", "antigen-loaded, maturing dendritic cells in tissue"),
+    cells("DC_node", "mature DCs presenting tumour antigen in the lymph node"),
+)
+
 CHANNELS: tuple[Channel, ...] = (
     channel("load", {"DC_loaded": 1}, "a DC loads antigen from dying tumour cells"),
     channel("migrate", {"DC_loaded": -1}, "a loaded DC leaves for the lymph node",
@@ -73,12 +81,12 @@ CHANNELS: tuple[Channel, ...] = (
 _SUPPLY, _HALF, _MIGRATION, _TISSUE_DEATH, _NODE_DEATH = range(5)
 
 
-def bind(values: Mapping[str, float], on: bool) -> FloatArray:
+def bind(values: Mapping[str, float], switches: Mapping[str, bool]) -> FloatArray:
     """Parameter block (no loading when switched off)."""
     supply, *rest = values_of(
         values, "dc_supply", "antigen_half_saturation", "dc_migration_rate",
         "dc_tissue_death", "dc_node_death")  # fmt: skip
-    return block(supply if on else 0.0, *rest)
+    return block(supply if is_on(switches, MECHANISM) else 0.0, *rest)
 
 
 @jit
@@ -90,3 +98,16 @@ def fill(counts: FloatArray, levels: FloatArray, s: FloatArray, p: FloatArray,
     out[1] = p[_MIGRATION] * loaded
     out[2] = p[_TISSUE_DEATH] * loaded
     out[3] = p[_NODE_DEATH] * node
+
+
+PART = Part(
+    name="presentation",
+    description=str(__doc__),
+    parameters=PARAMETERS,
+    species=SPECIES,
+    channels=CHANNELS,
+    mechanism=MECHANISM,
+    bind=bind,
+    fill=fill,
+    after_release=True,
+)

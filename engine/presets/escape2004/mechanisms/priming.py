@@ -19,7 +19,8 @@ from collections.abc import Mapping
 from escapesim.engine.compiled import jit
 from escapesim.engine.network import Channel, Delay, FloatArray, MechanismSpec
 from escapesim.engine.presets.escape2004 import layout
-from escapesim.engine.presets.escape2004.parts import block, channel, parameter
+from escapesim.engine.presets.escape2004.mechanisms import dysfunction
+from escapesim.engine.presets.escape2004.part import Part, block, channel, is_on, parameter
 from escapesim.engine.presets.escape2004.state import TREG_BRAKE
 
 MECHANISM = MechanismSpec(
@@ -50,9 +51,10 @@ CHANNELS: tuple[Channel, ...] = (
 )  # fmt: skip
 
 
-def bind(values: Mapping[str, float], on: bool, costimulation: float) -> FloatArray:
+def bind(values: Mapping[str, float], switches: Mapping[str, bool]) -> FloatArray:
     """Parameter block: priming and anergy rate constants per DC-naive encounter."""
-    rate = float(values["priming_rate"]) if on else 0.0
+    rate = float(values["priming_rate"]) if is_on(switches, MECHANISM) else 0.0
+    costimulation = dysfunction.costimulation(values, switches)
     return block(rate * costimulation, rate * (1.0 - costimulation))
 
 
@@ -63,3 +65,14 @@ def fill(counts: FloatArray, levels: FloatArray, s: FloatArray, p: FloatArray,
     encounters = s[TREG_BRAKE] * counts[layout.DC_NODE] * counts[layout.NAIVE]
     out[0] = p[0] * encounters
     out[1] = p[1] * encounters
+
+
+PART = Part(
+    name="priming",
+    description=str(__doc__),
+    parameters=PARAMETERS,
+    channels=CHANNELS,
+    mechanism=MECHANISM,
+    bind=bind,
+    fill=fill,
+)

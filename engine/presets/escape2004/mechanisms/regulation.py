@@ -20,15 +20,19 @@ from collections.abc import Mapping
 from escapesim.engine.compiled import jit
 from escapesim.engine.network import Channel, FloatArray, MechanismSpec
 from escapesim.engine.presets.escape2004 import layout
-from escapesim.engine.presets.escape2004.mechanisms.help import il2
-from escapesim.engine.presets.escape2004.parts import (
+from escapesim.engine.presets.escape2004.mechanisms.il2_help import il2
+from escapesim.engine.presets.escape2004.part import (
+    Part,
+    Signal,
     block,
+    cells,
     channel,
+    is_on,
     parameter,
     saturating,
     values_of,
 )
-from escapesim.engine.presets.escape2004.state import TUMOUR
+from escapesim.engine.presets.escape2004.state import TREG_BRAKE, TUMOUR
 
 MECHANISM = MechanismSpec(
     name="regulation",
@@ -63,6 +67,8 @@ PARAMETERS = (
               upper=1e6),
 )  # fmt: skip
 
+SPECIES = (cells("Treg", "regulatory T cells", 100.0),)
+
 CHANNELS: tuple[Channel, ...] = (
     channel("treg_influx", {"Treg": 1}, "baseline Treg supply"),
     channel("treg_recruit", {"Treg": 1}, "Treg recruitment/induction by tumour and TGF-β"),
@@ -75,19 +81,19 @@ CHANNELS: tuple[Channel, ...] = (
  _CONSUMPTION, _TGF, _INDUCTION, _IL2_HALF, _TGF_HALF) = range(12)  # fmt: skip
 
 
-def bind(values: Mapping[str, float], on: bool) -> FloatArray:
+def bind(values: Mapping[str, float], switches: Mapping[str, bool]) -> FloatArray:
     """Parameter block."""
     names = (
         "treg_influx", "treg_recruitment", "treg_recruitment_half", "treg_il2_expansion",
         "treg_death", "treg_half_suppression", "treg_il2_consumption", "treg_tgf_secretion",
         "treg_tgf_induction", "il2_half_saturation", "tgf_half_effect",
     )  # fmt: skip
-    return block(float(on), *values_of(values, *names))
+    return block(float(is_on(switches, MECHANISM)), *values_of(values, *names))
 
 
 @jit
-def brake(counts: FloatArray, p: FloatArray) -> float:
-    """ρ: the fraction of priming and expansion Tregs leave."""
+def brake(counts: FloatArray, levels: FloatArray, s: FloatArray, p: FloatArray) -> float:
+    """The signal ``TREG_BRAKE``, ρ: the fraction of priming and expansion Tregs leave."""
     if p[_ON] == 0.0:
         return 1.0
     return float(1.0 / (1.0 + counts[layout.TREG] / p[_SUPPRESSION_HALF]))
@@ -116,3 +122,17 @@ def levels(counts: FloatArray, levels: FloatArray, s: FloatArray, p: FloatArray,
         tregs = counts[layout.TREG]
         decay[layout.IL2] += p[_CONSUMPTION] * tregs
         production[layout.TGFB] += p[_TGF] * tregs
+
+
+PART = Part(
+    name="regulation",
+    description=str(__doc__),
+    parameters=PARAMETERS,
+    species=SPECIES,
+    channels=CHANNELS,
+    mechanism=MECHANISM,
+    bind=bind,
+    signals=(Signal(index=TREG_BRAKE, compute=brake),),
+    fill=fill,
+    level_rates=levels,
+)

@@ -16,10 +16,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from escapesim.engine.compiled import jit
-from escapesim.engine.network import Channel, FloatArray, MechanismSpec
+from escapesim.engine.network import FloatArray, MechanismSpec, Species
 from escapesim.engine.presets.escape2004 import layout
-from escapesim.engine.presets.escape2004.parts import block, parameter, values_of
-from escapesim.engine.presets.escape2004.state import SECRETOR
+from escapesim.engine.presets.escape2004.part import (
+    Part,
+    Signal,
+    block,
+    is_on,
+    parameter,
+    values_of,
+)
+from escapesim.engine.presets.escape2004.state import SECRETOR, TGF_BLOCKED, TGF_BRAKE
 
 MECHANISM = MechanismSpec(
     name="suppression",
@@ -38,24 +45,28 @@ PARAMETERS = (
               "chosen as the unit scale of TGF-β", lower=1e-9, upper=1e15),
 )  # fmt: skip
 
-CHANNELS: tuple[Channel, ...] = ()
+LEVELS = (
+    Species(name="TGFb", unit="TGF units", initial=0.0,
+            description="TGF-β / IL-10 (pooled suppressive cytokines)"),
+)  # fmt: skip
 
 
 _ON, _SECRETION, _DECAY, _HALF = range(4)
 
 
-def bind(values: Mapping[str, float], on: bool) -> FloatArray:
+def bind(values: Mapping[str, float], switches: Mapping[str, bool]) -> FloatArray:
     """Parameter block."""
+    on = is_on(switches, MECHANISM)
     return block(float(on), *values_of(values, "tgf_secretion", "tgf_decay", "tgf_half_effect"))
 
 
 @jit
-def brake(levels: FloatArray, p: FloatArray, blocked: float) -> float:
-    """β: the fraction of killing, proliferation and maturation TGF-β leaves, with a
-    share ``blocked`` of TGF-β neutralised."""
+def brake(counts: FloatArray, levels: FloatArray, s: FloatArray, p: FloatArray) -> float:
+    """The signal ``TGF_BRAKE``, β: the fraction of killing, proliferation and maturation
+    TGF-β leaves, with the share ``TGF_BLOCKED`` of TGF-β neutralised (anti-TGF-β)."""
     if p[_ON] == 0.0:
         return 1.0
-    return float(1.0 / (1.0 + levels[layout.TGFB] * (1.0 - blocked) / p[_HALF]))
+    return float(1.0 / (1.0 + levels[layout.TGFB] * (1.0 - s[TGF_BLOCKED]) / p[_HALF]))
 
 
 @jit
@@ -65,3 +76,15 @@ def levels(counts: FloatArray, levels: FloatArray, s: FloatArray, p: FloatArray,
     decay[layout.TGFB] += p[_DECAY]
     if p[_ON] != 0.0:
         production[layout.TGFB] += p[_SECRETION] * s[SECRETOR]
+
+
+PART = Part(
+    name="suppression",
+    description=str(__doc__),
+    parameters=PARAMETERS,
+    levels=LEVELS,
+    mechanism=MECHANISM,
+    bind=bind,
+    signals=(Signal(index=TGF_BRAKE, compute=brake),),
+    level_rates=levels,
+)

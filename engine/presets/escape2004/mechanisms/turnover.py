@@ -17,7 +17,14 @@ from collections.abc import Mapping
 from escapesim.engine.compiled import jit
 from escapesim.engine.network import Channel, FloatArray
 from escapesim.engine.presets.escape2004 import layout
-from escapesim.engine.presets.escape2004.parts import block, channel, parameter, values_of
+from escapesim.engine.presets.escape2004.part import (
+    Part,
+    block,
+    cells,
+    channel,
+    parameter,
+    values_of,
+)
 
 PARAMETERS = (
     parameter("naive_influx", "cells/day", 50.0,
@@ -41,6 +48,13 @@ PARAMETERS = (
               "chosen; de Pillis et al. 2005 use 0.0412", upper=100.0),
 )  # fmt: skip
 
+SPECIES = (
+    cells("naive", "naive CD8 T cells specific for the tumour antigen", 1000.0),
+    cells("CTL", "effector CD8 T cells (CTLs) at the tumour"),
+    cells("exhausted", "exhausted CD8 T cells at the tumour"),
+    cells("NK", "NK cells at the tumour", 2e4),
+)
+
 CHANNELS: tuple[Channel, ...] = (
     channel("naive_influx", {"naive": 1}, "thymic output of tumour-specific naive cells"),
     channel("naive_death", {"naive": -1}, "naive cell death"),
@@ -55,7 +69,7 @@ _NAMES = ("naive_influx", "naive_death", "ctl_death", "exhausted_death", "nk_inf
 _NAIVE_INFLUX, _NAIVE_DEATH, _CTL_DEATH, _EXHAUSTED_DEATH, _NK_INFLUX, _NK_DEATH = range(6)
 
 
-def bind(values: Mapping[str, float]) -> FloatArray:
+def bind(values: Mapping[str, float], switches: Mapping[str, bool]) -> FloatArray:
     """Parameter block."""
     return block(*values_of(values, *_NAMES))
 
@@ -70,3 +84,14 @@ def fill(counts: FloatArray, levels: FloatArray, s: FloatArray, p: FloatArray,
     out[3] = p[_EXHAUSTED_DEATH] * counts[layout.EXHAUSTED]
     out[4] = p[_NK_INFLUX]
     out[5] = p[_NK_DEATH] * counts[layout.NK]
+
+
+PART = Part(
+    name="turnover",
+    description=str(__doc__),
+    parameters=PARAMETERS,
+    species=SPECIES,
+    channels=CHANNELS,
+    bind=bind,
+    fill=fill,
+)

@@ -23,7 +23,14 @@ import numpy as np
 from escapesim.engine.compiled import jit
 from escapesim.engine.network import Channel, FloatArray, MechanismSpec
 from escapesim.engine.presets.escape2004.clones import CLONES, Trait, mask
-from escapesim.engine.presets.escape2004.parts import block, channel, parameter, values_of
+from escapesim.engine.presets.escape2004.part import (
+    Part,
+    block,
+    channel,
+    is_on,
+    parameter,
+    values_of,
+)
 
 MECHANISM = MechanismSpec(
     name="variants",
@@ -79,8 +86,9 @@ def mutating(values: Mapping[str, float], on: bool) -> FloatArray:
     return rates
 
 
-def bind(values: Mapping[str, float], on: bool) -> FloatArray:
+def bind(values: Mapping[str, float], switches: Mapping[str, bool]) -> FloatArray:
     """Parameter block: variant-producing division rate per parent, antigen loss first."""
+    on = is_on(switches, MECHANISM)
     to_a, to_m = values_of(values, "antigen_loss_rate", "mhc_loss_rate") if on else (0.0, 0.0)
     division = values["division_rate"] * fitness(values)
     return block(to_a * division[_PARENTS_A], to_m * division[_PARENTS_M])
@@ -97,3 +105,14 @@ def fill(counts: FloatArray, levels: FloatArray, s: FloatArray, p: FloatArray,
         out[k] = p[k] * counts[_PARENTS_A[k]]
     for k in range(_PARENTS_M.size):
         out[_A + k] = p[_A + k] * counts[_PARENTS_M[k]]
+
+
+PART = Part(
+    name="variants",
+    description=str(__doc__),
+    parameters=PARAMETERS,
+    channels=CHANNELS,
+    mechanism=MECHANISM,
+    bind=bind,
+    fill=fill,
+)

@@ -9,17 +9,8 @@ from __future__ import annotations
 
 from functools import partial
 
-from escapesim.engine.network import (
-    Administered,
-    Channel,
-    ParameterSpec,
-    TherapyContext,
-    TherapySpec,
-)
-from escapesim.engine.presets.escape2004.parts import parameter
-
-PARAMETERS: tuple[ParameterSpec, ...] = ()
-CHANNELS: tuple[Channel, ...] = ()
+from escapesim.engine.network import Administered, TherapyContext, TherapySpec
+from escapesim.engine.presets.escape2004.part import Part, parameter
 
 OPTIONS = (
     parameter("trafficking_days", "days", 1.0, "time from infusion to arrival at the tumour",
@@ -29,17 +20,10 @@ OPTIONS = (
 )  # fmt: skip
 
 
-def _option(administered: Administered, name: str) -> float:
-    given = administered.parameters.get(name)
-    if given is not None:
-        return float(given)
-    return next(p.default for p in OPTIONS if p.name == name)
-
-
 def give(administered: Administered, ctx: TherapyContext) -> None:
-    """Schedule each infusion's arrival at the tumour."""
-    delay = _option(administered, "trafficking_days")
-    arriving = administered.dose * _option(administered, "homing")
+    """Schedule each infusion's arrival at the tumour (options filled by ``Scenario.build``)."""
+    delay = administered.parameters["trafficking_days"]
+    arriving = administered.dose * administered.parameters["homing"]
     for day in administered.at_days:
         ctx.at(day + delay, partial(ctx.add_count, "CTL", arriving, "adoptive_transfer"))
 
@@ -52,3 +36,5 @@ THERAPY = TherapySpec(
     parameters=OPTIONS,
     give=give,
 )
+
+PART = Part(name="adoptive_transfer", description=str(__doc__), therapy=THERAPY)

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from escapesim.engine.compiled import jit
-from escapesim.engine.network import Channel, FloatArray, TherapySpec
+from escapesim.engine.network import Channel, FloatArray, Species, TherapySpec
 from escapesim.engine.presets.escape2004 import layout
-from escapesim.engine.presets.escape2004.parts import channel, parameter, values_of
+from escapesim.engine.presets.escape2004.part import Part, channel, parameter, values_of
 from escapesim.engine.presets.escape2004.therapies.dosing import RATE, bolus, exposure, occupancy
 
 PARAMETERS = (
@@ -24,6 +24,8 @@ PARAMETERS = (
               "chosen: PC61 depletes most Tregs within days (Onizuka et al. 1999)",
               upper=100.0),
 )  # fmt: skip
+
+LEVELS = (Species(name="anti_CD25", unit="mg/kg", initial=0.0, description="anti-CD25 exposure"),)
 
 CHANNELS: tuple[Channel, ...] = (
     channel("treg_depletion", {"Treg": -1}, "anti-CD25 depletes a Treg"),
@@ -42,7 +44,7 @@ THERAPY = TherapySpec(
 _DEPLETION = 2
 
 
-def bind(values: Mapping[str, float]) -> FloatArray:
+def bind(values: Mapping[str, float], switches: Mapping[str, bool]) -> FloatArray:
     """Parameter block."""
     return exposure(*values_of(
         values, "anti_cd25_half_life", "anti_cd25_ec50", "treg_depletion_rate"))  # fmt: skip
@@ -60,3 +62,16 @@ def levels(counts: FloatArray, levels: FloatArray, s: FloatArray, p: FloatArray,
            production: FloatArray, decay: FloatArray) -> None:  # fmt: skip
     """Clearance of the exposure."""
     decay[layout.ANTI_CD25] += p[RATE]
+
+
+PART = Part(
+    name="anti_cd25",
+    description=str(__doc__),
+    parameters=PARAMETERS,
+    levels=LEVELS,
+    channels=CHANNELS,
+    therapy=THERAPY,
+    bind=bind,
+    fill=fill,
+    level_rates=levels,
+)

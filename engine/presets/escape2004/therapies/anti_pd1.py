@@ -2,8 +2,9 @@
 reinvigorating exhausted cells.
 
 The exposure ``C`` (mg/kg) decays with the antibody's half-life; the blocked share of
-PD-1 is ``C/(C + EC50)``. It scales PD-L1's exhaustion gain by the open share (see
-:mod:`..mechanisms.dysfunction`) and drives
+PD-1 is ``C/(C + EC50)``. The open share ``1 − C/(C + EC50)`` is this part's signal
+``PD1_OPEN``, which scales PD-L1's exhaustion gain (the ``exhaust`` channel of
+:mod:`..mechanisms.dysfunction`); and the antibody drives
 
 | channel      | propensity                 | change        |
 |--------------|----------------------------|---------------|
@@ -19,10 +20,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from escapesim.engine.compiled import jit
-from escapesim.engine.network import Channel, FloatArray, TherapySpec
+from escapesim.engine.network import Channel, FloatArray, Species, TherapySpec
 from escapesim.engine.presets.escape2004 import layout
-from escapesim.engine.presets.escape2004.parts import channel, parameter, values_of
-from escapesim.engine.presets.escape2004.state import VISIBLE_PDL1, VISIBLE_SUM
+from escapesim.engine.presets.escape2004.part import Part, Signal, channel, parameter, values_of
+from escapesim.engine.presets.escape2004.state import PD1_OPEN, VISIBLE_PDL1, VISIBLE_SUM
 from escapesim.engine.presets.escape2004.therapies.dosing import RATE, bolus, exposure, occupancy
 
 PARAMETERS = (
@@ -35,6 +36,8 @@ PARAMETERS = (
               "rate at which blocked exhausted cells regain effector function",
               "chosen: reinvigoration within ~10 days of blockade", upper=100.0),
 )  # fmt: skip
+
+LEVELS = (Species(name="anti_PD1", unit="mg/kg", initial=0.0, description="anti-PD-1 exposure"),)
 
 CHANNELS: tuple[Channel, ...] = (
     channel(
@@ -57,15 +60,15 @@ THERAPY = TherapySpec(
 _REINVIGORATION = 2
 
 
-def bind(values: Mapping[str, float]) -> FloatArray:
+def bind(values: Mapping[str, float], switches: Mapping[str, bool]) -> FloatArray:
     """Parameter block."""
     return exposure(*values_of(
         values, "anti_pd1_half_life", "anti_pd1_ec50", "reinvigoration_rate"))  # fmt: skip
 
 
 @jit
-def open_share(levels: FloatArray, p: FloatArray) -> float:
-    """The share of PD-1 the antibody leaves unblocked."""
+def open_share(counts: FloatArray, levels: FloatArray, s: FloatArray, p: FloatArray) -> float:
+    """The signal ``PD1_OPEN``: the share of PD-1 the antibody leaves unblocked."""
     return 1.0 - occupancy(levels[layout.ANTI_PD1], p)
 
 
@@ -87,3 +90,17 @@ def levels(counts: FloatArray, levels: FloatArray, s: FloatArray, p: FloatArray,
            production: FloatArray, decay: FloatArray) -> None:  # fmt: skip
     """Clearance of the exposure."""
     decay[layout.ANTI_PD1] += p[RATE]
+
+
+PART = Part(
+    name="anti_pd1",
+    description=str(__doc__),
+    parameters=PARAMETERS,
+    levels=LEVELS,
+    channels=CHANNELS,
+    therapy=THERAPY,
+    bind=bind,
+    signals=(Signal(index=PD1_OPEN, compute=open_share),),
+    fill=fill,
+    level_rates=levels,
+)

@@ -1,7 +1,8 @@
 """TGF-β blockade: the antibody neutralises TGF-β, releasing the humoral-suppression brake.
 
-The blocked share ``C/(C + EC50)`` removes that share of TGF-β from the brake of
-:mod:`..mechanisms.suppression`. No channel of its own.
+The blocked share ``C/(C + EC50)`` is this part's signal ``TGF_BLOCKED``: it removes
+that share of TGF-β from the brake of :mod:`..mechanisms.suppression`. No channel of its
+own.
 """
 
 from __future__ import annotations
@@ -9,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from escapesim.engine.compiled import jit
-from escapesim.engine.network import Channel, FloatArray, TherapySpec
+from escapesim.engine.network import FloatArray, Species, TherapySpec
 from escapesim.engine.presets.escape2004 import layout
-from escapesim.engine.presets.escape2004.parts import parameter, values_of
+from escapesim.engine.presets.escape2004.part import Part, Signal, parameter, values_of
+from escapesim.engine.presets.escape2004.state import TGF_BLOCKED
 from escapesim.engine.presets.escape2004.therapies.dosing import RATE, bolus, exposure, occupancy
 
 PARAMETERS = (
@@ -21,7 +23,7 @@ PARAMETERS = (
               "chosen", lower=1e-9, upper=1e6),
 )  # fmt: skip
 
-CHANNELS: tuple[Channel, ...] = ()
+LEVELS = (Species(name="anti_TGFb", unit="mg/kg", initial=0.0, description="anti-TGF-β exposure"),)
 
 THERAPY = TherapySpec(
     name="anti_tgfb",
@@ -33,14 +35,14 @@ THERAPY = TherapySpec(
 )
 
 
-def bind(values: Mapping[str, float]) -> FloatArray:
+def bind(values: Mapping[str, float], switches: Mapping[str, bool]) -> FloatArray:
     """Parameter block."""
     return exposure(*values_of(values, "anti_tgfb_half_life", "anti_tgfb_ec50"))
 
 
 @jit
-def blocked(levels: FloatArray, p: FloatArray) -> float:
-    """The share of TGF-β the antibody neutralises."""
+def blocked(counts: FloatArray, levels: FloatArray, s: FloatArray, p: FloatArray) -> float:
+    """The signal ``TGF_BLOCKED``: the share of TGF-β the antibody neutralises."""
     return occupancy(levels[layout.ANTI_TGFB], p)
 
 
@@ -49,3 +51,15 @@ def levels(counts: FloatArray, levels: FloatArray, s: FloatArray, p: FloatArray,
            production: FloatArray, decay: FloatArray) -> None:  # fmt: skip
     """Clearance of the exposure."""
     decay[layout.ANTI_TGFB] += p[RATE]
+
+
+PART = Part(
+    name="anti_tgfb",
+    description=str(__doc__),
+    parameters=PARAMETERS,
+    levels=LEVELS,
+    therapy=THERAPY,
+    bind=bind,
+    signals=(Signal(index=TGF_BLOCKED, compute=blocked),),
+    level_rates=levels,
+)

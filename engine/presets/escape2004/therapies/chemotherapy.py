@@ -16,10 +16,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from escapesim.engine.compiled import jit
-from escapesim.engine.network import Channel, FloatArray, TherapySpec
+from escapesim.engine.network import Channel, FloatArray, Species, TherapySpec
 from escapesim.engine.presets.escape2004 import layout
 from escapesim.engine.presets.escape2004.clones import CLONES
-from escapesim.engine.presets.escape2004.parts import channel, parameter, values_of
+from escapesim.engine.presets.escape2004.part import Part, channel, parameter, values_of
 from escapesim.engine.presets.escape2004.therapies.dosing import RATE, bolus, exposure, occupancy
 
 PARAMETERS = (
@@ -35,6 +35,8 @@ PARAMETERS = (
     parameter("chemo_lymphotoxicity", "1", 0.5, "effector kill relative to tumour kill",
               "chosen", upper=10.0),
 )  # fmt: skip
+
+LEVELS = (Species(name="chemo", unit="mg/kg", initial=0.0, description="chemotherapy exposure"),)
 
 CHANNELS: tuple[Channel, ...] = (
     *(channel(f"chemo_kill.{c.name}", {c.name: -1}, "chemotherapy kills a tumour cell")
@@ -57,7 +59,7 @@ _KILL, _LYMPHOTOXICITY = 2, 3
 _N = len(CLONES)
 
 
-def bind(values: Mapping[str, float]) -> FloatArray:
+def bind(values: Mapping[str, float], switches: Mapping[str, bool]) -> FloatArray:
     """Parameter block."""
     names = ("chemo_half_life", "chemo_ec50", "chemo_kill_rate", "chemo_lymphotoxicity")
     return exposure(*values_of(values, *names))
@@ -78,3 +80,16 @@ def levels(counts: FloatArray, levels: FloatArray, s: FloatArray, p: FloatArray,
            production: FloatArray, decay: FloatArray) -> None:  # fmt: skip
     """Clearance of the exposure."""
     decay[layout.CHEMO] += p[RATE]
+
+
+PART = Part(
+    name="chemotherapy",
+    description=str(__doc__),
+    parameters=PARAMETERS,
+    levels=LEVELS,
+    channels=CHANNELS,
+    therapy=THERAPY,
+    bind=bind,
+    fill=fill,
+    level_rates=levels,
+)

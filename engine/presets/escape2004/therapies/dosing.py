@@ -12,7 +12,7 @@ from functools import partial
 
 from escapesim.engine.compiled import jit
 from escapesim.engine.network import Administered, FloatArray, TherapyContext
-from escapesim.engine.presets.escape2004.parts import block, clearance, saturating
+from escapesim.engine.presets.escape2004.part import block, clearance, saturating
 
 Give = Callable[[Administered, TherapyContext], None]
 

@@ -1,5 +1,5 @@
 """IL-2 therapy: recombinant IL-2 adds to the IL-2 that drives effector (and Treg)
-proliferation (see :mod:`..mechanisms.help`).
+proliferation (see :mod:`..mechanisms.il2_help`).
 
 The dose (IL-2 units) enters the exposure ``rIL2``, cleared with its own half-life;
 effector and Treg proliferation see endogenous plus recombinant IL-2. No channel.
@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from escapesim.engine.compiled import jit
-from escapesim.engine.network import Channel, FloatArray, TherapySpec
+from escapesim.engine.network import FloatArray, Species, TherapySpec
 from escapesim.engine.presets.escape2004 import layout
-from escapesim.engine.presets.escape2004.parts import parameter
+from escapesim.engine.presets.escape2004.part import Part, parameter
 from escapesim.engine.presets.escape2004.therapies.dosing import RATE, bolus, exposure
 
 PARAMETERS = (
@@ -21,7 +21,10 @@ PARAMETERS = (
               lower=1e-4, upper=1e3),
 )  # fmt: skip
 
-CHANNELS: tuple[Channel, ...] = ()
+LEVELS = (
+    Species(name="rIL2", unit="IL-2 units", initial=0.0,
+            description="recombinant IL-2 exposure"),
+)  # fmt: skip
 
 THERAPY = TherapySpec(
     name="il2",
@@ -33,7 +36,7 @@ THERAPY = TherapySpec(
 )
 
 
-def bind(values: Mapping[str, float]) -> FloatArray:
+def bind(values: Mapping[str, float], switches: Mapping[str, bool]) -> FloatArray:
     """Parameter block (its effect is read by the help mechanism)."""
     return exposure(float(values["ril2_half_life"]), 1.0)
 
@@ -43,3 +46,14 @@ def levels(counts: FloatArray, levels: FloatArray, s: FloatArray, p: FloatArray,
            production: FloatArray, decay: FloatArray) -> None:  # fmt: skip
     """Clearance of the exposure."""
     decay[layout.RIL2] += p[RATE]
+
+
+PART = Part(
+    name="il2",
+    description=str(__doc__),
+    parameters=PARAMETERS,
+    levels=LEVELS,
+    therapy=THERAPY,
+    bind=bind,
+    level_rates=levels,
+)

@@ -1,13 +1,10 @@
-"""Vaccines: antigen-loaded dendritic cells, or peptide that loads the host's DCs.
+"""Peptide vaccine: injected peptide loads the host's dendritic cells while it lasts.
 
-Both enter through antigen presentation, so their effect on effectors at the tumour
-waits for DC migration and clonal expansion (the delays of
-:mod:`..mechanisms.presentation` and :mod:`..mechanisms.priming`).
-
-* ``dc_vaccine`` (dose: DCs): a share ``homing`` of the injected DCs joins the loaded DCs
-  that migrate to the lymph node (counted as ``dc_vaccine``).
-* ``peptide_vaccine`` (dose: µg): peptide exposure at the injection site decays by
-  half-life and loads host DCs:
+The dose (µg) enters the exposure ``peptide`` at the injection site, which decays by
+half-life; host DCs load it at a saturating rate, braked by TGF-β like tumour antigen.
+Loaded DCs then migrate, present and prime like any other, so the vaccine's effect on
+effectors at the tumour waits for the delays of :mod:`..mechanisms.presentation` and
+:mod:`..mechanisms.priming`.
 
 | channel      | propensity                      | change         |
 |--------------|---------------------------------|----------------|
@@ -17,12 +14,11 @@ waits for DC migration and clonal expansion (the delays of
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import partial
 
 from escapesim.engine.compiled import jit
-from escapesim.engine.network import Administered, Channel, FloatArray, TherapyContext, TherapySpec
+from escapesim.engine.network import Channel, FloatArray, Species, TherapySpec
 from escapesim.engine.presets.escape2004 import layout
-from escapesim.engine.presets.escape2004.parts import channel, parameter, values_of
+from escapesim.engine.presets.escape2004.part import Part, channel, parameter, values_of
 from escapesim.engine.presets.escape2004.state import TGF_BRAKE
 from escapesim.engine.presets.escape2004.therapies.dosing import RATE, bolus, exposure, occupancy
 
@@ -36,33 +32,13 @@ PARAMETERS = (
               "chosen comparable to the tumour's own DC supply", upper=1e9),
 )  # fmt: skip
 
+LEVELS = (Species(name="peptide", unit="µg", initial=0.0, description="peptide vaccine exposure"),)
+
 CHANNELS: tuple[Channel, ...] = (
     channel("load_peptide", {"DC_loaded": 1}, "a host DC loads vaccine peptide"),
 )
 
-DC_OPTIONS = (
-    parameter("homing", "1", 0.05, "share of injected DCs that reach the lymph node",
-              "De Vries et al. 2003: under 5 % of intradermal DCs reach the nodes",
-              upper=1.0),
-)  # fmt: skip
-
-
-def _give_dcs(administered: Administered, ctx: TherapyContext) -> None:
-    homing = administered.parameters.get("homing", DC_OPTIONS[0].default)
-    for day in administered.at_days:
-        ctx.at(day, partial(ctx.add_count, "DC_loaded", administered.dose * homing, "dc_vaccine"))
-
-
-DC_VACCINE = TherapySpec(
-    name="dc_vaccine",
-    description="vaccine of antigen-loaded dendritic cells (migrate, present, prime)",
-    dose_unit="cells",
-    dose_upper=1e10,
-    parameters=DC_OPTIONS,
-    give=_give_dcs,
-)
-
-PEPTIDE_VACCINE = TherapySpec(
+THERAPY = TherapySpec(
     name="peptide_vaccine",
     description="peptide vaccine: loads host DCs while the peptide lasts (exposure decays "
     "by half-life)",
@@ -76,8 +52,8 @@ PEPTIDE_VACCINE = TherapySpec(
 _LOADING = 2
 
 
-def bind(values: Mapping[str, float]) -> FloatArray:
-    """Parameter block of the peptide vaccine."""
+def bind(values: Mapping[str, float], switches: Mapping[str, bool]) -> FloatArray:
+    """Parameter block."""
     return exposure(*values_of(values, "peptide_half_life", "peptide_ec50", "peptide_loading"))
 
 
@@ -93,3 +69,16 @@ def levels(counts: FloatArray, levels: FloatArray, s: FloatArray, p: FloatArray,
            production: FloatArray, decay: FloatArray) -> None:  # fmt: skip
     """Clearance of the exposure."""
     decay[layout.PEPTIDE] += p[RATE]
+
+
+PART = Part(
+    name="peptide_vaccine",
+    description=str(__doc__),
+    parameters=PARAMETERS,
+    levels=LEVELS,
+    channels=CHANNELS,
+    therapy=THERAPY,
+    bind=bind,
+    fill=fill,
+    level_rates=levels,
+)

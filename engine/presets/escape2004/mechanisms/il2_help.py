@@ -15,11 +15,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from escapesim.engine.compiled import jit
-from escapesim.engine.network import Channel, FloatArray, MechanismSpec
+from escapesim.engine.network import Channel, FloatArray, MechanismSpec, Species
 from escapesim.engine.presets.escape2004 import layout
-from escapesim.engine.presets.escape2004.parts import (
+from escapesim.engine.presets.escape2004.part import (
+    Part,
     block,
     channel,
+    is_on,
     parameter,
     saturating,
     values_of,
@@ -46,6 +48,8 @@ PARAMETERS = (
               lower=1e-6, upper=1e4),
 )  # fmt: skip
 
+LEVELS = (Species(name="IL2", unit="IL-2 units", initial=0.0, description="endogenous IL-2"),)
+
 CHANNELS: tuple[Channel, ...] = (
     channel("il2_proliferation", {"CTL": 1}, "IL-2-driven CTL proliferation"),
 )
@@ -60,9 +64,9 @@ def il2(levels: FloatArray) -> float:
     return float(levels[layout.IL2] + levels[layout.RIL2])
 
 
-def bind(values: Mapping[str, float], on: bool) -> FloatArray:
+def bind(values: Mapping[str, float], switches: Mapping[str, bool]) -> FloatArray:
     """Parameter block."""
-    return block(float(on), *values_of(
+    return block(float(is_on(switches, MECHANISM)), *values_of(
         values, "il2_proliferation", "il2_half_saturation", "il2_production",
         "il2_stimulation_half", "il2_decay"))  # fmt: skip
 
@@ -83,3 +87,16 @@ def levels(counts: FloatArray, levels: FloatArray, s: FloatArray, p: FloatArray,
     if p[_ON] != 0.0 and s[TUMOUR] > 0.0:
         stimulated = counts[layout.CTL] * s[VISIBLE_SUM] / (p[_STIMULATION] + s[TUMOUR])
         production[layout.IL2] += p[_PRODUCTION] * stimulated
+
+
+PART = Part(
+    name="help",
+    description=str(__doc__),
+    parameters=PARAMETERS,
+    levels=LEVELS,
+    channels=CHANNELS,
+    mechanism=MECHANISM,
+    bind=bind,
+    fill=fill,
+    level_rates=levels,
+)
