@@ -84,8 +84,8 @@ def gillespy2_solver() -> Round | None:
                          gillespy2.Parameter(name="death", expression=repr(DEATH))])  # fmt: skip
     model.add_species([gillespy2.Species(name="T", initial_value=START, mode="discrete")])
     model.add_reaction([
-        gillespy2.Reaction(name="division", reactants={"T": 1}, products={"T": 2}, rate="birth"),
-        gillespy2.Reaction(name="death", reactants={"T": 1}, products={}, rate="death"),
+        gillespy2.Reaction(name="divide", reactants={"T": 1}, products={"T": 2}, rate="birth"),
+        gillespy2.Reaction(name="die", reactants={"T": 1}, products={}, rate="death"),
     ])  # fmt: skip
     model.timespan(TIMES)
     watch = Stopwatch()

@@ -25,8 +25,8 @@ wherever γ₂ ≤ 2, which covers the Poisson, binomial and compound-Poisson la
 tail: γ₂ reaches the tens, and the normal-theory Y rejects even an exact SSA. There (the
 cases marked ``heavy_tailed``, where the exact law's γ₂ exceeds 2 at some sample, see
 :func:`tests.dsmts_support.birth_death_kurtosis`) S² is standardised with the sample's own
-fourth moment, ``Var S² ≈ (m₄ − S⁴(n−3)/(n−1))/n``, which is N(0, 1) for any law with a
-finite eighth moment; the limit stays ±5.
+fourth moment, ``Var S² ≈ (m₄ − S⁴(n−3)/(n−1))/n``, asymptotically N(0, 1) for any law
+with a finite eighth moment; the limit stays ±5.
 """
 
 from __future__ import annotations
@@ -125,3 +125,26 @@ def test_kuznetsov_at_1_1000_scale_meets_the_criteria_against_an_exact_ssa() -> 
         failures += [f"{name} day {d}: Z={v:+.2f}" for d, v in enumerate(z, 1) if abs(v) >= Z_LIMIT]
         failures += [f"{name} day {d}: Y={v:+.2f}" for d, v in enumerate(y, 1) if abs(v) >= Y_LIMIT]
     assert failures == []
+
+
+def test_exact_mode_never_leaps_even_at_large_counts() -> None:
+    scenario = engine.Scenario.build(
+        preset="birth_death", parameters={"birth": 1.0, "death": 1.0}, initial={"T": 10_000},
+        horizon_days=1.0, interval_days=1.0, seed=3,
+    )  # fmt: skip
+    exact = engine.Simulation(scenario, 0, settings=engine.KernelSettings(exact=True))
+    result = exact.run()
+    leaps = ("leap", "critical", "calendar")  # the ends of a leap (kernel.Kernel.step_ends)
+    assert [exact.step_ends[end] for end in leaps] == [0, 0, 0]
+    assert exact.step_ends["exact"] > 0
+    # Every event is one firing: about (birth + death)·T·t = 20,000 of them.
+    assert abs(sum(result.counters.values()) - 20_000) < 5 * np.sqrt(20_000)
+    hybrid = engine.Simulation(scenario, 0)
+    hybrid.run()
+    assert sum(hybrid.step_ends[end] for end in leaps) > 0
+
+
+def test_an_unknown_leap_rule_is_refused_naming_the_field() -> None:
+    message = r"^leap: must be one of poisson, midpoint, trapezoidal, got 'euler'$"
+    with pytest.raises(ValueError, match=message):
+        engine.KernelSettings(leap="euler")
