@@ -334,8 +334,8 @@ def _trapezoidal_firings(s: LeapState, tau: float) -> None:
         s.firings[j] = _draw(s, s.leaping[j] * THETA * tau)
     _stays_whole(s)
     for i in range(s.ahead.size):
-        # A negative stage-1 count is rejected below (the leap halves); until then its
-        # propensities must not go negative.
+        # Only the leap's final state must be whole (else it halves); a stage-1 count
+        # below zero is taken as zero so that no propensity goes negative.
         s.ahead[i] = max(s.ahead[i], 0.0)
     s.rate_law(s.ahead, s.levels, s.parameters, s.means)
     rest = (1.0 - THETA) * tau
