@@ -47,7 +47,7 @@ _GIVEN = (
     ("amount", VECTOR, "sparse stoichiometry: by how much"),
     ("delayed", VECTOR, "1.0 for channels with delayed products"),
     ("bound_scale", VECTOR, "epsilon / g_i per species"),
-    ("settings", VECTOR, "EXACT_BELOW, SSA_MULTIPLE, SSA_BURST, MIDPOINT, MAX_LEAP"),
+    ("settings", VECTOR, "EXACT_BELOW, SSA_MULTIPLE, SSA_BURST, LEAP_RULE, MAX_LEAP"),
     ("ends", _INDEX, "what ended each step (updated)"),
     ("weights", VECTOR, "weights of the watched burden"),
     ("bounds", VECTOR, "the burden's open interval (low, high)"),
@@ -59,12 +59,12 @@ _GIVEN = (
 _SCRATCH = (
     ("rates", VECTOR, "propensities now"),
     ("leaping", VECTOR, "propensities of the leaping channels"),
-    ("means", VECTOR, "propensities a leap draws with (at the midpoint)"),
+    ("means", VECTOR, "propensities a leap draws with (midpoint, or trapezoidal stage 2)"),
     ("firings", _INDEX, "firings of the leap being drawn"),
     ("critical", _FLAGS, "channels that fire exactly"),
     ("drift", VECTOR, "expected change per species per day"),
     ("spread", VECTOR, "variance of that change per day"),
-    ("ahead", VECTOR, "the midpoint state, then the state after the leap"),
+    ("ahead", VECTOR, "the midpoint or stage-1 state, then the state after the leap"),
     ("production", VECTOR, "concentrations' production per day"),
     ("decay", VECTOR, "concentrations' decay per day"),
 )

@@ -35,7 +35,17 @@ LEAP, CRITICAL, CALENDAR, EXACT, IDLE = 0, 1, 2, 3, 4
 STEP_ENDS = ("leap", "critical", "calendar", "exact", "idle")
 
 #: Indices of the ``settings`` vector.
-EXACT_BELOW, SSA_MULTIPLE, SSA_BURST, MIDPOINT, MAX_LEAP = 0, 1, 2, 3, 4
+EXACT_BELOW, SSA_MULTIPLE, SSA_BURST, LEAP_RULE, MAX_LEAP = 0, 1, 2, 3, 4
+
+#: Values of ``settings[LEAP_RULE]``: how a leap draws its firings (``KernelSettings.leap``).
+POISSON, MIDPOINT, TRAPEZOIDAL = 0.0, 1.0, 2.0
+LEAP_RULES = {"poisson": POISSON, "midpoint": MIDPOINT, "trapezoidal": TRAPEZOIDAL}
+
+#: Anderson & Mattingly's (2011) weak trapezoidal rule: a first stage over THETA·tau, then
+#: a second whose propensities extrapolate, ``TRAP_AHEAD·a(y*) − TRAP_BEHIND·a(x)``.
+THETA = 1.0 - 1.0 / math.sqrt(2.0)
+TRAP_AHEAD = 1.0 / (2.0 * THETA * (1.0 - THETA))
+TRAP_BEHIND = ((1.0 - THETA) ** 2 + THETA**2) / (2.0 * THETA * (1.0 - THETA))
 
 #: The most firings of one channel a leap may draw: Poisson draws are int64 (and counts
 #: are exact integers in float64 only up to 2**53), so beyond this the kernel stops with
@@ -145,13 +155,12 @@ def _leap(
     while True:
         tau = min(tau_leap, next_critical, t_max - t)
         fires_critical = next_critical <= tau_leap and next_critical <= t_max - t
-        _leap_means(s, tau)
-        for j in range(s.means.size):
-            mean = s.means[j] * tau
-            if mean > MAX_FIRINGS:
-                raise OverflowError(LEAP_TOO_LARGE)
-            # Each channel draws from its component's stream (common random numbers).
-            s.firings[j] = s.streams[s.stream_of[j]].poisson(mean) if mean > 0.0 else 0
+        if s.settings[LEAP_RULE] == TRAPEZOIDAL:
+            _trapezoidal_firings(s, tau)
+        else:
+            _leap_means(s, tau)
+            for j in range(s.means.size):
+                s.firings[j] = _draw(s, j, s.means[j] * tau)
         if fires_critical:
             s.firings[_choose(s, critical_total, s.exact.random())] += 1
         if _stays_whole(s):
@@ -174,7 +183,7 @@ def _leap(
 def _leap_means(s: LeapState, tau: float) -> None:
     """The propensities a leap of ``tau`` draws with: with the midpoint correction
     (Gillespie 2001), those of the state predicted half a step ahead."""
-    if s.settings[MIDPOINT] == 0.0:
+    if s.settings[LEAP_RULE] == POISSON:
         s.means[:] = s.leaping
         return
     for i in range(s.counts.size):
@@ -183,6 +192,42 @@ def _leap_means(s: LeapState, tau: float) -> None:
     for j in range(s.means.size):
         if s.critical[j]:
             s.means[j] = 0.0
+
+
+@_jit
+def _trapezoidal_firings(s: LeapState, tau: float) -> None:
+    """The firings of a leap by Anderson & Mattingly's weak trapezoidal rule (Commun Math
+    Sci 9:301, 2011; for reaction networks Anderson & Koyama, Multiscale Model Simul
+    10:1493, 2012), second order in the mean *and* the covariance: Poisson firings over
+    THETA·tau at the start's propensities a(x), then over (1 − THETA)·tau at
+    ``max(TRAP_AHEAD·a(y*) − TRAP_BEHIND·a(x), 0)``, y* the state after the first stage.
+
+    Why not the estimated midpoint: it gets the mean to second order but not the
+    variance; on immigration–death it inflates the stationary variance by ~mu·tau (10% at
+    leaps of 0.1/mu, twice plain leaping's error; tests/test_dsmts.py).
+    """
+    for j in range(s.leaping.size):
+        s.firings[j] = _draw(s, j, s.leaping[j] * THETA * tau)
+    _stays_whole(s)
+    for i in range(s.ahead.size):
+        # Only the leap's final state must be whole (else it halves); a stage-1 count
+        # below zero is taken as zero so that no propensity goes negative.
+        s.ahead[i] = max(s.ahead[i], 0.0)
+    s.rate_law(s.ahead, s.levels, s.parameters, s.means)
+    rest = (1.0 - THETA) * tau
+    for j in range(s.means.size):
+        if s.leaping[j] > 0.0:
+            ahead = TRAP_AHEAD * s.means[j] - TRAP_BEHIND * s.leaping[j]
+            s.firings[j] += _draw(s, j, max(ahead, 0.0) * rest)
+
+
+@_jit
+def _draw(s: LeapState, j: int, mean: float) -> int:
+    """A Poisson number of firings of channel ``j`` with this mean, from its component's
+    stream (common random numbers), refusing counts int64 cannot hold."""
+    if mean > MAX_FIRINGS:
+        raise OverflowError(LEAP_TOO_LARGE)
+    return s.streams[s.stream_of[j]].poisson(mean) if mean > 0.0 else 0
 
 
 @_jit
