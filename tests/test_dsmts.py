@@ -15,10 +15,18 @@ Why these limits hold for an exact simulator: with n = 10,000 the sample mean is
 to a very good approximation, so Z ~ N(0, 1) and P(|Z| ≥ 3) = 0.27 % per sample; samples
 of one replicate set are strongly correlated in time, so a model's 50 samples behave like
 a handful of independent ones (a few % chance of one miss per model, the suite's own
-allowance). ``S²`` has variance ``σ⁴(2/(n−1) + γ₂/n)`` (γ₂ the excess kurtosis), so the
-normal-theory Y has standard deviation ``sqrt(1 + γ₂/2)``: ±5 is still ≥ 3.5 of them
-wherever γ₂ ≤ 2, which covers the Poisson, binomial and compound-Poisson laws here
-(γ₂ ≈ 1/mean, at most ~1 at t = 1).
+allowance). Over this module's ~25 judged runs that is an even chance of one miss
+somewhere at any one seed — measured: after the per-component streams changed every draw,
+birth–death 0.1/0.11 from 10⁴ missed once (Z = +3.42 at t = 1, seed 2008) and passed at
+seeds 2009–2011 (worst |Z| 1.4–2.0). So a run that misses is judged again, once, at a
+second fixed seed (:data:`SECOND_SEED`) and must pass there at every sample: a correct
+kernel then fails a model with probability ~(a few %)² ≈ 0.1%, while an error large
+enough to break the limits breaks them at both seeds.
+
+``S²`` has variance ``σ⁴(2/(n−1) + γ₂/n)`` (γ₂ the excess kurtosis), so the normal-theory
+Y has standard deviation ``sqrt(1 + γ₂/2)``: ±5 is still ≥ 3.5 of them wherever γ₂ ≤ 2,
+which covers the Poisson, binomial and compound-Poisson laws here (γ₂ ≈ 1/mean, at most
+~1 at t = 1).
 
 **The heavy-tailed case.** Late in a fast birth–death process (birth 1.0, death 1.1 from
 100, t = 30–50) most lineages are extinct and the survivors' law has a long geometric
@@ -45,6 +53,8 @@ REPLICATES = 10_000
 Z_LIMIT = 3.0
 Y_LIMIT = 5.0
 SEED = 2008
+#: The one re-judgement a run that misses at SEED gets (see the module doc).
+SECOND_SEED = 2009
 
 #: Cases whose mean stays below 1000 cost at most ~5,000 events a replicate exactly: cheap
 #: enough to run fully exact by default. The others (10⁵–10⁶ events) run in the slow suite.
@@ -63,8 +73,17 @@ STIFF = "~002 immigration-death 1000/0.1"
 
 def _judge(case: Case, settings: engine.KernelSettings | None) -> None:
     scores = score(case, run_case(case, SEED, REPLICATES, settings))
-    failures = scores.failures(Z_LIMIT, Y_LIMIT)
-    assert failures == [], f"{case.name}: worst |Z| {scores.worst_z:.2f}, |Y| {scores.worst_y:.2f}"
+    missed = scores.failures(Z_LIMIT, Y_LIMIT)
+    if not missed:
+        return
+    # The known miss gets no second chance: its small bias passes some seeds (it did at
+    # SECOND_SEED), and the strict xfail must keep failing until the bias is fixed.
+    assert case.name != STIFF, f"{case.name}: {', '.join(missed)}"
+    again = score(case, run_case(case, SECOND_SEED, REPLICATES, settings))
+    assert again.failures(Z_LIMIT, Y_LIMIT) == [], (
+        f"{case.name}: missed at seed {SEED} ({', '.join(missed)}) and again at seed "
+        f"{SECOND_SEED}: worst |Z| {again.worst_z:.2f}, |Y| {again.worst_y:.2f}"
+    )
 
 
 def _hybrid_cases() -> list[object]:
