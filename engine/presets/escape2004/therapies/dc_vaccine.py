@@ -1,6 +1,7 @@
 """DC vaccine: antigen-loaded dendritic cells injected on the listed days.
 
-A share ``homing`` of the injected DCs (dose: cells) joins the loaded DCs in the tissue
+Each injected DC (dose: cells) reaches the node with probability ``homing`` (a binomial
+draw of the dose, :func:`.dosing.deliver`); those join the loaded DCs in the tissue
 that migrate to the lymph node (counted as ``dc_vaccine``); from there they present and
 prime like the host's own, so the vaccine's effect on effectors at the tumour waits for
 the delays of :mod:`..mechanisms.presentation` and :mod:`..mechanisms.priming`. No
@@ -13,9 +14,10 @@ from functools import partial
 
 from escapesim.engine.network import Administered, TherapyContext, TherapySpec
 from escapesim.engine.presets.escape2004.part import Part, parameter
+from escapesim.engine.presets.escape2004.therapies.dosing import deliver
 
 OPTIONS = (
-    parameter("homing", "1", 0.05, "share of injected DCs that reach the lymph node",
+    parameter("homing", "1", 0.05, "probability that an injected DC reaches the lymph node",
               "De Vries et al. 2003: under 5 % of intradermal DCs reach the nodes",
               upper=1.0),
 )  # fmt: skip
@@ -23,9 +25,10 @@ OPTIONS = (
 
 def give(administered: Administered, ctx: TherapyContext) -> None:
     """Add each dose's homing DCs to the loaded DCs (options filled by ``Scenario.build``)."""
-    arriving = administered.dose * administered.parameters["homing"]
+    homing = administered.parameters["homing"]
+    arrive = partial(deliver, ctx, "dc_vaccine", "DC_loaded", administered.dose, homing)
     for day in administered.at_days:
-        ctx.at(day, partial(ctx.add_count, "DC_loaded", arriving, "dc_vaccine"))
+        ctx.at(day, arrive)
 
 
 THERAPY = TherapySpec(
