@@ -11,6 +11,8 @@ priming and effector expansion and consume IL-2.
 The brake on priming and IL-2-driven proliferation is ``ρ = 1/(1 + R/K_R)``; Tregs
 add ``c_R·R`` to IL-2 clearance (CD25 sink) and make TGF-β at ``p_RS`` per cell. Structure
 after Wilson & Levy 2012 (Bull Math Biol 74:1485). Switched off: no Treg dynamics, ρ = 1.
+TGF-β is :mod:`.suppression`'s cytokine: with suppression off Tregs make none (so none
+induces Tregs either).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from collections.abc import Mapping
 from escapesim.engine.compiled import jit
 from escapesim.engine.network import Channel, FloatArray, MechanismSpec
 from escapesim.engine.presets.escape2004 import layout
+from escapesim.engine.presets.escape2004.mechanisms import suppression
 from escapesim.engine.presets.escape2004.mechanisms.il2_help import il2
 from escapesim.engine.presets.escape2004.part import (
     Part,
@@ -82,13 +85,16 @@ CHANNELS: tuple[Channel, ...] = (
 
 
 def bind(values: Mapping[str, float], switches: Mapping[str, bool]) -> FloatArray:
-    """Parameter block."""
+    """Parameter block (Tregs make no TGF-β when suppression is off)."""
     names = (
         "treg_influx", "treg_recruitment", "treg_recruitment_half", "treg_il2_expansion",
         "treg_death", "treg_half_suppression", "treg_il2_consumption", "treg_tgf_secretion",
         "treg_tgf_induction", "il2_half_saturation", "tgf_half_effect",
     )  # fmt: skip
-    return block(float(is_on(switches, MECHANISM)), *values_of(values, *names))
+    numbers = list(values_of(values, *names))
+    if not is_on(switches, suppression.MECHANISM):
+        numbers[names.index("treg_tgf_secretion")] = 0.0
+    return block(float(is_on(switches, MECHANISM)), *numbers)
 
 
 @jit
