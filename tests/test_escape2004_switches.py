@@ -21,11 +21,12 @@ from tests.escape2004_support import scenario, therapy
 #: concentrations that stay 0 when it is off.
 FOOTPRINT: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "variants": (("lose_antigen.", "lose_mhc."), ()),
-    # Exhaustion, counterattack, reinvigoration and IL-2 production all follow encounters.
+    # Exhaustion, counterattack, reinvigoration, IL-2 production and NK recruitment all
+    # follow encounters.
     "cytotoxicity": (
         (
             "ctl_kill.", "nk_kill.", "ctl_inactivation", "nk_inactivation", "exhaust",
-            "counterattack", "reinvigorate",
+            "counterattack", "reinvigorate", "nk_recruit",
         ),
         ("IFNg", "IL2"),
     ),
@@ -33,7 +34,7 @@ FOOTPRINT: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "counterattack": (("counterattack",), ()),
     "presentation": (("load",), ()),
     "priming": (("prime", "prime.arrived", "anergise"), ()),
-    "help": (("il2_proliferation",), ("IL2",)),
+    "help": (("il2_proliferation", "nk_il2_expand"), ("IL2",)),
     "regulation": (
         ("treg_influx", "treg_recruit", "treg_expand", "treg_death", "treg_depletion"),
         (),
