@@ -17,7 +17,7 @@ from escapesim.engine.presets.escape2004 import NETWORK
 from tests.escape2004_support import scenario, therapy
 
 #: Cells a therapy adds, by its counter name, and where they go.
-_ADDED_BY = {"adoptive_transfer": "CTL", "dc_vaccine": "DC_loaded"}
+_ADDED_BY = {"adoptive_transfer": "CTL", "dc_vaccine": "DC_node"}
 
 _TUNABLE = [p for p in NETWORK.parameters if not p.name.endswith("half_life")]
 

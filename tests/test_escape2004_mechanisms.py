@@ -14,10 +14,12 @@ from collections.abc import Mapping
 import numpy as np
 
 from escapesim.engine import Result
+from escapesim.engine.presets.escape2004 import NETWORK
 from escapesim.engine.presets.escape2004.clones import Trait
 from tests.escape2004_support import NO_ESCAPE, carrying, runs, scenario, total, tumour
 
 REPLICATES = 3
+NETWORK_DEFAULTS = {p.name: p.default for p in NETWORK.parameters}
 
 
 def arms(
@@ -102,3 +104,17 @@ def test_presentation_and_priming_are_needed_for_a_response() -> None:
             assert on.counters["prime"] > 0
             assert off.counters["prime"] == 0
             assert off.trajectory["CTL"].max() == 0.0 < on.trajectory["CTL"].max()
+
+
+def test_suppression_is_a_local_concentration_of_the_secretors() -> None:
+    """TGF-β / IL-10 acts where it is made: its concentration follows the secretors'
+    share of the tumour volume, not their number. A 1 % secretor subclone of a 1e8-cell
+    tumour barely brakes killing (it dropped the brake to 0.08 within a day when the
+    concentration counted secretor cells); the same 1e6 secretors alone do."""
+    half = NETWORK_DEFAULTS["tgf_half_effect"]
+    diluted = scenario(initial={"T": 1e8 - 1e6, "T_s": 1e6}, horizon_days=2.0,
+                       interval_days=0.25)  # fmt: skip
+    alone = scenario(initial={"T": 0.0, "T_s": 1e6}, horizon_days=2.0, interval_days=0.25)
+    for subclone, secretors in zip(runs(diluted, 2), runs(alone, 2), strict=True):
+        assert subclone.trajectory["TGFb"].max() < 0.25 * half  # brake above 0.8
+        assert secretors.trajectory["TGFb"][-1] > 4.0 * half  # brake below 0.2

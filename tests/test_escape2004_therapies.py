@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from escapesim.engine import OutcomeKind, Result
+from escapesim.engine.presets.escape2004.mechanisms.presentation import MIGRATION_DELAY
 from tests.escape2004_support import (
     NO_ESCAPE,
     example,
@@ -97,9 +98,39 @@ def test_adoptive_transfer_brings_effectors_that_shrink_the_tumour() -> None:
     pairs = treated_and_control("adoptive_transfer", [1.0], 1e6, initial={"T": 1e5},
                                 options={"homing": 0.1, "trafficking_days": 1.0})
     for treated, control in pairs:
-        assert treated.counters["adoptive_transfer"] == 100_000
+        # Binomial(1e6, 0.1): mean 1e5, standard deviation 300; 5 sd either side.
+        assert abs(treated.counters["adoptive_transfer"] - 100_000) < 1_500
         assert treated.trajectory["CTL"][treated.times == 2.0][0] >= 1e5 * 0.9
         assert tumour(treated)[-1] < 0.5 * tumour(control)[-1]
+
+
+@pytest.mark.parametrize(("kind", "homing"), [("adoptive_transfer", 0.5), ("dc_vaccine", 0.2)])
+def test_each_cell_of_a_dose_homes_by_chance(kind: str, homing: float) -> None:
+    """A dose of 5 cells, each arriving with probability ``homing``: the arrivals of 60
+    replicates are Binomial(5, homing) (rounding would deliver the same number every
+    time: 2 or 1), drawn from the therapy's own stream, so replicate k repeats exactly."""
+    s = scenario(initial={"T": 0.0, "T_a": 10.0}, mechanisms=NO_ESCAPE, horizon_days=2.0,
+                 therapies=[therapy(kind, [0.5], 5.0, homing=homing)])  # fmt: skip
+    arrived = np.array([r.counters[kind] for r in runs(s, 60)])
+    assert len(set(arrived.tolist())) >= 3, arrived
+    mean, sd = 5 * homing, np.sqrt(5 * homing * (1 - homing) / arrived.size)
+    assert abs(arrived.mean() - mean) < 4 * sd, (arrived.mean(), mean)
+    assert [r.counters[kind] for r in runs(s, 3)] == arrived[:3].tolist()
+
+
+def test_vaccine_dcs_arrive_in_the_lymph_node() -> None:
+    """The DCs that home (all of them here) arrive presenting in the node one tissue-to-node
+    travel after the dose; none passes through the tissue pool (no second share dies, no
+    second migration)."""
+    s = scenario(initial={"T": 0.0, "T_a": 1e3}, mechanisms=NO_ESCAPE, horizon_days=4.0,
+                 interval_days=0.25, therapies=[therapy("dc_vaccine", [1.0], 1e3, homing=1.0)])
+    for result in runs(s, 2):
+        assert result.counters["dc_vaccine"] == 1_000
+        assert result.trajectory["DC_loaded"].max() == 0.0
+        assert result.counters["migrate"] == 0
+        arrived = result.times >= 1.0 + MIGRATION_DELAY.mean
+        assert np.all(result.trajectory["DC_node"][~arrived] == 0.0)
+        assert result.trajectory["DC_node"][arrived][0] >= 900  # d_N = 0.35/day
 
 
 @pytest.mark.parametrize(("kind", "dose"), [("dc_vaccine", 1e5), ("peptide_vaccine", 100.0)])

@@ -5,7 +5,8 @@
 | counterattack | k_F·E·Σ_{c FasL+} T_c/(h + T)       | E − 1  |
 
 Structure after Webb, Sherratt & Fish 2002 (J Theor Biol 216:263): counterattack is an
-effector death proportional to encounters with FasL-bearing cells.
+effector death proportional to encounters with FasL-bearing cells. It needs
+:mod:`.cytotoxicity` too: no encounters, no counterattack.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Mapping
 from escapesim.engine.compiled import jit
 from escapesim.engine.network import Channel, FloatArray, MechanismSpec
 from escapesim.engine.presets.escape2004 import layout
+from escapesim.engine.presets.escape2004.mechanisms import cytotoxicity
 from escapesim.engine.presets.escape2004.part import Part, block, channel, is_on, parameter
 from escapesim.engine.presets.escape2004.state import FASL, SATURATION
 
@@ -37,8 +39,9 @@ CHANNELS: tuple[Channel, ...] = (
 
 
 def bind(values: Mapping[str, float], switches: Mapping[str, bool]) -> FloatArray:
-    """Parameter block: the counterattack rate (0 when switched off)."""
-    return block(float(values["counterattack_rate"]) if is_on(switches, MECHANISM) else 0.0)
+    """Parameter block: the counterattack rate (0 when switched off or without encounters)."""
+    on = is_on(switches, MECHANISM) and is_on(switches, cytotoxicity.MECHANISM)
+    return block(float(values["counterattack_rate"]) if on else 0.0)
 
 
 @jit

@@ -10,7 +10,8 @@ priming encounter is costimulated; the rest end in anergy (see :mod:`.priming`).
 |----------|--------------------------------------------------------------|---------------|
 | exhaust  | k_X·E·Σ_{c visible} (1 + g·[c PD-L1-high]·open)·T_c/(h + T)  | E − 1, X + 1  |
 
-Switched off: no exhaustion, and every priming encounter is costimulated.
+Switched off: no exhaustion, and every priming encounter is costimulated. Exhaustion also
+needs :mod:`.cytotoxicity` (its stimulations are encounters): no encounters, no exhaustion.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from collections.abc import Mapping
 from escapesim.engine.compiled import jit
 from escapesim.engine.network import Channel, FloatArray, MechanismSpec
 from escapesim.engine.presets.escape2004 import layout
+from escapesim.engine.presets.escape2004.mechanisms import cytotoxicity
 from escapesim.engine.presets.escape2004.part import (
     Part,
     block,
@@ -75,8 +77,8 @@ _ON, _RATE, _GAIN = range(3)
 
 
 def bind(values: Mapping[str, float], switches: Mapping[str, bool]) -> FloatArray:
-    """Parameter block."""
-    on = is_on(switches, MECHANISM)
+    """Parameter block (no exhaustion without encounters: cytotoxicity off)."""
+    on = is_on(switches, MECHANISM) and is_on(switches, cytotoxicity.MECHANISM)
     return block(float(on), *values_of(values, "exhaustion_rate", "pdl1_exhaustion_gain"))
 
 

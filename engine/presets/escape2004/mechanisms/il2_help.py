@@ -3,7 +3,8 @@
 Stimulated CTLs make IL-2 at ``p_I·E·T_vis/(g_I + T)``; it decays at ``μ_I`` (and is
 consumed by CD25-high Tregs, see :mod:`.regulation`). Effectors proliferate at
 ``p_E·E·I/(g_E + I)``, braked by TGF-β (β) and Tregs (ρ). ``I`` counts endogenous IL-2
-plus recombinant IL-2 given as therapy.
+plus recombinant IL-2 given as therapy. CTLs are stimulated in encounters, so with
+:mod:`.cytotoxicity` off they make no IL-2 (recombinant IL-2 still drives them).
 
 | channel          | propensity              | change |
 |------------------|-------------------------|--------|
@@ -17,6 +18,7 @@ from collections.abc import Mapping
 from escapesim.engine.compiled import jit
 from escapesim.engine.network import Channel, FloatArray, MechanismSpec, Species
 from escapesim.engine.presets.escape2004 import layout
+from escapesim.engine.presets.escape2004.mechanisms import cytotoxicity
 from escapesim.engine.presets.escape2004.part import (
     Part,
     block,
@@ -56,6 +58,7 @@ CHANNELS: tuple[Channel, ...] = (
 
 
 _ON, _PROLIFERATION, _HALF, _PRODUCTION, _STIMULATION, _DECAY = range(6)
+_PRODUCTION_NAMES = ("il2_production", "il2_stimulation_half", "il2_decay")
 
 
 @jit
@@ -65,10 +68,12 @@ def il2(levels: FloatArray) -> float:
 
 
 def bind(values: Mapping[str, float], switches: Mapping[str, bool]) -> FloatArray:
-    """Parameter block."""
+    """Parameter block (no IL-2 production without encounters: cytotoxicity off)."""
+    production, *rest = values_of(values, *_PRODUCTION_NAMES)
+    stimulated = is_on(switches, cytotoxicity.MECHANISM)
     return block(float(is_on(switches, MECHANISM)), *values_of(
-        values, "il2_proliferation", "il2_half_saturation", "il2_production",
-        "il2_stimulation_half", "il2_decay"))  # fmt: skip
+        values, "il2_proliferation", "il2_half_saturation"),
+        production if stimulated else 0.0, *rest)  # fmt: skip
 
 
 @jit

@@ -14,7 +14,8 @@ until they die.
 | dc_tissue_death | d_L·DC_loaded                  | DC_loaded − 1                       |
 | dc_node_death   | d_N·DC_node                    | DC_node − 1                         |
 
-Switched off: no loading from the tumour (vaccine DCs still migrate and present).
+Switched off: no loading from the tumour (peptide-loaded DCs still migrate and present,
+DC-vaccine DCs still arrive in the node and present).
 """
 
 from __future__ import annotations

@@ -9,8 +9,11 @@ priming and effector expansion and consume IL-2.
 | treg_death     | d_R·R                                    | R − 1    |
 
 The brake on priming and IL-2-driven proliferation is ``ρ = 1/(1 + R/K_R)``; Tregs
-add ``c_R·R`` to IL-2 clearance (CD25 sink) and make TGF-β at ``p_RS`` per cell. Structure
+add ``c_R·R`` to IL-2 clearance (CD25 sink) and make TGF-β at ``p_RS·R/(T + V_0)``, per
+tumour volume like the secretors' (:mod:`.suppression`). Structure
 after Wilson & Levy 2012 (Bull Math Biol 74:1485). Switched off: no Treg dynamics, ρ = 1.
+TGF-β is :mod:`.suppression`'s cytokine: with suppression off Tregs make none (so none
+induces Tregs either).
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ from collections.abc import Mapping
 from escapesim.engine.compiled import jit
 from escapesim.engine.network import Channel, FloatArray, MechanismSpec
 from escapesim.engine.presets.escape2004 import layout
+from escapesim.engine.presets.escape2004.mechanisms import suppression
 from escapesim.engine.presets.escape2004.mechanisms.il2_help import il2
+from escapesim.engine.presets.escape2004.mechanisms.suppression import share_of_volume
 from escapesim.engine.presets.escape2004.part import (
     Part,
     Signal,
@@ -61,10 +66,11 @@ PARAMETERS = (
               lower=1e-9, upper=1e15),
     parameter("treg_il2_consumption", "1/(cell·day)", 1e-3,
               "IL-2 clearance added per Treg (CD25 sink)", "chosen", upper=1e3),
-    parameter("treg_tgf_secretion", "TGF units/(cell·day)", 0.02,
-              "TGF-β made per Treg per day",
-              "chosen small next to secretor clones (Tregs act mostly by contact and IL-2)",
-              upper=1e6),
+    parameter("treg_tgf_production", "TGF units/day", 2e4,
+              "TGF-β production where the tumour site were all Tregs (p_RS)",
+              "chosen: a Treg makes twice a secretor cell's TGF-β, so a few thousand Tregs "
+              "add little next to secretor clones (Tregs act mostly by contact and IL-2)",
+              upper=1e9),
 )  # fmt: skip
 
 SPECIES = (cells("Treg", "regulatory T cells", 100.0),)
@@ -78,17 +84,20 @@ CHANNELS: tuple[Channel, ...] = (
 
 
 (_ON, _INFLUX, _RECRUITMENT, _RECRUIT_HALF, _EXPANSION, _DEATH, _SUPPRESSION_HALF,
- _CONSUMPTION, _TGF, _INDUCTION, _IL2_HALF, _TGF_HALF) = range(12)  # fmt: skip
+ _CONSUMPTION, _TGF, _INDUCTION, _IL2_HALF, _TGF_HALF, _TGF_VOLUME) = range(13)  # fmt: skip
 
 
 def bind(values: Mapping[str, float], switches: Mapping[str, bool]) -> FloatArray:
-    """Parameter block."""
+    """Parameter block (Tregs make no TGF-β when suppression is off)."""
     names = (
         "treg_influx", "treg_recruitment", "treg_recruitment_half", "treg_il2_expansion",
-        "treg_death", "treg_half_suppression", "treg_il2_consumption", "treg_tgf_secretion",
-        "treg_tgf_induction", "il2_half_saturation", "tgf_half_effect",
+        "treg_death", "treg_half_suppression", "treg_il2_consumption", "treg_tgf_production",
+        "treg_tgf_induction", "il2_half_saturation", "tgf_half_effect", "tgf_diffusion_volume",
     )  # fmt: skip
-    return block(float(is_on(switches, MECHANISM)), *values_of(values, *names))
+    numbers = list(values_of(values, *names))
+    if not is_on(switches, suppression.MECHANISM):
+        numbers[names.index("treg_tgf_production")] = 0.0
+    return block(float(is_on(switches, MECHANISM)), *numbers)
 
 
 @jit
@@ -117,11 +126,11 @@ def fill(counts: FloatArray, levels: FloatArray, s: FloatArray, p: FloatArray,
 @jit
 def levels(counts: FloatArray, levels: FloatArray, s: FloatArray, p: FloatArray,
            production: FloatArray, decay: FloatArray) -> None:  # fmt: skip
-    """Tregs consume IL-2 and make TGF-β."""
+    """Tregs consume IL-2 and make TGF-β (a local concentration, like the secretors')."""
     if p[_ON] != 0.0:
         tregs = counts[layout.TREG]
         decay[layout.IL2] += p[_CONSUMPTION] * tregs
-        production[layout.TGFB] += p[_TGF] * tregs
+        production[layout.TGFB] += p[_TGF] * share_of_volume(tregs, s, p[_TGF_VOLUME])
 
 
 PART = Part(

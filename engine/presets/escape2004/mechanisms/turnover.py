@@ -41,9 +41,10 @@ PARAMETERS = (
               upper=100.0),
     parameter("exhausted_death", "1/day", 0.1, "death of exhausted T cells", "chosen",
               upper=100.0),
-    parameter("nk_influx", "cells/day", 1e3, "NK cells recruited to the tumour per day",
-              "chosen so that NK cells (s_K/d_K = 2e4) control small MHC-I-loss clones",
-              upper=1e12),
+    parameter("nk_influx", "cells/day", 1e3, "resting supply of NK cells to the tumour site",
+              "chosen: a resting pool s_K/d_K = 2e4; too few alone to reject an MHC-I-loss "
+              "clone (0.1/day kills per target < its 0.157/day growth): recruitment by "
+              "the clone does that (nk_recruitment)", upper=1e12),
     parameter("nk_death", "1/day", 0.05, "NK cell death at the tumour",
               "chosen; de Pillis et al. 2005 use 0.0412", upper=100.0),
 )  # fmt: skip

@@ -1,7 +1,8 @@
 """Adoptive T-cell transfer: tumour-specific effector CTLs infused on the listed days.
 
 The infused cells reach the tumour ``trafficking_days`` after each infusion (a timed
-event); a share ``homing`` of them arrives, the rest is lost on the way. They then behave
+event); each infused cell arrives with probability ``homing`` (a binomial draw of the
+dose, :func:`.dosing.deliver`), the rest is lost on the way. They then behave
 like any effector (counted as ``adoptive_transfer``). No channel, no exposure.
 """
 
@@ -11,21 +12,22 @@ from functools import partial
 
 from escapesim.engine.network import Administered, TherapyContext, TherapySpec
 from escapesim.engine.presets.escape2004.part import Part, parameter
+from escapesim.engine.presets.escape2004.therapies.dosing import deliver
 
 OPTIONS = (
     parameter("trafficking_days", "days", 1.0, "time from infusion to arrival at the tumour",
               "chosen: transferred T cells reach tumours within ~1 day", upper=30.0),
-    parameter("homing", "1", 0.1, "share of infused cells that reach the tumour",
+    parameter("homing", "1", 0.1, "probability that an infused cell reaches the tumour",
               "chosen: a few to ~10 % of transferred T cells home to tumours", upper=1.0),
 )  # fmt: skip
 
 
 def give(administered: Administered, ctx: TherapyContext) -> None:
     """Schedule each infusion's arrival at the tumour (options filled by ``Scenario.build``)."""
-    delay = administered.parameters["trafficking_days"]
-    arriving = administered.dose * administered.parameters["homing"]
+    delay, homing = (administered.parameters[k] for k in ("trafficking_days", "homing"))
+    arrive = partial(deliver, ctx, "adoptive_transfer", "CTL", administered.dose, homing)
     for day in administered.at_days:
-        ctx.at(day + delay, partial(ctx.add_count, "CTL", arriving, "adoptive_transfer"))
+        ctx.at(day + delay, arrive)
 
 
 THERAPY = TherapySpec(

@@ -3,6 +3,8 @@
 | channel         | propensity              | change |
 |-----------------|-------------------------|--------|
 | treg_depletion  | k_D·C/(C + EC50)·R      | R − 1  |
+
+With :mod:`..mechanisms.regulation` off there are no Treg dynamics, so no depletion.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from collections.abc import Mapping
 from escapesim.engine.compiled import jit
 from escapesim.engine.network import Channel, FloatArray, Species, TherapySpec
 from escapesim.engine.presets.escape2004 import layout
-from escapesim.engine.presets.escape2004.part import Part, channel, parameter, values_of
+from escapesim.engine.presets.escape2004.mechanisms import regulation
+from escapesim.engine.presets.escape2004.part import Part, channel, is_on, parameter, values_of
 from escapesim.engine.presets.escape2004.therapies.dosing import RATE, bolus, exposure, occupancy
 
 PARAMETERS = (
@@ -45,9 +48,10 @@ _DEPLETION = 2
 
 
 def bind(values: Mapping[str, float], switches: Mapping[str, bool]) -> FloatArray:
-    """Parameter block."""
-    return exposure(*values_of(
-        values, "anti_cd25_half_life", "anti_cd25_ec50", "treg_depletion_rate"))  # fmt: skip
+    """Parameter block (no depletion when regulation is off: no Treg dynamics then)."""
+    half_life, ec50, rate = values_of(
+        values, "anti_cd25_half_life", "anti_cd25_ec50", "treg_depletion_rate")  # fmt: skip
+    return exposure(half_life, ec50, rate if is_on(switches, regulation.MECHANISM) else 0.0)
 
 
 @jit

@@ -11,7 +11,9 @@ PD-1 is ``C/(C + EC50)``. The open share ``1 − C/(C + EC50)`` is this part's s
 | reinvigorate | k_V·C/(C + EC50)·φ·X      | X − 1, E + 1  |
 
 where φ is the PD-L1-high share of the recognised tumour: without PD-L1 there is no
-PD-1 signal to block, so the antibody then does nothing.
+PD-1 signal to block, so the antibody then does nothing; nor when
+:mod:`..mechanisms.dysfunction` (PD-1 signalling is part of it) or
+:mod:`..mechanisms.cytotoxicity` (the signal comes in encounters) is off.
 Structure after Nikolopoulou et al. 2018 (Lett Biomath 5:S137).
 """
 
@@ -22,7 +24,15 @@ from collections.abc import Mapping
 from escapesim.engine.compiled import jit
 from escapesim.engine.network import Channel, FloatArray, Species, TherapySpec
 from escapesim.engine.presets.escape2004 import layout
-from escapesim.engine.presets.escape2004.part import Part, Signal, channel, parameter, values_of
+from escapesim.engine.presets.escape2004.mechanisms import cytotoxicity, dysfunction
+from escapesim.engine.presets.escape2004.part import (
+    Part,
+    Signal,
+    channel,
+    is_on,
+    parameter,
+    values_of,
+)
 from escapesim.engine.presets.escape2004.state import PD1_OPEN, VISIBLE_PDL1, VISIBLE_SUM
 from escapesim.engine.presets.escape2004.therapies.dosing import RATE, bolus, exposure, occupancy
 
@@ -61,9 +71,14 @@ _REINVIGORATION = 2
 
 
 def bind(values: Mapping[str, float], switches: Mapping[str, bool]) -> FloatArray:
-    """Parameter block."""
-    return exposure(*values_of(
-        values, "anti_pd1_half_life", "anti_pd1_ec50", "reinvigoration_rate"))  # fmt: skip
+    """Parameter block (no reinvigoration without PD-1 signalling: the dysfunction or the
+    cytotoxicity mechanism off)."""
+    half_life, ec50, rate = values_of(
+        values, "anti_pd1_half_life", "anti_pd1_ec50", "reinvigoration_rate")  # fmt: skip
+    signalling = is_on(switches, dysfunction.MECHANISM) and is_on(
+        switches, cytotoxicity.MECHANISM
+    )
+    return exposure(half_life, ec50, rate if signalling else 0.0)
 
 
 @jit

@@ -3,6 +3,11 @@
 A drug's exposure ``C`` (a concentration in dose units) jumps by the dose at every listed
 day and then decays first-order with the drug's half-life (one-compartment
 pharmacokinetics); its effect is the occupancy ``C/(C + EC50)``.
+
+The cell therapies instead deliver cells: each cell of a dose reaches its destination
+with probability ``homing``, independently, so a dose's arrivals are a binomial draw
+(:func:`deliver`) from the therapy's own random stream (common random numbers: other
+parts' draws do not move when a dose changes).
 """
 
 from __future__ import annotations
@@ -25,6 +30,15 @@ def bolus(level: str) -> Give:
             ctx.at(day, partial(ctx.add_level, level, administered.dose))
 
     return give
+
+
+def deliver(
+    ctx: TherapyContext, therapy: str, population: str, dose: float, homing: float
+) -> None:
+    """Add the cells of a ``dose`` that reach ``population``: each with probability
+    ``homing``, drawn from the stream ``therapy`` and counted as ``therapy``."""
+    arriving = ctx.random(therapy).binomial(round(dose), homing)
+    ctx.add_count(population, float(arriving), therapy)
 
 
 RATE, EC50 = 0, 1  # every exposure block starts with its clearance and EC50
