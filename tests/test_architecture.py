@@ -58,3 +58,16 @@ def test_version_is_the_distributions_and_the_command_prints_it(
     assert escapesim.__version__ == importlib.metadata.version("escapesim")
     assert main(["--version"]) == 0
     assert capsys.readouterr().out.strip() == f"escapesim {escapesim.__version__}"
+
+
+def test_no_module_of_the_engine_or_the_service_is_over_400_lines() -> None:
+    # Small modules with one job (docs/design.md section 8); generated code aside.
+    root = Path(__file__).resolve().parent.parent
+    long = [
+        f"{path.relative_to(root)}: {lines}"
+        for folder in ("engine", "service")
+        for path in sorted((root / folder).rglob("*.py"))
+        if "_proto" not in path.parts
+        and (lines := len(path.read_text().splitlines())) > 400
+    ]
+    assert long == []
