@@ -19,6 +19,7 @@ event loop, and parsed only if it passes (parsing a capped body takes millisecon
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeAlias
@@ -92,38 +93,35 @@ def guarded(
     if method.server_streaming:
 
         async def stream(body: bytes, context: Context) -> AsyncIterator[Any]:
-            try:
-                calls.enter()
-            except errors.TooManyCalls as error:
-                await _abort(context, error)
-            try:
+            async with _counted(calls, context):
                 request = await decoded(method, body, off_loop)
                 async for item in implementation(request, context):
                     yield item
-            except grpc.aio.AbortError:
-                raise
-            except Exception as error:
-                await _abort(context, error)
-            finally:
-                calls.leave()
 
         return stream
 
     async def unary(body: bytes, context: Context) -> Any:
-        try:
-            calls.enter()
-        except errors.TooManyCalls as error:
-            await _abort(context, error)
-        try:
+        async with _counted(calls, context):
             return await implementation(await decoded(method, body, off_loop), context)
-        except grpc.aio.AbortError:
-            raise
-        except Exception as error:
-            await _abort(context, error)
-        finally:
-            calls.leave()
 
     return unary
+
+
+@contextlib.asynccontextmanager
+async def _counted(calls: CallLimit, context: Context) -> AsyncIterator[None]:
+    """One call in progress: refused at the limit, its domain errors aborted as statuses."""
+    try:
+        calls.enter()
+    except errors.TooManyCalls as error:
+        await _abort(context, error)
+    try:
+        yield
+    except grpc.aio.AbortError:
+        raise
+    except Exception as error:
+        await _abort(context, error)
+    finally:
+        calls.leave()
 
 
 async def _abort(context: Context, error: Exception) -> None:

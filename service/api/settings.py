@@ -67,31 +67,16 @@ class Limits:
 
     def check_run(self, scenario: Scenario) -> list[FieldViolation]:
         """Violations of the caps for a stored run of ``scenario`` (paths as in the scenario)."""
-        found = self._check_common(scenario)
-        rows = scenario.replicates * len(scenario.sample_times())
-        if rows > self.max_run_rows:
-            found.append(
-                FieldViolation(
-                    "replicates",
-                    f"replicates x samples is {rows}, more than this server's cap of "
-                    f"{self.max_run_rows} rows per run",
-                )
-            )
-        return found
+        return self._check_common(scenario) + _rows_within(
+            scenario, self.max_run_rows, "this server's cap of {cap} rows per run"
+        )
 
     def check_simulate(self, scenario: Scenario) -> list[FieldViolation]:
         """Violations of the caps for a ``Simulate`` call of ``scenario``."""
-        found = self._check_common(scenario)
-        frames = scenario.replicates * len(scenario.sample_times())
-        if frames > self.max_simulate_frames:
-            found.append(
-                FieldViolation(
-                    "replicates",
-                    f"replicates x samples is {frames}, more than the {self.max_simulate_frames} "
-                    "frames Simulate streams; create a run instead",
-                )
-            )
-        return found
+        return self._check_common(scenario) + _rows_within(
+            scenario, self.max_simulate_frames,
+            "the {cap} frames Simulate streams; create a run instead",
+        )  # fmt: skip
 
     def _check_common(self, scenario: Scenario) -> list[FieldViolation]:
         found = []
@@ -274,3 +259,13 @@ def _check_pairs(values: Mapping[str, Any]) -> list[str]:
     if ("tls_cert" in values) != ("tls_key" in values):
         return [f"{PREFIX}TLS_CERT / {PREFIX}TLS_KEY: give both (TLS) or neither (plaintext)"]
     return []
+
+
+def _rows_within(scenario: Scenario, cap: int, what: str) -> list[FieldViolation]:
+    """A ``replicates`` violation when replicates × samples exceeds ``cap`` (named by
+    ``what``, with ``{cap}`` in it)."""
+    rows = scenario.replicates * len(scenario.sample_times())
+    if rows <= cap:
+        return []
+    message = f"replicates x samples is {rows}, more than {what.format(cap=cap)}"
+    return [FieldViolation("replicates", message)]
