@@ -111,8 +111,9 @@ class Kernel:
         self.counts = np.ascontiguousarray(counts, dtype=np.float64)
         self.levels = np.ascontiguousarray(levels, dtype=np.float64)
         self.fired = np.zeros(len(stoichiometry.delays), dtype=np.int64)
+        #: What ended each step, indexed like STEP_ENDS (a checkpoint keeps it).
         self._delayed_fired = np.zeros_like(self.fired)
-        self._ends = np.zeros(len(STEP_ENDS), dtype=np.int64)
+        self.ends = np.zeros(len(STEP_ENDS), dtype=np.int64)
         self._on_delayed = on_delayed
         self._delayed_channels = stoichiometry.delayed_channels
         biggest = int(np.abs(stoichiometry.change).max(initial=1))
@@ -133,7 +134,7 @@ class Kernel:
             settings.epsilon / stoichiometry.order,
             np.array([exact_below, settings.ssa_multiple, settings.ssa_burst,
                       LEAP_RULES[settings.leap], settings.max_leap]),
-            self._ends, self._weights, self._bounds, exact, streams(distinct), stream_of,
+            self.ends, self._weights, self._bounds, exact, streams(distinct), stream_of,
         )  # fmt: skip
 
     @property
@@ -141,7 +142,7 @@ class Kernel:
         """What ended each step so far (diagnostics for benchmarks): the leap bound, a
         critical firing, the next calendar event or delivery, a burst of exact events,
         or nothing left to happen."""
-        return {name: int(n) for name, n in zip(STEP_ENDS, self._ends, strict=True)}
+        return {name: int(n) for name, n in zip(STEP_ENDS, self.ends, strict=True)}
 
     def watch(self, weights: FloatArray, low: float, high: float) -> None:
         """Stop :meth:`advance` after the step at which ``weights · counts`` leaves the open

@@ -8,6 +8,9 @@ a delay); the kernel never knows what a channel means.
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -208,6 +211,28 @@ class Network:
     def initial_state(self) -> dict[str, float]:
         """Default initial value of every population and concentration."""
         return {s.name: s.initial for s in (*self.species, *self.levels)}
+
+    @functools.cached_property
+    def stoichiometry(self) -> Stoichiometry:
+        """The channels in index form, built once per network (read-only for its users)."""
+        return Stoichiometry.of(self)
+
+    @functools.cached_property
+    def fingerprint(self) -> str:
+        """A digest of the network's structure (species, concentrations, parameters,
+        channels with their changes, delays and streams, therapies): checkpoints taken on
+        one network are refused by another."""
+        channels = [
+            [c.name, dict(c.change), dict(c.delayed), c.delay and [c.delay.mean, c.delay.shape],
+             c.order, c.stream]
+            for c in self.channels
+        ]  # fmt: skip
+        described = [
+            self.name, [s.name for s in self.species], [s.name for s in self.levels],
+            [p.name for p in self.parameters], channels, list(self.tumour),
+            [m.name for m in self.mechanisms], [t.name for t in self.therapies],
+        ]  # fmt: skip
+        return hashlib.sha256(json.dumps(described).encode()).hexdigest()
 
 
 IntArray = npt.NDArray[np.int64]

@@ -58,11 +58,16 @@ def software_versions() -> FrozenMap[str]:
 
 @dataclass(frozen=True, slots=True)
 class Provenance:
-    """Everything needed to re-run a result exactly."""
+    """Everything needed to re-run a result exactly.
+
+    ``forked_from``: for a replicate forked from a checkpoint, the parent scenario and the
+    day of the fork (re-run the parent to that day, then this scenario).
+    """
 
     scenario: Scenario
     replicate: int
     versions: FrozenMap[str] = field(default_factory=software_versions)
+    forked_from: tuple[Scenario, float] | None = None
 
     @property
     def seed(self) -> int:

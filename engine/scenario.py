@@ -23,6 +23,8 @@ MAX_HORIZON_DAYS = 36_500.0
 MAX_SAMPLES = 200_000
 MAX_REPLICATES = 100_000
 MAX_SEED = 2**63 - 1
+#: Checkpoints one replicate may keep (each holds the samples so far: docs/checkpoints.md).
+MAX_CHECKPOINTS = 100
 DEFAULT_ESCAPE_THRESHOLD = 1e9
 
 
@@ -42,6 +44,8 @@ class Scenario:
 
     ``parameters`` and ``initial`` hold every value (defaults filled in), so a scenario
     alone re-runs a result exactly. Build one with :meth:`build`.
+    ``checkpoint_days``: sampling days (before the horizon) at which each replicate keeps
+    a checkpoint (:class:`~escapesim.engine.checkpoint.Checkpoint`) to fork from.
     """
 
     preset: str
@@ -54,6 +58,7 @@ class Scenario:
     seed: int = 0
     replicates: int = 1
     escape_threshold: float = DEFAULT_ESCAPE_THRESHOLD
+    checkpoint_days: tuple[float, ...] = ()
 
     @classmethod
     def build(
@@ -69,6 +74,7 @@ class Scenario:
         seed: int = 0,
         replicates: int = 1,
         escape_threshold: float = DEFAULT_ESCAPE_THRESHOLD,
+        checkpoint_days: Sequence[float] = (),
     ) -> Scenario:
         """Validate and build a scenario; unset parameters, initial values, mechanism
         switches and therapy parameters get their defaults.
@@ -85,6 +91,7 @@ class Scenario:
             *_check_mechanisms(net, mechanisms),
             *_check_clock(horizon_days, interval_days, seed, replicates, escape_threshold),
             *_check_therapies(net, therapies, horizon_days),
+            *_check_checkpoint_days(checkpoint_days, horizon_days, interval_days),
         ]
         if violations:
             raise ScenarioError(violations)
@@ -103,6 +110,7 @@ class Scenario:
             seed=int(seed),
             replicates=int(replicates),
             escape_threshold=float(escape_threshold),
+            checkpoint_days=tuple(sorted({float(d) for d in checkpoint_days})),
         )
 
     def network(self) -> Network:
@@ -113,11 +121,7 @@ class Scenario:
 
     def sample_times(self) -> list[float]:
         """The sampling times: 0, interval, 2·interval, ... up to and including the horizon."""
-        count = math.floor(self.horizon_days / self.interval_days + 1e-9)
-        times = [i * self.interval_days for i in range(count + 1)]
-        if self.horizon_days - times[-1] > 1e-9:
-            times.append(self.horizon_days)
-        return times
+        return _sample_times(self.horizon_days, self.interval_days)
 
     def to_dict(self) -> dict[str, Any]:
         """The scenario file form (and the shape of the gRPC message)."""
@@ -140,6 +144,7 @@ class Scenario:
             "seed": self.seed,
             "replicates": self.replicates,
             "escape_threshold": self.escape_threshold,
+            "checkpoint_days": list(self.checkpoint_days),
         }
 
     @classmethod
@@ -152,6 +157,14 @@ class Scenario:
         return Scenario.from_dict({**self.to_dict(), **changes})
 
 
+def _sample_times(horizon: float, interval: float) -> list[float]:
+    count = math.floor(horizon / interval + 1e-9)
+    times = [i * interval for i in range(count + 1)]
+    if horizon - times[-1] > 1e-9:
+        times.append(horizon)
+    return times
+
+
 def _with_defaults(net: Network, therapy: Therapy) -> Therapy:
     """``therapy`` with every parameter its kind offers (defaults for those not given)."""
     spec = net.therapy(therapy.kind)
@@ -162,7 +175,7 @@ def _with_defaults(net: Network, therapy: Therapy) -> Therapy:
 
 _KNOWN_KEYS = {
     "preset", "parameters", "initial", "mechanisms", "therapies", "horizon_days",
-    "interval_days", "seed", "replicates", "escape_threshold",
+    "interval_days", "seed", "replicates", "escape_threshold", "checkpoint_days",
 }  # fmt: skip
 
 
@@ -182,6 +195,9 @@ def _arguments(data: Mapping[str, Any]) -> dict[str, Any]:
     for name in ("seed", "replicates"):
         if name in args and not _is_integer(args[name]):
             violations.append(FieldViolation(name, "must be a whole number"))
+    days = args.get("checkpoint_days", [])
+    if not isinstance(days, Sequence) or isinstance(days, str) or not all(map(_is_number, days)):
+        violations.append(FieldViolation("checkpoint_days", "must be a list of numbers"))
     therapies, therapy_violations = _parse_therapies(args.get("therapies", []))
     violations += therapy_violations
     if violations:
@@ -336,4 +352,26 @@ def _check_therapies(
                 violations += _bounded(
                     f"{where}.parameters.{name}", value, param.lower, param.upper
                 )
+    return violations
+
+
+def _check_checkpoint_days(days: Any, horizon: Any, interval: Any) -> list[FieldViolation]:
+    """Checkpoints follow a sample: the kernel's state is exactly at a calendar event only
+    (a stop anywhere else would split a step and change the run it checkpoints)."""
+    if len(days) > MAX_CHECKPOINTS:
+        return [FieldViolation("checkpoint_days", f"at most {MAX_CHECKPOINTS} days")]
+    clock_ok = not _check_clock(horizon, interval, 0, 1, DEFAULT_ESCAPE_THRESHOLD)
+    samples = set(_sample_times(horizon, interval)[:-1]) if clock_ok and days else set()
+    violations = []
+    for k, day in enumerate(days):
+        where = f"checkpoint_days[{k}]"
+        found = _bounded(where, day, 0.0, MAX_HORIZON_DAYS)
+        if not found and clock_ok and day not in samples:
+            found = [
+                FieldViolation(
+                    where, f"must be a sampling day (a multiple of interval_days "
+                    f"{interval:g}) before horizon_days {horizon:g}",
+                )
+            ]  # fmt: skip
+        violations += found
     return violations

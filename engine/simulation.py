@@ -12,27 +12,32 @@ the run starts, so a sample taken on a dose day shows the state after the dose.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Generator, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from functools import partial
-from typing import Any
 
 import numpy as np
 import simpy
 
+from escapesim.engine import fork
+from escapesim.engine.calendar import DELIVERY, DOSE, KINETICS, SAMPLE, Calendar, Entry
+from escapesim.engine.checkpoint import Checkpoint, CheckpointError, check_compatible
+from escapesim.engine.deliveries import Deliveries
 from escapesim.engine.frozen import FrozenMap
 from escapesim.engine.kernel import Kernel, KernelSettings
-from escapesim.engine.network import Network, Stoichiometry
-from escapesim.engine.record import Frame, Outcome, OutcomeKind, Provenance, Result
+from escapesim.engine.network import Network
+from escapesim.engine.record import (
+    Frame,
+    Outcome,
+    OutcomeKind,
+    Provenance,
+    Result,
+    software_versions,
+)  # fmt: skip
 from escapesim.engine.rng import stream
 from escapesim.engine.scenario import Scenario
 
 #: Called after every sample with the simulated day.
 Progress = Callable[[float], None]
-
-#: At most this many distinct delays are drawn for one batch of leaped firings; the
-#: batch is shared out evenly among them (a binned sample of the delay distribution).
-DELAY_BINS = 16
 
 
 class Simulation:
@@ -49,15 +54,35 @@ class Simulation:
     ) -> None:
         """``network`` replaces the preset's network (for models under development: it must
         have the preset's species, parameters and therapies, which the scenario validated)."""
+        self._build(scenario, replicate, settings, progress, network, now=0.0)
+        self._start()
+
+    def _build(
+        self,
+        scenario: Scenario,
+        replicate: int,
+        settings: KernelSettings | None,
+        progress: Progress | None,
+        network: Network | None,
+        now: float,
+    ) -> None:
         self.scenario = scenario
         self.replicate = replicate
         self._network: Network = network or scenario.network()
         self._progress = progress
-        self._env = simpy.Environment()
+        self._env = simpy.Environment(initial_time=now)
+        self._calendar = Calendar(self._env)
+        self._doses: list[Callable[[], None]] = []  # therapies' actions, in give order
+        self._replaying = False  # restoring: therapies' actions are recorded, not scheduled
+        self._checkpoints: list[Checkpoint] = []
+        self._parent: tuple[Scenario, float] | None = None
         self._streams: dict[str, np.random.Generator] = {}
-        self._stoichiometry = Stoichiometry.of(self._network)
+        self._stoichiometry = self._network.stoichiometry
         self._settings = settings or KernelSettings()
-        self._pending: dict[tuple[int, float], int] = {}  # (channel, due) -> products
+        self._deliveries = Deliveries(
+            self._network, self._stoichiometry, self._settings.delivery_grid, self._calendar,
+            self.random, self._deliver,
+        )  # fmt: skip
         self._kernel = Kernel(
             self._stoichiometry,
             self._network.bind(scenario.parameters, scenario.mechanisms),
@@ -66,7 +91,7 @@ class Simulation:
             self.random("exact"),
             [self.random(c.stream) for c in self._network.channels],
             self._settings,
-            self._schedule_delayed,
+            lambda channel, fired, t: self._deliveries.fired(channel, fired, t, self._env.now),
         )
         self._names = [s.name for s in (*self._network.species, *self._network.levels)]
         tumour_names = set(self._network.tumour)
@@ -81,7 +106,6 @@ class Simulation:
         self._extra: dict[str, int] = {}
         self._arrived = np.zeros(len(self._network.channels), dtype=np.int64)
         self._end = self._env.event()
-        self._start()
 
     # -- the public API -----------------------------------------------------------------
 
@@ -100,6 +124,63 @@ class Simulation:
             self._env.run(until=self._end)
         return self.result()
 
+    def run_until(self, day: float) -> None:
+        """Run up to and including the sample at ``day`` (a sampling time before the
+        horizon), then pause: :meth:`checkpoint` may be taken, and :meth:`run` or
+        :meth:`frames` continue exactly as if there had been no pause."""
+        times = self._times
+        if day not in times[:-1]:
+            raise ValueError(f"day: {day:g} is not a sampling time before the horizon")
+        index = times.index(day)
+        if self._recorded > index + 1:
+            raise ValueError(f"day: the simulation is already past day {day:g}")
+        while self._recorded < index + 1:
+            self._env.step()
+
+    def checkpoint(self) -> Checkpoint:
+        """The whole state right after the latest sample (see :mod:`.checkpoint`).
+
+        Only between a sample and the next event: after :meth:`run_until`, or while
+        iterating :meth:`frames` (right after a frame is yielded)."""
+        last = self._calendar.last
+        if last is None or last.kind != SAMPLE or self._end.triggered:
+            raise CheckpointError("checkpoint: only right after a sample before the horizon")
+        return self._capture()
+
+    @property
+    def checkpoints(self) -> tuple[Checkpoint, ...]:
+        """The checkpoints taken so far at the scenario's ``checkpoint_days``."""
+        return tuple(self._checkpoints)
+
+    @classmethod
+    def restore(
+        cls,
+        checkpoint: Checkpoint,
+        *,
+        scenario: Scenario | None = None,
+        progress: Progress | None = None,
+        network: Network | None = None,
+    ) -> Simulation:
+        """Continue ``checkpoint``: bitwise as the run it was taken from would have.
+
+        With ``scenario`` (a fork), the future changes: its therapies after the
+        checkpoint's day (and new doses on that day) are given, its parameters and
+        mechanisms apply from that day on; the past stays the checkpoint's
+        (:mod:`escapesim.engine.fork` checks the arm can share it). Raises
+        :class:`CheckpointError` for a checkpoint of another network or version, and
+        :class:`~escapesim.engine.errors.ScenarioError` for an arm that cannot fork.
+        """
+        arm = scenario or checkpoint.scenario
+        fork.check_arm(checkpoint.scenario, arm, checkpoint.day)
+        simulation = cls.__new__(cls)
+        simulation._build(
+            arm, checkpoint.replicate, checkpoint.settings, progress, network,
+            now=checkpoint.day,
+        )  # fmt: skip
+        check_compatible(checkpoint, simulation._network)
+        simulation._resume(checkpoint)
+        return simulation
+
     @property
     def step_ends(self) -> Mapping[str, int]:
         """How many kernel steps so far ended at the leap bound, a critical firing, a
@@ -117,7 +198,9 @@ class Simulation:
             ),
             counters=self._counters(),
             outcome=self._outcome or Outcome(OutcomeKind.EQUILIBRIUM, None),
-            provenance=Provenance(scenario=self.scenario, replicate=self.replicate),
+            provenance=Provenance(
+                scenario=self.scenario, replicate=self.replicate, forked_from=self._parent
+            ),
         )
 
     def random(self, component: str) -> np.random.Generator:
@@ -130,8 +213,11 @@ class Simulation:
 
     def at(self, time: float, action: Callable[[], None]) -> None:
         """Run ``action`` at simulated day ``time`` (not before now)."""
-        event = self._env.timeout(max(time - self._env.now, 0.0))
-        event.callbacks.append(lambda _event: action())
+        index = len(self._doses)
+        self._doses.append(action)
+        if not self._replaying:
+            delay = max(time - self._env.now, 0.0)
+            self._calendar.after(delay, partial(Entry, kind=DOSE, index=index), action)
 
     def count(self, name: str) -> float:
         """The current count of population ``name``."""
@@ -159,68 +245,103 @@ class Simulation:
 
     def _start(self) -> None:
         self._watch(0.0)
+        self._give()
+        self._given = len(self._doses)
+        self._calendar.after(0.0, partial(Entry, kind=SAMPLE, index=0), partial(self._sample, 0))
+        self._calendar.after(0.0, partial(Entry, kind=KINETICS), self._kinetics)
+
+    def _give(self) -> None:
+        """Let every therapy schedule its actions (through :meth:`at`)."""
         for therapy in self.scenario.therapies:
             spec = self._network.therapy(therapy.kind)
             assert spec is not None, "a built scenario names only offered therapies"
             spec.give(therapy, self)
-        self._env.process(self._sample())
-        self._env.process(self._kinetics())
 
-    def _kinetics(self) -> Generator[simpy.Event, Any, None]:
+    def _capture(self) -> Checkpoint:
+        entries = self._calendar.pending()
+        if any(e.kind == DOSE and e.index >= self._given for e in entries):
+            raise CheckpointError(
+                "checkpoint: a therapy scheduled an action while running; only actions "
+                "scheduled when the therapy is given can be rebuilt"
+            )
+        kernel = self._kernel
+        return Checkpoint(
+            scenario=self.scenario, replicate=self.replicate, settings=self._settings,
+            day=self._times[self._recorded - 1], now=self._env.now,
+            samples=self._samples[: self._recorded].copy(), counts=kernel.counts.copy(),
+            levels=kernel.levels.copy(), fired=kernel.fired.copy(), step_ends=kernel.ends.copy(),
+            arrived=self._arrived.copy(), extra=FrozenMap(self._extra), outcome=self._outcome,
+            pending=tuple((c, due, n) for (c, due), n in self._deliveries.pending.items()),
+            calendar=tuple(e for e in entries if e.kind != DOSE),
+            streams=FrozenMap({n: dict(g.bit_generator.state) for n, g in self._streams.items()}),
+            fingerprint=self._network.fingerprint, versions=software_versions(),
+            forked_from=self._parent,
+        )  # fmt: skip
+
+    def _resume(self, ck: Checkpoint) -> None:
+        """Take ``ck``'s state and calendar; the therapies' actions come from this
+        simulation's scenario (a fork's may differ from ``ck``'s, after its day)."""
+        for name, state in ck.streams.items():
+            self.random(name).bit_generator.state = state  # in place: the kernel shares it
+        kernel = self._kernel
+        kernel.counts[:], kernel.levels[:] = ck.counts, ck.levels
+        kernel.fired[:], kernel.ends[:], self._arrived[:] = ck.fired, ck.step_ends, ck.arrived
+        self._recorded = len(ck.samples)
+        self._samples[: self._recorded] = ck.samples
+        self._extra, self._outcome = dict(ck.extra), ck.outcome
+        self._deliveries.pending.update({(c, due): n for c, due, n in ck.pending})
+        forked = self.scenario != ck.scenario
+        self._parent = (ck.scenario, ck.day) if forked else ck.forked_from
+        if self._outcome is not None:
+            kernel.watch(self._tumour, -np.inf, np.inf)
+        self._watch(ck.now)  # a fork's lower escape threshold may be crossed already
+        self._replaying = True
+        self._give()
+        self._replaying = False
+        self._given = len(self._doses)
+        for entry in fork.calendar(ck, self._network, self.scenario, self._times):
+            self._calendar.at_exactly(entry, self._action(entry))
+
+    def _action(self, entry: Entry) -> Callable[[], None]:
+        if entry.kind == DOSE:
+            return self._doses[entry.index]
+        if entry.kind == SAMPLE:
+            return partial(self._sample, entry.index)
+        if entry.kind == DELIVERY:
+            return self._deliveries.action(entry)
+        return self._kinetics
+
+    def _kinetics(self) -> None:
+        """Advance the kernel to the next calendar event, then wait for it (a zero delay
+        still queues behind the events already due now)."""
         env, horizon = self._env, self.scenario.horizon_days
-        while env.now < horizon:
-            t = env.now
-            target = min(env.peek(), horizon)
-            while t < target:
-                t = self._kernel.advance(t, target)
-                self._watch(t)
-                target = min(target, env.peek())
-            # A zero delay still queues behind the events already due now.
-            yield env.timeout(t - env.now)
+        if env.now >= horizon:
+            return
+        t = env.now
+        target = min(env.peek(), horizon)
+        while t < target:
+            t = self._kernel.advance(t, target)
+            self._watch(t)
+            target = min(target, env.peek())
+        self._calendar.after(t - env.now, partial(Entry, kind=KINETICS), self._kinetics)
 
-    def _sample(self) -> Generator[simpy.Event, Any, None]:
-        env = self._env
-        for i, t in enumerate(self._times):
-            yield env.timeout(t - env.now)
-            self._samples[i, : self._kernel.counts.size] = self._kernel.counts
-            self._samples[i, self._kernel.counts.size :] = self._kernel.levels
-            self._recorded = i + 1
-            if self._progress is not None:
-                self._progress(t)
-        self._end.succeed()
+    def _sample(self, i: int) -> None:
+        self._samples[i, : self._kernel.counts.size] = self._kernel.counts
+        self._samples[i, self._kernel.counts.size :] = self._kernel.levels
+        self._recorded = i + 1
+        if i + 1 < len(self._times):
+            delay = self._times[i + 1] - self._env.now
+            entry = partial(Entry, kind=SAMPLE, index=i + 1)
+            self._calendar.after(delay, entry, partial(self._sample, i + 1))
+        else:
+            self._end.succeed()
+        if self._times[i] in self.scenario.checkpoint_days:
+            self._checkpoints.append(self._capture())
+        if self._progress is not None:
+            self._progress(self._times[i])
 
-    def _schedule_delayed(self, channel: int, fired: int, t: float) -> float:
-        delay = self._stoichiometry.delays[channel]
-        assert delay is not None, "only channels with a delay have delayed products"
-        if delay.shape is None:  # a fixed delay: every product arrives in one delivery
-            return self._pend(channel, t + delay.mean, fired)
-        bins = min(fired, DELAY_BINS)
-        share, extra = divmod(fired, bins)
-        stream = self.random(f"delay:{self._network.channels[channel].name}")
-        waits = delay.sample(stream, bins).tolist()
-        return min(
-            self._pend(channel, t + wait, share + (k < extra)) for k, wait in enumerate(waits)
-        )
-
-    def _pend(self, channel: int, time: float, products: int) -> float:
-        """Add ``products`` of ``channel`` to the delivery due at ``time`` (on the grid)."""
-        due = self._on_delivery_grid(time)
-        key = (channel, due)
-        if key not in self._pending:
-            self._pending[key] = 0
-            event = self._env.timeout(due - self._env.now)
-            event.callbacks.append(partial(self._deliver, channel, due))
-        self._pending[key] += products
-        return due
-
-    def _on_delivery_grid(self, time: float) -> float:
-        """Round a delivery time up to the delivery grid: products from many leaps share
-        one calendar event (one step boundary), and nothing ever arrives early."""
-        grid = self._settings.delivery_grid
-        return max(math.ceil(time / grid) * grid, time) if grid > 0 else time
-
-    def _deliver(self, channel: int, due: float, _event: simpy.Event) -> None:
-        amount = self._pending.pop((channel, due))
+    def _deliver(self, channel: int, due: float) -> None:
+        amount = self._deliveries.take(channel, due)
         if self._end.triggered:
             # Due at the horizon but queued behind the final sample: the run has ended,
             # so it must not show in the counters when it cannot in the trajectory.

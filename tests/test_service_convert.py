@@ -57,7 +57,7 @@ def test_unset_optional_fields_take_the_engine_defaults() -> None:
     mapping = convert.scenario_mapping(pb.Scenario(preset="kuznetsov1994"))
     assert mapping == {
         "preset": "kuznetsov1994", "parameters": {}, "initial": {}, "mechanisms": {},
-        "therapies": [],
+        "therapies": [], "checkpoint_days": [],
     }  # fmt: skip
 
 

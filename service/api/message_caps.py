@@ -25,6 +25,7 @@ ENTRIES: dict[str, int] = {
     f"{_PACKAGE}.Scenario.mechanisms": 32,
     f"{_PACKAGE}.Scenario.therapies": 16,
     f"{_PACKAGE}.Therapy.at_days": 400,
+    f"{_PACKAGE}.Scenario.checkpoint_days": 100,  # engine.scenario.MAX_CHECKPOINTS
     f"{_PACKAGE}.Therapy.parameters": 8,
     f"{_PACKAGE}.StreamResultsRequest.tables": 8,
     f"{_PACKAGE}.StreamEnsembleResultsRequest.tables": 8,

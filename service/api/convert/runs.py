@@ -45,6 +45,7 @@ def scenario_mapping(message: pb.Scenario) -> dict[str, Any]:
     for name in ("parameters", "initial", "mechanisms"):
         data[name] = dict(getattr(message, name))
     data["therapies"] = [_therapy_mapping(t) for t in message.therapies]
+    data["checkpoint_days"] = list(message.checkpoint_days)
     for name in _OPTIONAL_SCALARS:
         if message.HasField(name):
             data[name] = getattr(message, name)
@@ -81,6 +82,7 @@ def _scenario_message(scenario: Scenario) -> pb.Scenario:
         seed=scenario.seed,
         replicates=scenario.replicates,
         escape_threshold=scenario.escape_threshold,
+        checkpoint_days=scenario.checkpoint_days,
     )
 
 

@@ -1,0 +1,88 @@
+"""The replicate's calendar: SimPy timeouts that say what they are, so they can be saved.
+
+SimPy's queue holds events whose callbacks are closures, which cannot be pickled or
+rebuilt. Every event a simulation schedules therefore goes through a :class:`Calendar`,
+which keeps, for each pending event, its exact due time and an :class:`Entry` naming
+what it will do (a sample, a delivery, the kinetics resuming, a dose). A checkpoint
+stores the entries; a restored simulation schedules them again, in the same order.
+
+Order is what makes a restored run bitwise identical: SimPy processes events by (time,
+priority, insertion order), and every entry here is a NORMAL-priority timeout, so
+scheduling the saved entries in their saved processing order reproduces it exactly.
+Due times are kept as the floats SimPy computed (``now + delay``, which may differ from
+the intended time by a rounding), and rescheduled at exactly those floats.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import simpy
+
+#: Entry kinds: a sample (``index``), a delivery of delayed products (``channel``,
+#: ``due``), the kinetics resuming, a therapy's action (``index`` in the dose list).
+SAMPLE, DELIVERY, KINETICS, DOSE = "sample", "delivery", "kinetics", "dose"
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A pending calendar event: when it fires and what it does."""
+
+    time: float
+    kind: str
+    index: int = 0
+    due: float = 0.0
+
+
+class Calendar:
+    """Schedules a simulation's timed callbacks and remembers the pending ones."""
+
+    def __init__(self, env: simpy.Environment) -> None:
+        self._env = env
+        self._order = itertools.count()
+        self._pending: dict[int, Entry] = {}
+        #: The entry that fired most recently (a checkpoint is taken right after a sample).
+        self.last: Entry | None = None
+
+    def after(
+        self, delay: float, entry: Callable[[float], Entry], action: Callable[[], None]
+    ) -> None:
+        """Run ``action`` after ``delay`` days; ``entry(time)`` describes it (``time`` is
+        the due time as SimPy computes it, ``now + delay``)."""
+        event = self._env.timeout(delay)
+        self._track(event, entry(self._env.now + delay), action)
+
+    def at_exactly(self, entry: Entry, action: Callable[[], None]) -> None:
+        """Run ``action`` at the float ``entry.time`` exactly (not before now)."""
+        event = self._env.timeout(_delay_to(self._env.now, entry.time))
+        self._track(event, entry, action)
+
+    def pending(self) -> list[Entry]:
+        """The pending entries in the order SimPy will process them."""
+        ordered = sorted(self._pending.items(), key=lambda item: (item[1].time, item[0]))
+        return [entry for _, entry in ordered]
+
+    def _track(self, event: simpy.Event, entry: Entry, action: Callable[[], None]) -> None:
+        key = next(self._order)
+        self._pending[key] = entry
+
+        def fire(_event: simpy.Event) -> None:
+            self.last = self._pending.pop(key)
+            action()
+
+        event.callbacks.append(fire)
+
+
+def _delay_to(now: float, time: float) -> float:
+    """A delay ``d >= 0`` with ``now + d == time`` in floating point (SimPy adds them)."""
+    if time <= now:
+        return 0.0
+    delay = time - now
+    for _ in range(8):  # the residual's correction lands on time within a step or two
+        reached = now + delay
+        if reached == time:
+            return delay
+        delay += time - reached
+    raise ArithmeticError(f"no delay from {now!r} reaches {time!r} exactly")
