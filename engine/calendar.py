@@ -43,8 +43,6 @@ class Calendar:
         self._env = env
         self._order = itertools.count()
         self._pending: dict[int, Entry] = {}
-        #: The entry that fired most recently (a checkpoint is taken right after a sample).
-        self.last: Entry | None = None
 
     def after(
         self, delay: float, entry: Callable[[float], Entry], action: Callable[[], None]
@@ -69,7 +67,7 @@ class Calendar:
         self._pending[key] = entry
 
         def fire(_event: simpy.Event) -> None:
-            self.last = self._pending.pop(key)
+            del self._pending[key]
             action()
 
         event.callbacks.append(fire)

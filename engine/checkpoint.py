@@ -1,4 +1,4 @@
-"""A replicate's whole state at a sampling day, and its versioned byte form.
+"""A replicate's whole state at the start of a sampling day, and its versioned byte form.
 
 A :class:`Checkpoint` holds everything continuing needs: the clock, counts and
 concentrations, delayed products in flight with their due times, the rest of the
@@ -51,12 +51,13 @@ class CheckpointError(ValueError):
 
 @dataclass(frozen=True, kw_only=True, slots=True, eq=False)
 class Checkpoint:
-    """One replicate's state right after its sample at ``day`` (see module docstring).
+    """One replicate's state at the start of ``day``: every event due before it has
+    happened, none due on it (see module docstring).
 
     ``pending`` holds delayed products in flight: (channel, due day, products).
     ``streams`` maps each random stream's component name to its bit generator's state.
-    ``now`` is SimPy's clock (the sample's due time as SimPy summed it: ``day`` within a
-    rounding). ``forked_from`` is the parent scenario and day of a forked replicate.
+    ``now`` is SimPy's clock: the time of the last event before ``day``.
+    ``forked_from`` is the parent scenario and day of a forked replicate.
     """
 
     scenario: Scenario

@@ -8,7 +8,11 @@ An :class:`Ensemble` is immutable, validated data, like a :class:`~engine.Scenar
   each a list of values or an evenly spaced range; the grid is their full product, the
   last axis varying fastest;
 * ``arms`` — named protocols (therapies added to the base scenario's own, and optional
-  parameter overrides), one of them the ``control``.
+  parameter overrides), one of them the ``control``;
+* ``branch_day`` — optional: every replicate grows under the base scenario up to this
+  sampling day and only then splits into the arms, from one checkpoint
+  (:mod:`escapesim.engine.branching`): arms' therapies start on or after it, and their
+  parameter overrides apply from it on.
 
 :meth:`Ensemble.points` expands it into cells, one per (grid point, arm), each with its
 own scenario. Every cell keeps the base seed, so replicate ``k`` of every arm draws from
@@ -51,7 +55,7 @@ from escapesim.engine.scenario import Scenario, Therapy
 #: The arm every ensemble without ``arms`` has.
 DEFAULT_ARM = "control"
 
-FILE_KEYS = ("scenario", "replicates", "grid", "arms", "control")
+FILE_KEYS = ("scenario", "replicates", "grid", "arms", "control", "branch_day")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -133,6 +137,7 @@ class Ensemble:
     grid: tuple[Axis, ...] = ()
     arms: tuple[Arm, ...] = (Arm(name=DEFAULT_ARM),)
     control: str = ""
+    branch_day: float | None = None
 
     def __post_init__(self) -> None:
         if not self.control and self.arms:
@@ -144,6 +149,7 @@ class Ensemble:
             grid=self.grid,
             arms=self.arms,
             control=self.control,
+            branch_day=self.branch_day,
         )
         if violations:
             raise ScenarioError(violations)
@@ -191,6 +197,11 @@ class Ensemble:
             replicates=self.replicates,
         )
 
+    def base_scenario(self, values: Mapping[str, float]) -> Scenario:
+        """The scenario of grid point ``values`` before any arm's protocol: what every
+        replicate grows under up to ``branch_day`` (:mod:`escapesim.engine.branching`)."""
+        return self.cell_scenario(values, Arm(name=DEFAULT_ARM))
+
     def arm(self, name: str) -> Arm:
         """The arm called ``name``; raises ``KeyError``."""
         for arm in self.arms:
@@ -217,6 +228,7 @@ class Ensemble:
                 for arm in self.arms
             ],
             "control": self.control,
+            **({} if self.branch_day is None else {"branch_day": self.branch_day}),
         }
 
     def _therapy_forms(self, arm: Arm) -> list[dict[str, Any]]:

@@ -93,17 +93,41 @@ def check(
     grid: Sequence[Axis],
     arms: Sequence[Arm],
     control: str,
+    branch_day: float | None = None,
 ) -> list[FieldViolation]:
     """Every violation of an ensemble built from these parts (empty if it is valid)."""
     violations = [
         *_check_replicates(replicates),
         *_check_grid(scenario, grid),
         *_check_arms(scenario, arms, grid, control),
+        *_check_branch(scenario, arms, branch_day),
     ]
     if violations:
         return violations
     cells = math.prod(len(axis.values) for axis in grid) * len(arms)
     return _check_size(cells, replicates, len(scenario.sample_times()))
+
+
+def _check_branch(
+    base: Scenario, arms: Sequence[Arm], branch_day: float | None
+) -> list[FieldViolation]:
+    """A branch day is a sampling day before the horizon (a checkpoint follows a sample),
+    and the arms' own therapies start on or after it (before it, arms share the past)."""
+    if branch_day is None:
+        return []
+    if isinstance(branch_day, bool) or not isinstance(branch_day, int | float):
+        return [FieldViolation("branch_day", "must be a number")]
+    if branch_day not in base.sample_times()[:-1]:
+        return [FieldViolation("branch_day", f"must be a sampling day of the scenario "
+                               f"before horizon_days {base.horizon_days:g}")]  # fmt: skip
+    return [
+        FieldViolation(f"arms[{i}].therapies[{j}].at_days[{k}]",
+                       f"must be on or after branch_day {branch_day:g}")
+        for i, arm in enumerate(arms)
+        for j, therapy in enumerate(arm.therapies)
+        for k, day in enumerate(therapy.at_days)
+        if day < branch_day
+    ]  # fmt: skip
 
 
 def _check_replicates(replicates: Any) -> list[FieldViolation]:

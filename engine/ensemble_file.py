@@ -54,6 +54,10 @@ def parse(data: Mapping[str, Any]) -> dict[str, Any]:
     if not isinstance(control, str):
         violations.append(FieldViolation("control", "must be an arm's name"))
         control = ""
+    branch_day = data.get("branch_day")
+    if branch_day is not None and not _is_number(branch_day):
+        violations.append(FieldViolation("branch_day", "must be a number"))
+        branch_day = None
     if violations:
         # Check the values of what could be read too, so one pass reports everything.
         found = check(
@@ -62,6 +66,7 @@ def parse(data: Mapping[str, Any]) -> dict[str, Any]:
             grid=grid,
             arms=arms,
             control=control,
+            branch_day=branch_day,
         )
         raise ScenarioError(list(dict.fromkeys([*violations, *found])))
     return {
@@ -70,6 +75,7 @@ def parse(data: Mapping[str, Any]) -> dict[str, Any]:
         "grid": grid,
         "arms": arms,
         "control": control,
+        "branch_day": None if branch_day is None else float(branch_day),
     }
 
 

@@ -1,14 +1,14 @@
 """Forks: continue a checkpoint under a changed future, sharing its past exactly.
 
-A fork restores a :class:`~escapesim.engine.checkpoint.Checkpoint` taken right after the
-sample at ``day`` with another scenario, the *arm*. The arm keeps the checkpoint's state
-and random streams, so its past is the parent's, bit for bit, and an arm equal to the
-parent continues as the parent would have. What may change is the future:
+A fork restores a :class:`~escapesim.engine.checkpoint.Checkpoint` taken at the start of
+``day`` (before anything due on it) with another scenario, the *arm*. The arm keeps the
+checkpoint's state and random streams, so its past is the parent's, bit for bit, and an
+arm equal to the parent continues as the parent would have. What may change is the future:
 
-* therapies: the arm's actions due after the checkpoint are given, the parent's are
-  not; an arm's action due on ``day`` itself that the parent did not have is given at
-  once, right after the fork (the sample at ``day`` is shared history). Actions due
-  before (and the parent's on ``day``) have happened: the arm must list them too;
+* therapies: the arm's actions due on ``day`` or later are given, the parent's are not;
+  the parent's actions due before ``day`` have happened, and the arm must list them
+  too (a dose on the fork day is the arm's: the sample on that day already shows it,
+  exactly as in a run of the arm from day 0);
 * parameters, mechanisms and the escape threshold apply from ``day`` on;
 * the horizon may move, as long as it stays after ``day``.
 
@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from escapesim.engine.calendar import DOSE, SAMPLE, Entry
+from escapesim.engine.calendar import DOSE, Entry
 from escapesim.engine.checkpoint import Checkpoint
 from escapesim.engine.errors import FieldViolation, ScenarioError
 from escapesim.engine.network import Network
@@ -83,41 +83,39 @@ def doses(scenario: Scenario, network: Network) -> list[Dose]:
     return found
 
 
-def calendar(ck: Checkpoint, network: Network, arm: Scenario, times: list[float]) -> list[Entry]:
+def calendar(ck: Checkpoint, network: Network, arm: Scenario) -> list[Entry]:
     """The calendar a continuation schedules, in SimPy's processing order: the arm's
-    remaining doses, then the checkpoint's own entries, at equal times in that order
-    (doses were scheduled first, when the therapies were given), the next sample last
-    among its equals (it was scheduled last, by the sample at ``day``)."""
-    own = [e for e in ck.calendar if e.kind != SAMPLE]
+    doses still to give, then the checkpoint's own entries, at equal times in that order
+    (doses were scheduled first, when the therapies were given). ``check_arm`` made sure
+    the arm's next sample is the checkpoint's."""
     given = [Entry(arm_dose.due, DOSE, k) for k, arm_dose in _to_give(ck, network, arm)]
-    upcoming = [Entry(ck.now + (times[len(ck.samples)] - ck.now), SAMPLE, len(ck.samples))]
-    ranked = [(e.time, 0, e) for e in given] + [(e.time, 1, e) for e in own + upcoming]
+    ranked = [(e.time, 0, e) for e in given] + [(e.time, 1, e) for e in ck.calendar]
     return [entry for _, _, entry in sorted(ranked, key=lambda r: (r[0], r[1]))]
 
 
 def _to_give(ck: Checkpoint, network: Network, arm: Scenario) -> list[tuple[int, Dose]]:
     """The arm's doses still to give, with their index in its scheduling order.
 
-    The parent has given exactly its actions due by ``ck.now`` (they precede the sample
-    on the calendar). An arm's action matching one of those is shared past; any other
-    is given, at once if it is due on the fork day (within SimPy's rounding of it)."""
-    done = Counter(d.identity for d in doses(ck.scenario, network) if d.due <= ck.now)
+    The parent has given exactly its actions due before the fork day (the checkpoint is
+    taken before anything due on it). An arm's action matching one of those is shared
+    past; an arm's action due on the day or later is given; any other is an error."""
+    done = Counter(d.identity for d in doses(ck.scenario, network) if d.due < ck.day)
     chosen: list[tuple[int, Dose]] = []
     violations = []
     for k, dose in enumerate(doses(arm, network)):
-        if dose.due <= ck.now and done[dose.identity] > 0:
-            done[dose.identity] -= 1
-        elif dose.due < min(ck.now, ck.day):
-            violations.append(_past(arm, dose, ck.day))
-        else:
+        if dose.due >= ck.day:
             chosen.append((k, dose))
+        elif done[dose.identity] > 0:
+            done[dose.identity] -= 1
+        else:
+            violations.append(_past(arm, dose, ck.day))
     for (described, _, due), left in done.items():
         if left > 0:
             kind = json.loads(described)[0]
             violations.append(
                 FieldViolation(
                     "therapies",
-                    f"the parent's {kind} action due on day {due:g} has happened by the "
+                    f"the parent's {kind} action due on day {due:g} happened before the "
                     f"fork day {ck.day:g}: the arm must keep it",
                 )
             )

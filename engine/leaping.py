@@ -57,6 +57,7 @@ LEAP_TOO_LARGE = (
     "threshold and a shorter horizon)"
 )
 
+
 def _advance(s: LeapState, t: float, t_max: float) -> tuple[float, int]:
     """Steps from ``t`` towards ``t_max``; returns the time reached and why it stopped."""
     s.delayed_fired[:] = 0

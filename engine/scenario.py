@@ -44,8 +44,8 @@ class Scenario:
 
     ``parameters`` and ``initial`` hold every value (defaults filled in), so a scenario
     alone re-runs a result exactly. Build one with :meth:`build`.
-    ``checkpoint_days``: sampling days (before the horizon) at which each replicate keeps
-    a checkpoint (:class:`~escapesim.engine.checkpoint.Checkpoint`) to fork from.
+    ``checkpoint_days``: sampling days (before the horizon) at whose start each replicate
+    keeps a checkpoint (:class:`~escapesim.engine.checkpoint.Checkpoint`) to fork from.
     """
 
     preset: str

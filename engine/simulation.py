@@ -75,6 +75,7 @@ class Simulation:
         self._doses: list[Callable[[], None]] = []  # therapies' actions, in give order
         self._replaying = False  # restoring: therapies' actions are recorded, not scheduled
         self._checkpoints: list[Checkpoint] = []
+        self._kept = 0  # checkpoint days whose checkpoint is taken (or that had passed)
         self._parent: tuple[Scenario, float] | None = None
         self._streams: dict[str, np.random.Generator] = {}
         self._stoichiometry = self._network.stoichiometry
@@ -113,39 +114,48 @@ class Simulation:
         """Run, yielding every sampled frame as soon as it is recorded."""
         emitted = 0
         while not self._end.triggered:
-            self._env.step()
+            self._step()
             while emitted < self._recorded:
                 yield self._frame(emitted)
                 emitted += 1
 
     def run(self) -> Result:
         """Run to the horizon and return the result."""
+        while self._kept < len(self.scenario.checkpoint_days) and not self._end.triggered:
+            self._step()
         if not self._end.triggered:
             self._env.run(until=self._end)
         return self.result()
 
     def run_until(self, day: float) -> None:
-        """Run up to and including the sample at ``day`` (a sampling time before the
-        horizon), then pause: :meth:`checkpoint` may be taken, and :meth:`run` or
-        :meth:`frames` continue exactly as if there had been no pause."""
-        times = self._times
-        if day not in times[:-1]:
+        """Run up to the start of ``day`` (a sampling day before the horizon): every event
+        due before it has happened, none due on it. Then :meth:`checkpoint` may be taken,
+        and :meth:`run` or :meth:`frames` continue exactly as if there had been no pause."""
+        if day not in self._times[:-1]:
             raise ValueError(f"day: {day:g} is not a sampling time before the horizon")
-        index = times.index(day)
-        if self._recorded > index + 1:
+        if self._recorded > self._times.index(day):
             raise ValueError(f"day: the simulation is already past day {day:g}")
-        while self._recorded < index + 1:
-            self._env.step()
+        while self._env.peek() < day:
+            self._step()
 
     def checkpoint(self) -> Checkpoint:
-        """The whole state right after the latest sample (see :mod:`.checkpoint`).
-
-        Only between a sample and the next event: after :meth:`run_until`, or while
-        iterating :meth:`frames` (right after a frame is yielded)."""
-        last = self._calendar.last
-        if last is None or last.kind != SAMPLE or self._end.triggered:
-            raise CheckpointError("checkpoint: only right after a sample before the horizon")
+        """The whole state at the start of the next sampling day (see :mod:`.checkpoint`):
+        only when nothing due on or after that day has happened (after :meth:`run_until`)."""
+        if self._end.triggered or self._env.peek() < self._times[self._recorded]:
+            raise CheckpointError(
+                "checkpoint: only at the start of a sampling day before the horizon "
+                "(pause with run_until)"
+            )
         return self._capture()
+
+    def _step(self) -> None:
+        """Process the next event, first keeping the checkpoint of a checkpoint day that
+        it would begin."""
+        days = self.scenario.checkpoint_days
+        while self._kept < len(days) and self._env.peek() >= days[self._kept]:
+            self._checkpoints.append(self._capture())
+            self._kept += 1
+        self._env.step()
 
     @property
     def checkpoints(self) -> tuple[Checkpoint, ...]:
@@ -267,7 +277,7 @@ class Simulation:
         kernel = self._kernel
         return Checkpoint(
             scenario=self.scenario, replicate=self.replicate, settings=self._settings,
-            day=self._times[self._recorded - 1], now=self._env.now,
+            day=self._times[self._recorded], now=self._env.now,
             samples=self._samples[: self._recorded].copy(), counts=kernel.counts.copy(),
             levels=kernel.levels.copy(), fired=kernel.fired.copy(), step_ends=kernel.ends.copy(),
             arrived=self._arrived.copy(), extra=FrozenMap(self._extra), outcome=self._outcome,
@@ -299,7 +309,7 @@ class Simulation:
         self._give()
         self._replaying = False
         self._given = len(self._doses)
-        for entry in fork.calendar(ck, self._network, self.scenario, self._times):
+        for entry in fork.calendar(ck, self._network, self.scenario):
             self._calendar.at_exactly(entry, self._action(entry))
 
     def _action(self, entry: Entry) -> Callable[[], None]:
@@ -335,8 +345,6 @@ class Simulation:
             self._calendar.after(delay, entry, partial(self._sample, i + 1))
         else:
             self._end.succeed()
-        if self._times[i] in self.scenario.checkpoint_days:
-            self._checkpoints.append(self._capture())
         if self._progress is not None:
             self._progress(self._times[i])
 

@@ -90,7 +90,8 @@ def test_on_a_dose_day_with_products_in_flight() -> None:
     simulation.run_until(10.0)
     checkpoint = simulation.checkpoint()
     assert checkpoint.pending, "DCs on their way to the node, clonal bursts under way"
-    assert checkpoint.levels[_level(scenario, "anti_PD1")] > 0, "the day-10 dose is given"
+    assert checkpoint.levels[_level(scenario, "anti_PD1")] == 0.0, "day 10's dose is to come"
+    assert all(e.kind != "dose" for e in checkpoint.calendar), "doses: rebuilt from scenario"
     restored = engine.Simulation.restore(Checkpoint.from_bytes(checkpoint.to_bytes()))
     assert same(restored.run(), engine.simulate(scenario, 2))
 
@@ -158,13 +159,16 @@ def test_a_checkpoint_of_another_network_or_version_is_refused() -> None:
 def test_a_checkpoint_only_follows_a_sample_before_the_horizon() -> None:
     scenario = engine.Scenario.build(preset="birth_death", horizon_days=10)
     simulation = engine.Simulation(scenario, 0)
-    with pytest.raises(CheckpointError, match="right after a sample"):
-        simulation.checkpoint()
+    simulation.run_until(3.0)
+    simulation.run_until(3.0)  # already there: nothing to do
+    simulation.checkpoint()
     with pytest.raises(ValueError, match=r"day: 2\.5 is not a sampling time"):
         simulation.run_until(2.5)
     simulation.run()
-    with pytest.raises(CheckpointError, match="right after a sample"):
+    with pytest.raises(CheckpointError, match="only at the start of a sampling day"):
         simulation.checkpoint()
+    with pytest.raises(ValueError, match="already past day 3"):
+        simulation.run_until(3.0)
 
 
 def test_checkpoint_days_must_be_sampling_days_before_the_horizon() -> None:

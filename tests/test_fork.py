@@ -30,7 +30,8 @@ def _with(scenario: engine.Scenario, *added: dict[str, object]) -> engine.Scenar
 
 
 def _shared(a: engine.Result, b: engine.Result, day: float) -> bool:
-    upto = int(np.searchsorted(a.times, day, side="right"))
+    """The samples before ``day`` are bitwise the same."""
+    upto = int(np.searchsorted(a.times, day, side="left"))
     return all(np.array_equal(a.trajectory[n][:upto], b.trajectory[n][:upto]) for n in a.trajectory)
 
 
@@ -63,8 +64,8 @@ def test_arms_share_the_past_and_differ_after_it() -> None:
     now = engine.Simulation.restore(checkpoint, scenario=arms["anti_pd1_now"]).run()
     exposure = now.trajectory["anti_PD1"]
     day = int(DAY)
-    assert exposure[day] == 0.0, "the sample on the fork day is shared history"
-    assert exposure[day + 1] > 0.0, "the dose on the fork day is given"
+    assert exposure[day - 1] == 0.0, "shared history"
+    assert exposure[day] > 0.0, "the dose on the fork day is given before its sample"
 
 
 def test_a_forked_arm_restores_and_forks_again() -> None:
@@ -93,7 +94,7 @@ def test_an_arm_must_keep_the_past() -> None:
         )
     messages = [str(v) for v in caught.value.violations]
     assert messages[0].startswith("therapies[0]: chemotherapy acts on day 3, before the fork")
-    assert "dc_vaccine action due on day 8.5 has happened" in messages[1]
+    assert "dc_vaccine action due on day 8.5 happened before the fork" in messages[1]
 
 
 def test_a_longer_horizon_continues_the_parent() -> None:

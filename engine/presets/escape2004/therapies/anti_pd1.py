@@ -75,9 +75,7 @@ def bind(values: Mapping[str, float], switches: Mapping[str, bool]) -> FloatArra
     cytotoxicity mechanism off)."""
     half_life, ec50, rate = values_of(
         values, "anti_pd1_half_life", "anti_pd1_ec50", "reinvigoration_rate")  # fmt: skip
-    signalling = is_on(switches, dysfunction.MECHANISM) and is_on(
-        switches, cytotoxicity.MECHANISM
-    )
+    signalling = is_on(switches, dysfunction.MECHANISM) and is_on(switches, cytotoxicity.MECHANISM)
     return exposure(half_life, ec50, rate if signalling else 0.0)
 
 

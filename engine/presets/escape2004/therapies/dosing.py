@@ -32,9 +32,7 @@ def bolus(level: str) -> Give:
     return give
 
 
-def deliver(
-    ctx: TherapyContext, therapy: str, population: str, dose: float, homing: float
-) -> None:
+def deliver(ctx: TherapyContext, therapy: str, population: str, dose: float, homing: float) -> None:
     """Add the cells of a ``dose`` that reach ``population``: each with probability
     ``homing``, drawn from the stream ``therapy`` and counted as ``therapy``."""
     arriving = ctx.random(therapy).binomial(round(dose), homing)
