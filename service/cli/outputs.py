@@ -104,7 +104,10 @@ def finish(
 
 
 def _write(
-    scenario: Scenario, trajectories: pa.Table, replicates: int, parquet: Path | None,
+    scenario: Scenario,
+    trajectories: pa.Table,
+    replicates: int,
+    parquet: Path | None,
     png: Path | None,
 ) -> None:
     """Write the trajectory Parquet and the figure that were asked for."""

@@ -63,7 +63,10 @@ def _register_serve(subparsers: Subparsers) -> None:
     for flag, dest, metavar, text in _SERVE_FLAGS:
         parser.add_argument(flag, dest=dest, metavar=metavar, help=text)
     parser.add_argument(
-        "--insecure", action="store_const", const="true", help="allow a non-loopback --addr "
+        "--insecure",
+        action="store_const",
+        const="true",
+        help="allow a non-loopback --addr "
         "without --tokens-file (anyone who can reach it can use it)",
     )
     parser.set_defaults(handler=run_serve)

@@ -24,6 +24,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from escapesim.engine import Scenario, ScenarioError
+from escapesim.engine.checkpoint import Checkpoint
 from escapesim.service.jobs.lifecycle import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Lifecycle
 from escapesim.service.jobs.refusals import (
     MAX_REQUEST_ID,
@@ -33,6 +34,8 @@ from escapesim.service.jobs.refusals import (
     RequestConflict,
     ServiceDraining,
 )
+from escapesim.service.results import checkpoints as checkpoint_tables
+from escapesim.service.results.tables import read_parquet
 from escapesim.service.store.database import Store, scenario_json
 from escapesim.service.store.run_record import Run, RunEvent, RunState
 from escapesim.service.workers.batches import Batch, combine
@@ -112,6 +115,23 @@ class RunLifecycle(Lifecycle[Run, RunEvent, Store]):
             raise NoResults(f"run {run_id} has no results: its files are missing")
         return files
 
+    def checkpoint(self, run_id: str, replicate: int, day: float) -> Checkpoint:
+        """Replicate ``replicate``'s checkpoint at ``day`` of a run with results.
+
+        Raises :class:`RunNotFound`, :class:`NoResults`, or :class:`InvalidArgument`
+        naming ``replicate`` or ``day`` when the run kept no such checkpoint.
+        """
+        run = self._with_results(run_id, "before any replicate finished")
+        if day not in run.scenario.checkpoint_days:
+            kept = ", ".join(f"{d:g}" for d in run.scenario.checkpoint_days) or "none"
+            raise InvalidArgument("day", f"run {run_id} keeps checkpoints on days: {kept}")
+        path = self._records.checkpoint_file(run_id)
+        table = read_parquet(path) if path.is_file() else checkpoint_tables.SCHEMA.empty_table()
+        found = checkpoint_tables.find(table, replicate, day)
+        if found is None:
+            raise InvalidArgument("replicate", f"run {run_id} has no replicate {replicate}")
+        return Checkpoint.from_bytes(found)
+
     def _id(self, record: Run) -> str:
         return record.run_id
 
@@ -165,7 +185,8 @@ class RunLifecycle(Lifecycle[Run, RunEvent, Store]):
     ) -> None:
         # In a thread: concatenating and writing Parquet must not stall the event loop.
         trajectories, replicates = combine(batches, scenario, partial=partial)
-        self._records.write_results(run_id, trajectories, replicates)
+        kept = checkpoint_tables.combined([b.checkpoints for b in batches])
+        self._records.write_results(run_id, trajectories, replicates, kept)
 
     async def _report_progress(self, run_id: str, job: Job) -> None:
         # Progress events are coalesced: at most one per interval, only when changed.

@@ -70,6 +70,7 @@ __all__ = [
 
 TRAJECTORIES = "trajectories.parquet"
 REPLICATES = "replicates.parquet"
+CHECKPOINTS = "checkpoints.parquet"
 #: Parsed scenarios kept in memory (a scenario never changes once stored).
 _SCENARIO_CACHE = 4096
 #: What a run or ensemble identifier may be (they name files under the data directory).
@@ -169,9 +170,7 @@ class Store:
         row = self._one(f"SELECT {COLUMNS} FROM runs WHERE request_id=?", (request_id,))
         return None if row is None else self._run(row)
 
-    def page(
-        self, limit: int, before: int | None, state: RunState | None
-    ) -> list[tuple[int, Run]]:
+    def page(self, limit: int, before: int | None, state: RunState | None) -> list[tuple[int, Run]]:
         """Up to ``limit`` runs, newest first, created before position ``before``.
 
         Returns (position, run) pairs; a position is the cursor for the next page and
@@ -205,12 +204,25 @@ class Store:
         folder = self._results_dir(run_id)
         return folder / TRAJECTORIES, folder / REPLICATES
 
-    def write_results(self, run_id: str, trajectories: pa.Table, replicates: pa.Table) -> None:
-        """Write both result files atomically and durably (call before marking SUCCEEDED)."""
+    def write_results(
+        self,
+        run_id: str,
+        trajectories: pa.Table,
+        replicates: pa.Table,
+        checkpoints: pa.Table | None = None,
+    ) -> None:
+        """Write the result files atomically and durably (call before marking SUCCEEDED);
+        ``checkpoints`` (if any rows) goes to ``checkpoints.parquet`` first."""
         private_directory(self._results_dir(run_id))
         trajectory_path, replicate_path = self.result_files(run_id)
+        if checkpoints is not None and checkpoints.num_rows:
+            write_table_durably(checkpoints, self.checkpoint_file(run_id))
         write_table_durably(trajectories, trajectory_path)
         write_table_durably(replicates, replicate_path)
+
+    def checkpoint_file(self, run_id: str) -> Path:
+        """Where a run's kept checkpoints are (the file exists only if it kept some)."""
+        return self._results_dir(run_id) / CHECKPOINTS
 
     def remove_results(self, run_id: str) -> None:
         """Delete a run's result files (before it is simulated again from scratch)."""

@@ -11,11 +11,13 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pyarrow as pa
 
 from escapesim.engine import Frame, Result, Scenario, Simulation, catalog
+from escapesim.engine.checkpoint import Checkpoint
+from escapesim.service.results import checkpoints as checkpoint_tables
 from escapesim.service.results.tables import align_counters, replicate_table, trajectory_table
 
 #: Schema metadata keys of the stored result files.
@@ -29,13 +31,16 @@ class Batch:
 
     ``replicates`` lists those simulated, in order; a batch that was stopped holds the
     replicates finished before the stop (possibly none). ``seconds`` is the worker's
-    wall time, used to size later batches.
+    wall time, used to size later batches. ``checkpoints`` holds the checkpoints the
+    replicates kept at the scenario's ``checkpoint_days``
+    (:mod:`escapesim.service.results.checkpoints`).
     """
 
     replicates: tuple[int, ...]
     trajectories: pa.Table
     summaries: pa.Table
     seconds: float
+    checkpoints: pa.Table = field(default_factory=checkpoint_tables.SCHEMA.empty_table)
 
 
 class _Stopped(Exception):  # noqa: N818 - a signal, not an error
@@ -49,6 +54,7 @@ def replicate_results(
     should_stop: Callable[[], bool] = lambda: False,
     on_day: Callable[[float], None] = lambda _day: None,
     on_frame: Callable[[Frame], None] | None = None,
+    on_checkpoints: Callable[[tuple[Checkpoint, ...]], None] | None = None,
 ) -> Iterator[Result]:
     """Simulate ``replicates`` of ``scenario`` in this process, in order, yielding each
     replicate's result as soon as it is whole: the one loop every worker runs.
@@ -58,6 +64,8 @@ def replicate_results(
     (the replicate in progress is dropped, because a replicate is only meaningful whole).
     ``on_frame``, if given, receives every sampled frame as it is recorded (for streaming;
     building the frames costs ~12 % more time, so batches go without).
+    ``on_checkpoints``, if given, receives each whole replicate's checkpoints (those of
+    the scenario's ``checkpoint_days``) just before its result is yielded.
     """
 
     def progress(day: float) -> None:
@@ -78,6 +86,8 @@ def replicate_results(
                 result = simulation.result()
         except _Stopped:
             return
+        if on_checkpoints is not None:
+            on_checkpoints(simulation.checkpoints)
         yield result
 
 
@@ -95,15 +105,20 @@ def simulate_batch(
     replicates finished so far.
     """
     started = time.perf_counter()
+    kept: list[Checkpoint] = []
     results = list(
-        replicate_results(scenario, replicates, should_stop=should_stop, on_day=on_day)
-    )
+        replicate_results(
+            scenario, replicates, should_stop=should_stop, on_day=on_day,
+            on_checkpoints=kept.extend,
+        )
+    )  # fmt: skip
     network = scenario.network()
     return Batch(
         replicates=tuple(r.replicate for r in results),
         trajectories=trajectory_table(results, network=network),
         summaries=replicate_table(results, network=network),
         seconds=time.perf_counter() - started,
+        checkpoints=checkpoint_tables.checkpoint_table(kept),
     )
 
 

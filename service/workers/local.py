@@ -259,9 +259,7 @@ class LocalExecutor:
 class LocalJob:
     """One scenario on a :class:`LocalExecutor` (see :class:`Job`)."""
 
-    def __init__(
-        self, executor: LocalExecutor, scenario: Scenario, slot: int, first: int
-    ) -> None:
+    def __init__(self, executor: LocalExecutor, scenario: Scenario, slot: int, first: int) -> None:
         self._executor = executor
         self._scenario = scenario
         self._slot = slot
@@ -288,8 +286,10 @@ class LocalJob:
         submitted = 0
         try:
             while True:
-                while not self._stopped and submitted < self._scenario.replicates and (
-                    len(running) < self._executor.workers
+                while (
+                    not self._stopped
+                    and submitted < self._scenario.replicates
+                    and (len(running) < self._executor.workers)
                 ):
                     size = self._next_size(self._scenario.replicates - submitted)
                     future = self._submit(pool, submitted, submitted + size)
