@@ -44,8 +44,9 @@ def main() -> None:
     parser.add_argument("--branch-day", type=float, default=7.0)
     parser.add_argument("--points", type=int, nargs="*", default=None)
     args = parser.parse_args()
-    today = load_ensemble(str(args.file), replicates=args.replicates)
-    branched = dataclasses.replace(today, branch_day=args.branch_day)
+    loaded = load_ensemble(str(args.file), replicates=args.replicates)
+    today = dataclasses.replace(loaded, branch_day=None)
+    branched = dataclasses.replace(loaded, branch_day=args.branch_day)
     control = today.control
     points = args.points if args.points is not None else range(len(today.grid_points()))
     print(f"{args.file.name}: branch day {args.branch_day:g}, {args.replicates} replicates")

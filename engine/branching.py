@@ -15,13 +15,37 @@ rate) begin: on the branch day instead of day 0, so the arms share the past befo
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 from escapesim.engine.checkpoint import Checkpoint
-from escapesim.engine.ensemble import Ensemble
+from escapesim.engine.ensemble import Cell, Ensemble
 from escapesim.engine.record import Result
 from escapesim.engine.scenario import Scenario
 from escapesim.engine.simulation import Simulation
+
+
+@dataclass(frozen=True, slots=True)
+class Branch:
+    """Where the replicates of a branching cell start: grown under ``base`` to ``day``."""
+
+    base: Scenario
+    day: float
+
+    def simulation(
+        self, arm: Scenario, replicate: int, progress: Callable[[float], None] | None = None
+    ) -> Simulation:
+        """Replicate ``replicate`` of ``arm``, continuing its shared past (``progress``
+        sees the arm's days only: the shared past runs first, without reports)."""
+        past = shared_past(self.base, replicate, self.day)
+        return Simulation.restore(past, scenario=arm, progress=progress)
+
+
+def cell_branch(ensemble: Ensemble, cell: Cell) -> Branch | None:
+    """The branch a cell's replicates continue, or ``None`` without a branch day."""
+    if ensemble.branch_day is None:
+        return None
+    return Branch(ensemble.base_scenario(cell.values), ensemble.branch_day)
 
 
 def shared_past(base: Scenario, replicate: int, day: float) -> Checkpoint:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TypeAlias
 
 from escapesim.engine import ScenarioError
+from escapesim.engine.branching import Branch, cell_branch
 from escapesim.engine.ensemble import Cell, Ensemble
 from escapesim.engine.summary import TUMOUR
 from escapesim.service.cli import ensemble_report
@@ -88,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
         return on_server.ensemble(args, ensemble)
     cells = ensemble.points()
     try:
-        found = simulate_cells(cells, args.workers)
+        found = simulate_cells(cells, args.workers, [cell_branch(ensemble, c) for c in cells])
     except ExecutorFailure as error:
         print(f"escapesim ensemble: error: {error}", file=sys.stderr)
         return 1
@@ -144,9 +145,12 @@ def _check_flags(args: argparse.Namespace, ensemble: Ensemble) -> None:
         raise UsageError(problems)
 
 
-def simulate_cells(cells: Sequence[Cell], workers: int = 1) -> list[Tables]:
+def simulate_cells(
+    cells: Sequence[Cell], workers: int = 1, branches: Sequence[Branch | None] = ()
+) -> list[Tables]:
     """The (trajectories, replicates) tables of every cell, in cell order, with a progress
-    bar of replicates and cells (grid point × arm) finished.
+    bar of replicates and cells (grid point × arm) finished; ``branches``: the cells'
+    shared pasts, for an ensemble whose arms branch at a day.
 
     Cells run on the server's local executor (one worker: a thread of this process; more:
     spawned processes, never forked, since a forked process would inherit gRPC state).
@@ -163,4 +167,5 @@ def simulate_cells(cells: Sequence[Cell], workers: int = 1) -> list[Tables]:
                 bar.set_postfix_str(f"cells {complete}/{len(cells)}", refresh=False)
             bar.update(len(batch.replicates))
 
-        return simulate_here([c.scenario for c in cells], workers=workers, on_batch=count)
+        scenarios = [c.scenario for c in cells]
+        return simulate_here(scenarios, workers=workers, on_batch=count, branches=branches)

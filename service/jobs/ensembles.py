@@ -30,6 +30,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from escapesim.engine import ScenarioError
+from escapesim.engine.branching import cell_branch
 from escapesim.engine.ensemble import Cell, Ensemble
 from escapesim.service.jobs.lifecycle import Lifecycle
 from escapesim.service.jobs.refusals import NoResults
@@ -167,7 +168,8 @@ class EnsembleLifecycle(Lifecycle[EnsembleRun, EnsembleEvent, EnsembleStore]):
 
     async def _run_cell(self, ensemble_id: str, index: int, cell: Cell) -> None:
         self._set_cell(ensemble_id, index, state=RunState.RUNNING, replicates_done=0)
-        job = self._executor.submit(cell.scenario)
+        branch = cell_branch(self._active[ensemble_id].ensemble, cell)
+        job = self._executor.submit(cell.scenario, branch=branch)
         self._jobs[ensemble_id][index] = job
         batches: builtins.list[Batch] = []
         try:

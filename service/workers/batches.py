@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 
 from escapesim.engine import Frame, Result, Scenario, Simulation, catalog
+from escapesim.engine.branching import Branch
 from escapesim.engine.checkpoint import Checkpoint
 from escapesim.service.results import checkpoints as checkpoint_tables
 from escapesim.service.results.tables import align_counters, replicate_table, trajectory_table
@@ -55,6 +56,7 @@ def replicate_results(
     on_day: Callable[[float], None] = lambda _day: None,
     on_frame: Callable[[Frame], None] | None = None,
     on_checkpoints: Callable[[tuple[Checkpoint, ...]], None] | None = None,
+    branch: Branch | None = None,
 ) -> Iterator[Result]:
     """Simulate ``replicates`` of ``scenario`` in this process, in order, yielding each
     replicate's result as soon as it is whole: the one loop every worker runs.
@@ -65,7 +67,9 @@ def replicate_results(
     ``on_frame``, if given, receives every sampled frame as it is recorded (for streaming;
     building the frames costs ~12 % more time, so batches go without).
     ``on_checkpoints``, if given, receives each whole replicate's checkpoints (those of
-    the scenario's ``checkpoint_days``) just before its result is yielded.
+    the scenario's ``checkpoint_days``) just before its result is yielded. With a
+    ``branch``, each replicate first grows under the branch's base scenario to its day
+    and continues under ``scenario`` (an ensemble's arms that branch at a day).
     """
 
     def progress(day: float) -> None:
@@ -76,8 +80,12 @@ def replicate_results(
     for replicate in replicates:
         if should_stop():
             return
-        simulation = Simulation(scenario, replicate, progress=progress)
         try:
+            simulation = (
+                Simulation(scenario, replicate, progress=progress)
+                if branch is None
+                else branch.simulation(scenario, replicate, progress)
+            )
             if on_frame is None:
                 result = simulation.run()
             else:
@@ -97,8 +105,10 @@ def simulate_batch(
     *,
     on_day: Callable[[float], None],
     should_stop: Callable[[], bool],
+    branch: Branch | None = None,
 ) -> Batch:
-    """Simulate ``replicates`` of ``scenario`` in this process and tabulate them.
+    """Simulate ``replicates`` of ``scenario`` (continuing ``branch``, if given: see
+    :func:`replicate_results`) in this process and tabulate them.
 
     The one batch runner: the local pool, the in-process executor of the CLI and Dask
     all call it. A stop (see :func:`replicate_results`) ends the batch early with the
@@ -109,7 +119,7 @@ def simulate_batch(
     results = list(
         replicate_results(
             scenario, replicates, should_stop=should_stop, on_day=on_day,
-            on_checkpoints=kept.extend,
+            on_checkpoints=kept.extend, branch=branch,
         )
     )  # fmt: skip
     network = scenario.network()

@@ -10,19 +10,15 @@ How the work is cut and what survives a fault:
 
 * Replicates go out as tasks of contiguous ranges: one replicate until a batch has been
   timed, then ``batch_seconds`` of work or a little more (never so large that the tail
-  leaves workers idle). At most ``depth`` tasks per worker thread
-  are in flight; the rest are not even submitted yet, so a cancellation or a lost worker
-  touches little.
-* A worker that dies takes only the tasks it held: the scheduler runs them again on
-  another worker (``distributed.scheduler.allowed-failures`` times, then the job fails
-  with :class:`~escapesim.service.workers.local.ExecutorFailure`).
-* Cancellation is cooperative. Each job has a ``distributed.Event``; tasks poll it
-  (throttled, it is a scheduler round trip) before each replicate and after samples, and
-  stop with the replicates they finished. Tasks not yet submitted never are.
-* Progress and provenance travel as Dask events (``Worker.log_event``), which ride the
-  worker's existing batched stream to the scheduler: topic :data:`PROGRESS_TOPIC` gives
-  each job's simulated day, topic :data:`BATCH_TOPIC` records which worker ran which
-  replicates (``Client.get_events(BATCH_TOPIC)`` shows how a run was spread).
+  leaves workers idle). At most ``depth`` tasks per worker thread are in flight; the
+  rest are not even submitted yet, so a cancellation or a lost worker touches little.
+* A worker that dies takes only its tasks: the scheduler runs them again elsewhere
+  (``allowed-failures`` times, then the job fails with :class:`.local.ExecutorFailure`).
+* Cancellation is cooperative: tasks poll their job's ``distributed.Event`` (throttled: a
+  scheduler round trip) before each replicate and after samples, and stop with the
+  replicates they finished. Tasks not yet submitted never are.
+* Progress and provenance travel as Dask events (``Worker.log_event``): topic
+  :data:`PROGRESS_TOPIC` gives each job's day, :data:`BATCH_TOPIC` who ran what.
 """
 
 from __future__ import annotations
@@ -43,6 +39,7 @@ import dask.config
 from distributed import Client, Event, Future, LocalCluster, WorkerPlugin, as_completed, get_worker
 
 from escapesim.engine import Scenario
+from escapesim.engine.branching import Branch
 from escapesim.service.workers.batches import Batch, simulate_batch
 from escapesim.service.workers.local import ExecutorFailure
 
@@ -106,9 +103,8 @@ class _TaskBoard:
 
 
 class _Warmup(WorkerPlugin):
-    """Readies the simulation stack when a worker joins, so the first batch is not slow:
-    the imports (pyarrow pulls in pandas on first use, 1-2 s) and every preset's compiled
-    code (loaded from numba's disk cache, ~1 s; compiled on a machine's first run)."""
+    """Readies the simulation stack when a worker joins, so the first batch is not slow: the
+    imports (pyarrow pulls in pandas, 1-2 s), every preset's compiled code (~1 s cached)."""
 
     name = "escapesim-warmup"
 
@@ -116,12 +112,11 @@ class _Warmup(WorkerPlugin):
         importlib.import_module("escapesim.service.workers.batches").warm_up()
 
 
-def run_batch(scenario: Scenario, start: int, stop: int, job_id: str) -> _Done:
+def run_batch(scenario: Scenario, start: int, stop: int, job_id: str, past: Branch | None) -> _Done:
     """The Dask task: simulate replicates ``start``..``stop - 1`` of ``scenario``."""
     board = _TaskBoard(job_id, scenario.horizon_days)
-    batch = simulate_batch(
-        scenario, range(start, stop), on_day=board.on_day, should_stop=board.should_stop
-    )
+    span, on_day, should_stop = range(start, stop), board.on_day, board.should_stop
+    batch = simulate_batch(scenario, span, on_day=on_day, should_stop=should_stop, branch=past)
     worker = get_worker()
     worker.log_event(
         BATCH_TOPIC,
@@ -215,9 +210,12 @@ class DaskExecutor:
         await self._client.register_plugin(_Warmup())
         logger.info("Dask executor on %s", self.address or f"a LocalCluster of {self.workers}")
 
-    def submit(self, scenario: Scenario, *, first: int = 0) -> DaskJob:
+    def submit(
+        self, scenario: Scenario, *, first: int = 0, branch: Branch | None = None
+    ) -> DaskJob:
         """Start a job from replicate ``first`` (its tasks go out as it is iterated)."""
         job = DaskJob(self, scenario, uuid.uuid4().hex, first)
+        job.branch = branch
         self._jobs[job.job_id] = job
         return job
 
@@ -301,6 +299,7 @@ class DaskJob:
     def __init__(self, executor: DaskExecutor, scenario: Scenario, job_id: str, first: int) -> None:
         self.job_id = job_id
         self._first = first
+        self.branch: Branch | None = None  # the shared past of a branching cell, if any
         self.workers_used: set[str] = set()
         self._executor = executor
         self._scenario = scenario
@@ -360,6 +359,7 @@ class DaskJob:
                 self._scenario,
                 *span,
                 self.job_id,
+                self.branch,
                 key=f"escapesim-batch-{self.job_id}-{span[0]}-{span[1]}",
                 pure=False,
             )

@@ -34,6 +34,7 @@ from multiprocessing.context import BaseContext
 from typing import Any, Protocol
 
 from escapesim.engine import Scenario
+from escapesim.engine.branching import Branch
 from escapesim.service.workers.batches import Batch, simulate_batch, warm_up
 
 #: How a :class:`LocalExecutor` starts its workers.
@@ -74,9 +75,10 @@ class Executor(Protocol):
         """Acquire workers (processes, a cluster connection); may take a few seconds."""
         ...
 
-    def submit(self, scenario: Scenario, *, first: int = 0) -> Job:
+    def submit(self, scenario: Scenario, *, first: int = 0, branch: Branch | None = None) -> Job:
         """Start simulating replicates ``first`` … ``first + scenario.replicates - 1`` of
-        ``scenario`` (all of them, by default); returns at once."""
+        ``scenario`` (all of them, by default; each continuing ``branch``'s shared past,
+        if given); returns at once."""
         ...
 
     async def close(self) -> None:
@@ -120,14 +122,21 @@ def _worker_ready() -> None:
     warm_up()
 
 
-def _run_batch(scenario: Scenario, start: int, stop: int, slot: int) -> Batch:
+def _run_batch(
+    scenario: Scenario, start: int, stop: int, slot: int, branch: Branch | None
+) -> Batch:
     """A batch in a pool worker, on the board its initializer attached."""
     assert _worker_board is not None, "the pool initializer attaches the board"
-    return _run_batch_on(_worker_board, scenario, start, stop, slot)
+    return _run_batch_on(_worker_board, scenario, start, stop, slot, branch)
 
 
 def _run_batch_on(
-    board: tuple[Any, Any], scenario: Scenario, start: int, stop: int, slot: int
+    board: tuple[Any, Any],
+    scenario: Scenario,
+    start: int,
+    stop: int,
+    slot: int,
+    branch: Branch | None,
 ) -> Batch:
     stop_flags, days = board
 
@@ -135,8 +144,9 @@ def _run_batch_on(
         days[slot] = day
 
     return simulate_batch(
-        scenario, range(start, stop), on_day=on_day, should_stop=lambda: bool(stop_flags[slot])
-    )
+        scenario, range(start, stop), on_day=on_day, should_stop=lambda: bool(stop_flags[slot]),
+        branch=branch,
+    )  # fmt: skip
 
 
 class LocalExecutor:
@@ -192,7 +202,9 @@ class LocalExecutor:
             *(asyncio.wrap_future(pool.submit(_worker_ready)) for _ in range(self.workers))
         )
 
-    def submit(self, scenario: Scenario, *, first: int = 0) -> LocalJob:
+    def submit(
+        self, scenario: Scenario, *, first: int = 0, branch: Branch | None = None
+    ) -> LocalJob:
         """Start a job (see :meth:`Executor.submit`); raises ``RuntimeError`` if more
         than ``max_jobs`` are running."""
         if not self._free_slots:
@@ -200,7 +212,7 @@ class LocalExecutor:
         slot = self._free_slots.pop()
         self._stop_flags[slot] = 0
         self._days[slot] = 0.0
-        return LocalJob(self, scenario, slot, first)
+        return LocalJob(self, scenario, slot, first, branch)
 
     async def close(self) -> None:
         """Stop every job and shut the pool down (running batches stop at their next sample)."""
@@ -217,13 +229,18 @@ class LocalExecutor:
         return self._pool or self._new_pool()
 
     def run_batch(
-        self, pool: concurrent.futures.Executor, scenario: Scenario, span: range, slot: int
+        self,
+        pool: concurrent.futures.Executor,
+        scenario: Scenario,
+        span: range,
+        slot: int,
+        branch: Branch | None = None,
     ) -> Future[Batch]:
         """Submit the replicates ``span`` of ``scenario`` to ``pool``."""
+        work = (scenario, span.start, span.stop, slot, branch)
         if self._threads:  # the board is right here: no initializer, no process global
-            board = (self._stop_flags, self._days)
-            return pool.submit(_run_batch_on, board, scenario, span.start, span.stop, slot)
-        return pool.submit(_run_batch, scenario, span.start, span.stop, slot)
+            return pool.submit(_run_batch_on, (self._stop_flags, self._days), *work)
+        return pool.submit(_run_batch, *work)
 
     def renew(self, broken: concurrent.futures.Executor) -> None:
         """Replace ``broken`` (once, whichever job noticed first)."""
@@ -259,9 +276,17 @@ class LocalExecutor:
 class LocalJob:
     """One scenario on a :class:`LocalExecutor` (see :class:`Job`)."""
 
-    def __init__(self, executor: LocalExecutor, scenario: Scenario, slot: int, first: int) -> None:
+    def __init__(
+        self,
+        executor: LocalExecutor,
+        scenario: Scenario,
+        slot: int,
+        first: int,
+        branch: Branch | None = None,
+    ) -> None:
         self._executor = executor
         self._scenario = scenario
+        self._branch = branch
         self._slot = slot
         self._first = first
         self._stopped = False
@@ -309,7 +334,7 @@ class LocalJob:
     def _submit(self, pool: concurrent.futures.Executor, start: int, stop: int) -> Future[Batch]:
         span = range(self._first + start, self._first + stop)
         try:
-            return self._executor.run_batch(pool, self._scenario, span, self._slot)
+            return self._executor.run_batch(pool, self._scenario, span, self._slot, self._branch)
         except BrokenProcessPool:
             self._executor.renew(pool)
             raise ExecutorFailure("a worker process died (killed or out of memory)") from None

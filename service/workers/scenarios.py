@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 import pyarrow as pa
 
 from escapesim.engine import Scenario
+from escapesim.engine.branching import Branch
 from escapesim.service.workers.batches import Batch, combine
 from escapesim.service.workers.local import Executor, ExecutorFailure, LocalExecutor
 
@@ -36,10 +37,12 @@ async def simulate_scenarios(
     at_once: int = 2,
     first: int = 0,
     on_batch: OnBatch = _ignore,
+    branches: Sequence[Branch | None] = (),
 ) -> list[Tables]:
     """Every replicate of each of ``scenarios`` (numbered from ``first``) on a started
     ``executor``, ``at_once`` jobs at a time in order, so the next scenario's batches are
-    queued while the last ones of the previous finish and no worker waits.
+    queued while the last ones of the previous finish and no worker waits. ``branches``
+    (one per scenario, if given) are the shared pasts of an ensemble's branching arms.
 
     Returns each scenario's combined tables, in the order given (identical however the
     replicates were batched). Raises
@@ -51,7 +54,9 @@ async def simulate_scenarios(
     async def take() -> None:
         for index in queue:  # one shared iterator: each scenario is taken once
             batches = found[index] = []
-            async for batch in executor.submit(scenarios[index], first=first).batches():
+            branch = branches[index] if branches else None
+            job = executor.submit(scenarios[index], first=first, branch=branch)
+            async for batch in job.batches():
                 batches.append(batch)
                 on_batch(index, batch)
             done = sum(len(b.replicates) for b in batches)
@@ -74,6 +79,7 @@ def simulate_here(
     workers: int = 1,
     first: int = 0,
     on_batch: OnBatch = _ignore,
+    branches: Sequence[Branch | None] = (),
 ) -> list[Tables]:
     """:func:`simulate_scenarios` on a :class:`LocalExecutor` of this machine, from a
     caller without an event loop (the command line).
@@ -88,8 +94,9 @@ def simulate_here(
         await executor.start(warm=False)  # warming every preset costs more than it saves
         try:
             return await simulate_scenarios(
-                executor, scenarios, at_once=max(2, workers), first=first, on_batch=on_batch
-            )
+                executor, scenarios, at_once=max(2, workers), first=first, on_batch=on_batch,
+                branches=branches,
+            )  # fmt: skip
         finally:
             await executor.close()
 

@@ -63,6 +63,7 @@ def ensemble_to_proto(ensemble: Ensemble) -> pb.EnsembleSpec:
             for arm in ensemble.arms
         ],
         control=ensemble.control,
+        branch_day=ensemble.branch_day,
     )
 
 
@@ -120,6 +121,8 @@ def _spec_mapping(message: pb.EnsembleSpec) -> tuple[dict[str, Any], list[FieldV
         ]
     if message.control:
         data["control"] = message.control
+    if message.HasField("branch_day"):
+        data["branch_day"] = message.branch_day
     return data, violations
 
 
