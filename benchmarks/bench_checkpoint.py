@@ -11,7 +11,7 @@ running) under anti-PD-1, and pauses at ``--day``. One round times, alternately,
 so load on the shared machine hits both alike. Prints medians over ``--rounds`` and the
 ratios to the references. Target (issue 14): fork path < 5 ms.
 
-    .venv/bin/python benchmarks/bench_checkpoint.py [--rounds 40] [--day 60]
+    .venv/bin/python benchmarks/bench_checkpoint.py [--rounds 40] [--day 3]
 """
 
 from __future__ import annotations
@@ -43,8 +43,8 @@ def main() -> None:
     """Print median times (ms) of each step and the ratios to the references."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=40)
-    parser.add_argument("--day", type=float, default=60.0)
-    parser.add_argument("--horizon", type=float, default=120.0)
+    parser.add_argument("--day", type=float, default=3.0)
+    parser.add_argument("--horizon", type=float, default=60.0)
     args = parser.parse_args()
     scenario = _scenario(args.horizon)
     paused = engine.Simulation(scenario, 0)
