@@ -6,7 +6,7 @@ or :class:`Simulation` (frames as they are produced), read the :class:`Result`.
 
 from escapesim.engine.errors import FieldViolation, ScenarioError
 from escapesim.engine.kernel import KernelSettings
-from escapesim.engine.network import Network, ParameterSpec, Species
+from escapesim.engine.network import Network, ParameterSpec, Role, Species
 from escapesim.engine.presets import catalog, network
 from escapesim.engine.record import Frame, Outcome, OutcomeKind, Provenance, Result
 from escapesim.engine.scenario import Scenario, Therapy
@@ -22,6 +22,7 @@ __all__ = [
     "ParameterSpec",
     "Provenance",
     "Result",
+    "Role",
     "Scenario",
     "ScenarioError",
     "Simulation",

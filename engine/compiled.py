@@ -18,15 +18,17 @@ Three rules keep compiled code cheap to load and deterministic:
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, cast
 
 import numba
 import numpy as np
 from numba import types
+from numba.core import event
 from numba.core.errors import NumbaExperimentalFeatureWarning
 from numba.core.typing.typeof import typeof_impl
 
@@ -139,3 +141,20 @@ def no_levels(
 
 #: Shared by every network without concentrations.
 NO_LEVELS: Native[LevelLaw] = Native(no_levels, LEVEL_LAW)
+
+
+@contextlib.contextmanager
+def compiling(started: Callable[[], None]) -> Iterator[None]:
+    """While the body runs, call ``started`` each time numba begins compiling a function
+    (never for code it loads from its disk cache): how a caller knows a machine's first
+    run is compiling, as it happens (numba's event API, ``numba:compile``)."""
+
+    class _Started(event.Listener):
+        def on_start(self, _event: event.Event) -> None:
+            started()
+
+        def on_end(self, _event: event.Event) -> None:
+            pass
+
+    with event.install_listener("numba:compile", _Started()):
+        yield
