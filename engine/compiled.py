@@ -145,13 +145,19 @@ NO_LEVELS: Native[LevelLaw] = Native(no_levels, LEVEL_LAW)
 
 @contextlib.contextmanager
 def compiling(started: Callable[[], None]) -> Iterator[None]:
-    """While the body runs, call ``started`` each time numba begins compiling a function
-    (never for code it loads from its disk cache): how a caller knows a machine's first
-    run is compiling, as it happens (numba's event API, ``numba:compile``)."""
+    """While the body runs, call ``started`` each time numba begins compiling one of the
+    engine's functions (never for code it loads from its disk cache): how a caller knows a
+    machine's first run is compiling, as it happens (numba's event API,
+    ``numba:compile``). numba's own helpers that no cache keeps (``numba.typed.List``
+    compiles its methods in every process, ~0.3 s) do not count."""
 
     class _Started(event.Listener):
-        def on_start(self, _event: event.Event) -> None:
-            started()
+        def on_start(self, found: event.Event) -> None:
+            function = getattr(found.data.get("dispatcher"), "py_func", None)
+            # numba's generated functions may have no module (``__module__`` is None).
+            module = getattr(function, "__module__", None) or ""
+            if module.startswith("escapesim."):
+                started()
 
         def on_end(self, _event: event.Event) -> None:
             pass

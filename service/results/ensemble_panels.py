@@ -88,9 +88,11 @@ def series_label(cells: Sequence[CellResults], name: str) -> str:
     return name if found is None else f"{found.display} ({found.unit})"
 
 
-def legend_handles(arms: Sequence[str], colours: Mapping[str, str]) -> list[object]:
+def legend_handles(
+    arms: Sequence[str], colours: Mapping[str, str], *, doses: bool
+) -> list[object]:
     """Proxy artists for the figure legend: each arm's colour, what the bands mean, the
-    threshold and dose lines."""
+    threshold and (if any arm gets a therapy) the dose lines."""
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
@@ -100,6 +102,7 @@ def legend_handles(arms: Sequence[str], colours: Mapping[str, str]) -> list[obje
         Patch(color="#444444", alpha=0.4, label="25–75% of replicates"),
         Patch(color="#444444", alpha=0.15, label="5–95% of replicates"),
         style.threshold_handle(),
-        style.dose_handle("#444444"),
     ]
+    if doses:
+        handles.append(style.dose_handle("#444444"))
     return handles

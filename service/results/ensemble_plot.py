@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 
 #: At most this many grid points get a column of per-point panels (evenly spread).
 MAX_POINT_COLUMNS = 4
+#: A one-axis grid with at most this many values gets a labelled tick at each.
+MAX_VALUE_TICKS = 12
 #: Effector populations by preset convention, first match shown by default.
 EFFECTORS = ("CTL", "E")
 
@@ -112,7 +114,9 @@ def ensemble_figure(
             _label(axis, column, panels.series_label(cells, name), title_here)
             if row == rows - 1:
                 axis.set_xlabel("time (days)")
-    figure.legend(handles=panels.legend_handles(arms, colours), loc="outside lower center",
+    doses = any(d.cell.scenario.therapies for d in finished)
+    figure.legend(handles=panels.legend_handles(arms, colours, doses=doses),
+                  loc="outside lower center",
                   ncol=min(len(arms) + 5, 8), fontsize="small", frameon=False)  # fmt: skip
     if title:
         figure.suptitle(title)
@@ -162,6 +166,11 @@ def _shape_axis(axis: Axes, ensemble: Ensemble, where: Placement | None) -> None
     if where.labels is not None:
         axis.set_xticks(range(len(where.labels)), where.labels, fontsize="small")
         axis.set_xlabel(f"{ensemble.grid[0].field} (grid points evenly spaced)")
+    elif where.values.size <= MAX_VALUE_TICKS:
+        # A tick at each grid value, labelled with it (a log axis's own minor labels,
+        # 3×10³ 4×10³ 6×10³, name values nobody simulated).
+        axis.set_xticks(where.values, [f"{v:.4g}" for v in where.values], fontsize="small")
+        axis.minorticks_off()
 
 
 def _dodge(x: float, order: int, arms: int, where: Placement | None) -> float:
