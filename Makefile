@@ -1,25 +1,30 @@
-# Every target bootstraps its own virtual environment in .venv, so a fresh machine
-# with only Python needs nothing else: `make run` and `make test`.
+# Every target bootstraps its own virtual environment in .venv (and compiles the kernel
+# into numba's cache), so a fresh machine with Python, make and git needs nothing else:
+# `make run` and `make test`.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-slow lint typecheck bench bench-service bench-ensembles clean venv proto compose-check compose-smoke
+.PHONY: run shell test test-slow lint typecheck bench bench-service bench-ensembles clean venv proto compose-check compose-smoke
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev,dask]'
+	@# Compile the kernel into numba's disk cache now, so the first run starts like the next.
+	$(BIN)/escapesim warm
 	touch $(STAMP)
 
 venv: $(STAMP)
 
-## buf (the official protobuf linter) from its npm package, into .tools/ (git-ignored).
-BUF_VERSION := 1.75.0
-BUF := .tools/node_modules/.bin/buf
-$(BUF):
-	npm install --silent --no-audit --no-fund --prefix .tools @bufbuild/buf@$(BUF_VERSION)
+## A shell with the environment's commands (escapesim, python, pytest) first on PATH.
+shell: $(STAMP)
+	@echo "escapesim environment: $(abspath $(VENV)) (exit to leave)"
+	@. $(BIN)/activate && exec "$${SHELL:-/bin/sh}" -i
+
+## buf (the official protobuf linter) comes with the dev extra (bufbuild's buf-bin wheel).
+BUF := $(BIN)/buf
 
 ## Regenerate service/_proto from proto/ (tests/test_proto_drift.py fails when stale).
 PROTOS := $(shell find proto -name '*.proto' | sort)
@@ -35,7 +40,7 @@ run: $(STAMP)
 test: $(STAMP) lint typecheck
 	$(BIN)/python -m pytest
 
-lint: $(STAMP) $(BUF) compose-check
+lint: $(STAMP) compose-check
 	$(BIN)/ruff check engine service tests benchmarks
 	$(BIN)/lint-imports
 	$(BUF) lint
@@ -64,7 +69,7 @@ bench-ensembles: $(STAMP)
 	$(BIN)/python benchmarks/bench_ensembles.py --wait-load 1.5 $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .tools
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
 
 ## Validate docker-compose.yml with Compose v2 from the dev extra (no Docker engine needed).
 compose-check: $(STAMP)

@@ -9,7 +9,7 @@ replicate (:class:`Checkpoint`).
 from escapesim.engine.checkpoint import Checkpoint, CheckpointError
 from escapesim.engine.errors import FieldViolation, ScenarioError
 from escapesim.engine.kernel import KernelSettings
-from escapesim.engine.network import Network, ParameterSpec, Species
+from escapesim.engine.network import Network, ParameterSpec, Role, Species
 from escapesim.engine.presets import catalog, network
 from escapesim.engine.record import Frame, Outcome, OutcomeKind, Provenance, Result
 from escapesim.engine.scenario import Scenario, Therapy
@@ -27,6 +27,7 @@ __all__ = [
     "ParameterSpec",
     "Provenance",
     "Result",
+    "Role",
     "Scenario",
     "ScenarioError",
     "Simulation",

@@ -18,15 +18,17 @@ Three rules keep compiled code cheap to load and deterministic:
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, cast
 
 import numba
 import numpy as np
 from numba import types
+from numba.core import event
 from numba.core.errors import NumbaExperimentalFeatureWarning
 from numba.core.typing.typeof import typeof_impl
 
@@ -139,3 +141,26 @@ def no_levels(
 
 #: Shared by every network without concentrations.
 NO_LEVELS: Native[LevelLaw] = Native(no_levels, LEVEL_LAW)
+
+
+@contextlib.contextmanager
+def compiling(started: Callable[[], None]) -> Iterator[None]:
+    """While the body runs, call ``started`` each time numba begins compiling one of the
+    engine's functions (never for code it loads from its disk cache): how a caller knows a
+    machine's first run is compiling, as it happens (numba's event API,
+    ``numba:compile``). numba's own helpers that no cache keeps (``numba.typed.List``
+    compiles its methods in every process, ~0.3 s) do not count."""
+
+    class _Started(event.Listener):
+        def on_start(self, found: event.Event) -> None:
+            function = getattr(found.data.get("dispatcher"), "py_func", None)
+            # numba's generated functions may have no module (``__module__`` is None).
+            module = getattr(function, "__module__", None) or ""
+            if module.startswith("escapesim."):
+                started()
+
+        def on_end(self, _event: event.Event) -> None:
+            pass
+
+    with event.install_listener("numba:compile", _Started()):
+        yield

@@ -51,6 +51,11 @@ TRAP_BEHIND = ((1.0 - THETA) ** 2 + THETA**2) / (2.0 * THETA * (1.0 - THETA))
 #: are exact integers in float64 only up to 2**53), so beyond this the kernel stops with
 #: :data:`LEAP_TOO_LARGE` rather than return wrapped-around draws.
 MAX_FIRINGS = 1e18
+
+#: Concentrations below the smallest normal float (``sys.float_info.min``) are set to
+#: zero (see ``_integrate``).
+SMALLEST_LEVEL = 2.2250738585072014e-308
+
 LEAP_TOO_LARGE = (
     "a leap would fire more than 1e18 events of one channel: a population has grown past "
     "what the kernel can count (bound its growth with a carrying capacity, an escape "
@@ -315,7 +320,11 @@ def _integrate(s: LeapState, dt: float) -> None:
     for i in range(s.levels.size):
         k = s.decay[i]
         gain = -math.expm1(-k * dt) / k if k > 0.0 else dt
-        s.levels[i] = max(s.levels[i] * math.exp(-k * dt) + s.production[i] * gain, 0.0)
+        level = s.levels[i] * math.exp(-k * dt) + s.production[i] * gain
+        # A level decaying with nothing producing it (IL-2 after the tumour is gone) would
+        # pass below the smallest normal float into subnormals (`7.8e-315`: imprecise, and
+        # slow arithmetic on x86); there it is zero in any unit.
+        s.levels[i] = level if level >= SMALLEST_LEVEL else 0.0
 
 
 @_jit

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import enum
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -43,15 +44,41 @@ class ParameterSpec:
     source: str = ""
 
 
+class Role(enum.Enum):
+    """What a population or concentration is to the biology: how figures group them.
+
+    The value is the group's name in words (a figure panel's title).
+    """
+
+    TUMOUR = "tumour clones"
+    EFFECTOR = "effector cells"
+    PRIMING = "antigen presentation and priming"
+    SUPPRESSOR = "suppressors"
+    SIGNAL = "signals"
+    DRUG = "drugs"
+    OTHER = "other"
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Species:
-    """A population (integer count) or a concentration (continuous quantity)."""
+    """A population (integer count) or a concentration (continuous quantity).
+
+    ``label`` is its name in words for figures and tables (``"effector CD8 T cells"``,
+    not ``CTL``); ``role`` groups it with its kind (:class:`Role`).
+    """
 
     name: str
     unit: str
     initial: float
     description: str
     upper: float = MAX_COUNT
+    label: str = ""
+    role: Role = Role.OTHER
+
+    @property
+    def display(self) -> str:
+        """The label in words, or the symbol where the preset gives none."""
+        return self.label or self.name
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -81,7 +81,8 @@ class ServerProcess:
         if not line.startswith(READY_PREFIX):
             self.kill()
             raise RuntimeError(f"escapesim serve did not start; see {self.log}:\n{self.log_text()}")
-        self.address = line.removeprefix(READY_PREFIX).strip()
+        # "escapesim serving on HOST:PORT (health: SERVING)": the address is the first word.
+        self.address = line.removeprefix(READY_PREFIX).split()[0]
         with self.client() as client:
             client.wait_ready(timeout)
         return self.address

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 import os
-import struct
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from escapesim import engine
-from escapesim.service.results import plot, tables
+from escapesim.service.results import tables
 
 PRESET = "kirschner_panetta1998"
 
@@ -153,14 +152,6 @@ def test_a_failed_write_keeps_the_old_file(
     assert list(tmp_path.iterdir()) == [path]
 
 
-def test_plot_writes_one_png_from_a_table(results: list[engine.Result], tmp_path: Path) -> None:
-    path = tmp_path / "figure.png"
-    plot.plot_trajectories(tables.trajectory_table(results), path, title="three replicates")
-    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert path.stat().st_size > 10_000
-    assert list(tmp_path.iterdir()) == [path]
-
-
 def test_written_files_get_ordinary_permissions(
     results: list[engine.Result], tmp_path: Path
 ) -> None:
@@ -169,22 +160,3 @@ def test_written_files_get_ordinary_permissions(
     path = tmp_path / "run.parquet"
     tables.write_parquet(tables.trajectory_table(results), path)
     assert path.stat().st_mode & 0o777 == 0o666 & ~umask
-
-
-def test_many_species_wrap_into_columns(tmp_path: Path) -> None:
-    t = [float(d) for d in range(5)] * 2
-    columns = {f"X{i}": [float(i + 1)] * 10 for i in range(13)}
-    table = pa.table({"replicate": [0] * 5 + [1] * 5, "t": t, **columns, "Zero": [0.0] * 10})
-    single = pa.table({"replicate": [0] * 5, "t": t[:5], "X0": [1.0] * 5})
-    wide, narrow = tmp_path / "wide.png", tmp_path / "narrow.png"
-    plot.plot_trajectories(table, wide)
-    plot.plot_trajectories(single, narrow)
-    (wide_w, wide_h), (narrow_w, narrow_h) = png_size(wide), png_size(narrow)
-    assert wide_w > narrow_w, "13 panels wrap into several columns"
-    assert wide_h < 13 * narrow_h / 2, "rather than one very tall column"
-
-
-def png_size(path: Path) -> tuple[int, int]:
-    """Width and height from a PNG's IHDR chunk."""
-    width, height = struct.unpack(">II", path.read_bytes()[16:24])
-    return int(width), int(height)

@@ -22,7 +22,7 @@ import numpy as np
 
 from escapesim.engine.compiled import NO_LEVELS, RATE_LAW, CompiledKinetics, Native, RateLaw
 from escapesim.engine.frozen import FrozenMap
-from escapesim.engine.network import Channel, FloatArray, Network, ParameterSpec, Species
+from escapesim.engine.network import Channel, FloatArray, Network, ParameterSpec, Role, Species
 
 PARAMETERS = (
     ParameterSpec(name="birth", unit="1/day", default=1.0, upper=100.0,
@@ -62,7 +62,8 @@ NETWORK = Network(
     title="Linear birth-death process (kernel calibration, closed-form answers)",
     citation="Kendall DG. Ann Math Stat 19:1-15 (1948)",
     splitting=__doc__ or "",
-    species=(Species(name="T", unit="cells", initial=1.0, description="tumour cells"),),
+    species=(Species(name="T", unit="cells", initial=1.0, description="tumour cells",
+                     label="tumour cells", role=Role.TUMOUR),),
     levels=(),
     parameters=PARAMETERS,
     channels=CHANNELS,

@@ -37,7 +37,7 @@ from escapesim.engine.compiled import (
     RateLaw,
 )
 from escapesim.engine.frozen import FrozenMap
-from escapesim.engine.network import Channel, FloatArray, Network, ParameterSpec, Species
+from escapesim.engine.network import Channel, FloatArray, Network, ParameterSpec, Role, Species
 
 SOURCE = "Kirschner & Panetta 1998, table 1"
 
@@ -136,8 +136,10 @@ NETWORK = Network(
     citation="Kirschner D, Panetta JC. J Math Biol 37:235-252 (1998)",
     splitting=__doc__ or "",
     species=(
-        Species(name="E", unit="cells", initial=1.0, description="activated effector cells"),
-        Species(name="T", unit="cells", initial=100.0, description="tumour cells"),
+        Species(name="E", unit="cells", initial=1.0, description="activated effector cells",
+                label="activated effector cells", role=Role.EFFECTOR),
+        Species(name="T", unit="cells", initial=100.0, description="tumour cells",
+                label="tumour cells", role=Role.TUMOUR),
     ),
     levels=(
         Species(
@@ -146,6 +148,8 @@ NETWORK = Network(
             initial=1.0,
             upper=1e15,
             description="IL-2 concentration at the tumour site",
+            label="IL-2",
+            role=Role.SIGNAL,
         ),
     ),
     parameters=PARAMETERS,

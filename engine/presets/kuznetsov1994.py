@@ -28,7 +28,7 @@ import numpy as np
 
 from escapesim.engine.compiled import NO_LEVELS, RATE_LAW, CompiledKinetics, Native, RateLaw
 from escapesim.engine.frozen import FrozenMap
-from escapesim.engine.network import Channel, FloatArray, Network, ParameterSpec, Species
+from escapesim.engine.network import Channel, FloatArray, Network, ParameterSpec, Role, Species
 
 SOURCE = "Kuznetsov et al. 1994; BioModels BIOMD0000000762"
 
@@ -100,8 +100,10 @@ NETWORK = Network(
     citation="Kuznetsov VA, Makalkin IA, Taylor MA, Perelson AS. Bull Math Biol 56:295-321 (1994)",
     splitting=__doc__ or "",
     species=(
-        Species(name="E", unit="cells", initial=3.2e5, description="effector cells at the tumour"),
-        Species(name="T", unit="cells", initial=5e6, description="tumour cells"),
+        Species(name="E", unit="cells", initial=3.2e5, description="effector cells at the tumour",
+                label="effector cells", role=Role.EFFECTOR),
+        Species(name="T", unit="cells", initial=5e6, description="tumour cells",
+                label="tumour cells", role=Role.TUMOUR),
     ),
     levels=(),
     parameters=PARAMETERS,

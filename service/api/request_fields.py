@@ -80,3 +80,17 @@ def ensemble_parts(requested: Iterable[int]) -> tuple[pb.EnsembleResultTable, ..
             [FieldViolation(f"tables[{i}]", "is not an ensemble result table") for i in unknown]
         )
     return cast(tuple[pb.EnsembleResultTable, ...], tuple(wanted))  # each a known part
+
+
+#: Replicate indices are int32 in the result tables.
+MAX_REPLICATE_INDEX = 2**31 - 1
+
+
+def first_replicate(value: int, replicates: int) -> int:
+    """A CreateRun's ``first_replicate``: its run's last replicate must still be an int32."""
+    last = MAX_REPLICATE_INDEX - replicates + 1
+    if not 0 <= value <= last:
+        raise errors.InvalidRequestError(
+            [FieldViolation("first_replicate", f"must be within [0, {last}], got {value}")]
+        )
+    return value

@@ -180,5 +180,6 @@ async def serve(settings: Settings, *, ready: Callable[[str], None] | None = Non
 
 
 def announce(address: str) -> None:
-    """Print the bound address on stdout (test harnesses read it to find the port)."""
-    print(f"escapesim serving on {address}", file=sys.stdout, flush=True)
+    """Print the bound address on stdout once the health service reports SERVING (test
+    harnesses read the address to find the port; people read the word)."""
+    print(f"escapesim serving on {address} (health: SERVING)", file=sys.stdout, flush=True)

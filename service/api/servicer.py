@@ -80,8 +80,9 @@ class SimulationServicer:
         self, request: pb.CreateRunRequest, context: Context
     ) -> pb.CreateRunResponse:
         scenario = await self._scenario(request, self._limits.check_run)
+        first = fields.first_replicate(request.first_replicate, scenario.replicates)
         self._refuse_if_draining()
-        run = await self._lifecycle.create(scenario, request.request_id or None)
+        run = await self._lifecycle.create(scenario, request.request_id or None, first)
         return pb.CreateRunResponse(run=convert.run_to_proto(run))
 
     async def get_run(self, request: pb.GetRunRequest, context: Context) -> pb.GetRunResponse:

@@ -23,10 +23,12 @@ from escapesim.engine.ensemble import Cell, Ensemble
 from escapesim.engine.summary import TUMOUR
 from escapesim.service.cli import ensemble_report
 from escapesim.service.cli.errors import UsageError
+from escapesim.service.cli.kernel_notice import kernel_notice
 from escapesim.service.cli.outputs import check_output, progress_bar
 from escapesim.service.cli.scenario_input import load_scenario_file
 from escapesim.service.results import ensemble_tables
-from escapesim.service.workers.batches import Batch
+from escapesim.service.results.grid_axis import SCALES
+from escapesim.service.workers.batches import Batch, warm_up
 from escapesim.service.workers.local import ExecutorFailure
 from escapesim.service.workers.scenarios import Tables, simulate_here
 
@@ -66,6 +68,13 @@ def register(subparsers: Subparsers) -> None:
         help="a series to draw bands of (repeatable; default: tumour and the effectors)",
     )
     parser.add_argument(
+        "--plot-axis",
+        choices=SCALES,
+        default="auto",
+        help="x axis of a one-axis grid in the figure: linear, log, or points (evenly "
+        "spaced, labelled with their values: for grids dense in one region); default auto",
+    )
+    parser.add_argument(
         "--replicates", type=int, metavar="N", help="replicates per cell (overrides the file)"
     )
     parser.add_argument("--server", metavar="HOST:PORT", help="run on an escapesim server")
@@ -89,6 +98,8 @@ def run(args: argparse.Namespace) -> int:
         return on_server.ensemble(args, ensemble)
     cells = ensemble.points()
     try:
+        with kernel_notice():  # a machine's first run compiles the kernel: say so
+            warm_up([ensemble.scenario.preset])
         found = simulate_cells(cells, args.workers, [cell_branch(ensemble, c) for c in cells])
     except ExecutorFailure as error:
         print(f"escapesim ensemble: error: {error}", file=sys.stderr)

@@ -21,6 +21,7 @@ from escapesim.engine.summary import MedianTime
 from escapesim.service.results import tables
 from escapesim.service.results.ensemble_plot import plot_ensemble
 from escapesim.service.results.ensemble_tables import CellResults
+from escapesim.service.results.figure_style import scenario_title
 from escapesim.service.store.files import atomic_target
 
 #: The files ``--out DIR`` holds.
@@ -48,7 +49,8 @@ def finish(
     out = None if args.out is None else Path(args.out)
     png = None if args.plot is None else Path(args.plot)
     try:
-        write_outputs(ensemble, finished, built, document, out, png, args.series)
+        write_outputs(ensemble, finished, built, document, out, png, args.series,
+                      axis_scale=getattr(args, "plot_axis", "auto"))  # fmt: skip
     except OSError as error:
         print(f"escapesim ensemble: error: cannot write output: {error}", file=sys.stderr)
         return 1
@@ -66,6 +68,8 @@ def write_outputs(
     out: Path | None,
     png: Path | None,
     series: Sequence[str] | None,
+    *,
+    axis_scale: str = "auto",
 ) -> None:
     """Write the tables and summary into ``out`` and the figure to ``png`` (if asked)."""
     if out is not None:
@@ -76,9 +80,10 @@ def write_outputs(
             temporary.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
         print(f"wrote {', '.join(OUTPUT_FILES)} in {out} (--out)", file=sys.stderr)
     if png is not None:
-        title = f"{ensemble.scenario.preset}: {ensemble.replicates} replicates per cell, " \
-                f"seed {ensemble.scenario.seed}"  # fmt: skip
-        plot_ensemble(ensemble, finished, png, series=series, title=title)
+        what = f"{ensemble.replicates} replicates per cell, seed {ensemble.scenario.seed}, " \
+               f"{ensemble.scenario.horizon_days:g} days"  # fmt: skip
+        title = scenario_title(ensemble.scenario, what)
+        plot_ensemble(ensemble, finished, png, series=series, title=title, axis_scale=axis_scale)
         print(f"wrote {png} (--plot)", file=sys.stderr)
 
 

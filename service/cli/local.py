@@ -1,4 +1,5 @@
-"""Local subcommands: ``presets`` (the catalogue) and ``simulate`` (run on this machine).
+"""Local subcommands: ``presets`` (the catalogue), ``simulate`` (run on this machine) and
+``warm`` (compile the kernel into numba's disk cache ahead of the first run).
 
 ``simulate`` runs on the server's own local executor (one worker: a thread of this
 process), through the one batch runner, so a local run and a server run of the same
@@ -14,13 +15,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from collections.abc import Callable
 from typing import TypeAlias
 
 from escapesim.engine import catalog, network
 from escapesim.service.cli import outputs, presets_view
 from escapesim.service.cli.errors import UsageError
+from escapesim.service.cli.kernel_notice import kernel_notice
 from escapesim.service.cli.scenario_input import scenario_from_args
+from escapesim.service.workers.batches import warm_up
 from escapesim.service.workers.local import ExecutorFailure
 from escapesim.service.workers.scenarios import simulate_here
 
@@ -32,9 +36,31 @@ Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
 def register(subparsers: Subparsers) -> None:
-    """Add ``presets`` and ``simulate`` to the root parser's subcommands."""
+    """Add ``presets``, ``simulate`` and ``warm`` to the root parser's subcommands."""
     _register_presets(subparsers)
     _register_simulate(subparsers)
+    _register_warm(subparsers)
+
+
+def _register_warm(subparsers: Subparsers) -> None:
+    parser = subparsers.add_parser(
+        "warm",
+        help="compile the simulation kernel into numba's disk cache now (make venv runs it)",
+        description="Compile the kernel loop and every preset's rate laws (or load them from "
+        "numba's disk cache, where they already are), so the first run or server start "
+        "does not pay for it.",
+    )
+    parser.set_defaults(handler=run_warm)
+
+
+def run_warm(_args: argparse.Namespace) -> int:
+    """Load or compile every preset's compiled code, saying how long it took."""
+    started = time.monotonic()
+    with kernel_notice():
+        warm_up()
+    seconds = time.monotonic() - started
+    print(f"simulation kernel ready for every preset ({seconds:.1f} s)", file=sys.stderr)
+    return 0
 
 
 def _register_presets(subparsers: Subparsers) -> None:
@@ -147,6 +173,8 @@ def run_simulate(args: argparse.Namespace) -> int:
 
         return on_server.simulate(args, scenario)
     try:
+        with kernel_notice():  # a machine's first run compiles the kernel: say so
+            warm_up([scenario.preset])
         with outputs.progress_bar(scenario.replicates) as bar:
             (found,) = simulate_here(
                 [scenario],

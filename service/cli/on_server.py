@@ -39,20 +39,17 @@ def report(command: str, error: ServiceError) -> int:
 def simulate(args: argparse.Namespace, scenario: Scenario) -> int:
     """Run ``scenario`` as a run on ``args.server`` and report it as the local command does.
 
-    The run is created with a fresh ``request_id`` (a retried call cannot create a second
-    run) and followed with a progress bar; its result tables go through the same output
+    The run (of replicates ``--first-replicate`` on) is created with a fresh
+    ``request_id`` (a retried call cannot create a second run) and followed with a
+    progress bar (drawn on a terminal only); its result tables go through the same output
     tail as a local run's (:func:`escapesim.service.cli.outputs.finish`).
     """
-    if args.first_replicate:
-        print(
-            "escapesim simulate: error: --first-replicate: not supported with --server",
-            file=sys.stderr,
-        )
-        return 2
     parquet, png = outputs.check_outputs(args.out, args.plot)
     try:
         with connect(args.server) as client:
-            run = client.create_run(scenario, request_id=uuid.uuid4().hex)
+            run = client.create_run(
+                scenario, request_id=uuid.uuid4().hex, first_replicate=args.first_replicate
+            )
             with outputs.progress_bar(run.replicates_total) as bar:
 
                 def show(now: RunInfo) -> None:

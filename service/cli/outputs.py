@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
 import pyarrow as pa
 from tqdm import tqdm
 
-from escapesim.engine import Scenario
+from escapesim.engine import Result, Scenario
 from escapesim.service.cli import report
 from escapesim.service.cli.errors import UsageError
 from escapesim.service.results import plot, tables
@@ -87,7 +88,7 @@ def finish(
     trajectories = found[0].replace_schema_metadata(None)
     results = tables.results_from_tables(scenario, trajectories, found[1])
     try:
-        _write(scenario, trajectories, len(results), parquet, png)
+        _write(scenario, trajectories, results, parquet, png)
     except OSError as error:
         print(f"escapesim {command}: error: cannot write output: {error}", file=sys.stderr)
         return 1
@@ -106,7 +107,7 @@ def finish(
 def _write(
     scenario: Scenario,
     trajectories: pa.Table,
-    replicates: int,
+    results: Sequence[Result],
     parquet: Path | None,
     png: Path | None,
 ) -> None:
@@ -114,12 +115,11 @@ def _write(
     if parquet is not None:
         tables.write_parquet(trajectories, parquet)
     if png is not None:
-        net = scenario.network()
-        units = {s.name: s.unit for s in (*net.species, *net.levels)}
-        title = _title(scenario.preset, replicates, scenario.seed)
-        plot.plot_trajectories(trajectories, png, title=title, units=units)
+        outcomes = [(str(r.outcome.kind), r.outcome.time) for r in results]
+        plot.plot_trajectories(trajectories, png, scenario=scenario, outcomes=outcomes,
+                               what=_what(scenario, len(results)))  # fmt: skip
 
 
-def _title(preset: str, replicates: int, seed: int) -> str:
+def _what(scenario: Scenario, replicates: int) -> str:
     noun = "replicate" if replicates == 1 else "replicates"
-    return f"{preset}: {replicates} {noun}, seed {seed}"
+    return f"{replicates} {noun}, seed {scenario.seed}, {scenario.horizon_days:g} days"

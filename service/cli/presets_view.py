@@ -54,9 +54,11 @@ def render(net: Network) -> str:
         *_aligned([("name", "default", "bounds", "unit", "description"), *rows]),
     ]
     state = [(s, "population") for s in net.species] + [(s, "concentration") for s in net.levels]
-    rows = [(s.name, f"{s.initial:.4g}", kind, s.unit, s.description) for s, kind in state]
+    variables = [
+        (s.name, f"{s.initial:.4g}", kind, s.unit, s.role.value, s.description) for s, kind in state
+    ]
     lines += ["", "  initial state (--set NAME=VALUE, like a parameter):"]
-    lines += _aligned([("name", "initial", "kind", "unit", "description"), *rows])
+    lines += _aligned([("name", "initial", "kind", "unit", "role", "description"), *variables])
     for title, items in (("mechanisms", net.mechanisms), ("therapies", net.therapies)):
         if items:
             lines += ["", f"  {title}:", *(f"    {i.name}: {i.description}" for i in items)]
@@ -86,6 +88,8 @@ def _state(species: Species, kind: str) -> dict[str, Any]:
         "initial": species.initial,
         "upper": species.upper,
         "description": species.description,
+        "label": species.display,
+        "role": species.role.value,
     }
 
 

@@ -74,12 +74,14 @@ def _register_serve(subparsers: Subparsers) -> None:
 
 def run_serve(args: argparse.Namespace) -> int:
     """Load the settings, then serve until a signal."""
-    from escapesim.service.api import event_loop
+    from escapesim.service.api import event_loop, exposure
     from escapesim.service.api.server import (  # gRPC server imports only when serving
         announce,
         serve,
     )
+    from escapesim.service.cli.kernel_notice import kernel_notice
     from escapesim.service.store.database import StoreError
+    from escapesim.service.workers.batches import warm_up
 
     try:
         given = {dest: getattr(args, dest) for _, dest, *_ in _SERVE_FLAGS}
@@ -94,6 +96,11 @@ def run_serve(args: argparse.Namespace) -> int:
         stream=sys.stderr,
     )
     try:
+        # Refuse an open server before a minute of compiling, then compile (or load) the
+        # kernel here, once, saying so: the workers spawned next load it from the cache.
+        exposure.check(settings)
+        with kernel_notice():
+            warm_up()
         event_loop.run(serve(settings, ready=announce))
     except (OSError, ValueError, ImportError, StoreError) as error:
         print(f"escapesim serve: error: {error}", file=sys.stderr)
@@ -183,6 +190,7 @@ def _describe(run: RunInfo) -> dict[str, Any]:
         "simulated_day": run.simulated_day,
         "error": run.error,
         "partial": run.partial,
+        "first_replicate": run.first_replicate,
         "scenario": run.scenario,
     }
 

@@ -119,11 +119,15 @@ class Client:
 
     # -- runs ----------------------------------------------------------------------------
 
-    def create_run(self, scenario: ScenarioLike, *, request_id: str | None = None) -> RunInfo:
-        """Queue a run; a retry with the same ``request_id`` returns the same run."""
+    def create_run(
+        self, scenario: ScenarioLike, *, request_id: str | None = None, first_replicate: int = 0
+    ) -> RunInfo:
+        """Queue a run of replicates ``first_replicate`` … ``first_replicate + replicates −
+        1``; a retry with the same ``request_id`` returns the same run."""
         request = pb.CreateRunRequest(
-            scenario=scenario_message(scenario), request_id=request_id or ""
-        )
+            scenario=scenario_message(scenario), request_id=request_id or "",
+            first_replicate=first_replicate,
+        )  # fmt: skip
         return RunInfo.of(self._call("CreateRun", request).run)
 
     def get_run(self, run_id: str) -> RunInfo:

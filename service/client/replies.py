@@ -53,6 +53,7 @@ class RunInfo:
     simulated_day: float
     error: str | None
     partial: bool
+    first_replicate: int = 0
 
     @property
     def terminal(self) -> bool:
@@ -77,6 +78,7 @@ class RunInfo:
             simulated_day=message.simulated_day,
             error=message.error or None,
             partial=message.partial,
+            first_replicate=message.first_replicate,
         )
 
 

@@ -90,17 +90,21 @@ class RunLifecycle(Lifecycle[Run, RunEvent, Store]):
         await super().drain(grace_seconds)
         await self._executor.close()
 
-    async def create(self, scenario: Scenario, request_id: str | None) -> Run:
-        """Queue ``scenario``; the same ``request_id`` and scenario return the same run.
+    async def create(
+        self, scenario: Scenario, request_id: str | None, first_replicate: int = 0
+    ) -> Run:
+        """Queue replicates ``first_replicate`` … ``first_replicate + replicates − 1`` of
+        ``scenario``; the same ``request_id``, scenario and first replicate return the same
+        run.
 
-        Raises :class:`RequestConflict` if ``request_id`` was used for another scenario,
+        Raises :class:`RequestConflict` if ``request_id`` was used for another request,
         :class:`ServiceDraining` while shutting down, :class:`QueueFull` at the limit.
         """
         return await self._create(
-            lambda run_id: Run.queued(run_id, request_id or None, scenario),
+            lambda run_id: Run.queued(run_id, request_id or None, scenario, first_replicate),
             request_id,
-            scenario_json(scenario),
-            lambda run: scenario_json(run.scenario),
+            _specification(scenario, first_replicate),
+            lambda run: _specification(run.scenario, run.first_replicate),
         )
 
     def result_files(self, run_id: str) -> tuple[Path, Path]:
@@ -145,7 +149,7 @@ class RunLifecycle(Lifecycle[Run, RunEvent, Store]):
 
     async def _execute_job(self, run_id: str) -> None:
         run = await self._move(run_id, RunState.RUNNING)
-        job = self._executor.submit(run.scenario)
+        job = self._executor.submit(run.scenario, first=run.first_replicate)
         self._jobs[run_id] = {0: job}
         batches = await self._simulate(run_id, job)
         if run_id in self._interrupting:
@@ -236,3 +240,10 @@ def _with_progress(run: Run, *, done: int | None = None, day: float | None = Non
         replicates_done=run.replicates_done if done is None else done,
         simulated_day=run.simulated_day if day is None else day,
     )
+
+
+def _specification(scenario: Scenario, first_replicate: int) -> str:
+    """What a retried CreateRun must repeat: the scenario and, if not 0, the first replicate
+    (so a run from replicate 0 compares as it always did)."""
+    stored = scenario_json(scenario)
+    return stored if first_replicate == 0 else f"{stored} from replicate {first_replicate}"

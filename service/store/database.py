@@ -48,6 +48,7 @@ from escapesim.service.store.files import (
 from escapesim.service.store.run_record import Run, RunState, utc_now
 from escapesim.service.store.run_rows import (
     COLUMNS,
+    MIGRATIONS,
     SCHEMA,
     SCHEMA_VERSION,
     row_of,
@@ -97,7 +98,7 @@ class Store:
         self.page_key = _page_key(self.data_dir / "page.key")
         path = self.data_dir / "runs.sqlite3"
         try:
-            self._db = sqlite.connect(path, SCHEMA, SCHEMA_VERSION)
+            self._db = sqlite.connect(path, SCHEMA, SCHEMA_VERSION, MIGRATIONS)
             self._reader = sqlite.reader(path)
             problems = self.integrity_check()
             if problems != ["ok"]:
@@ -130,7 +131,7 @@ class Store:
         """Record a new run (raises ``sqlite3.IntegrityError`` on a duplicate id)."""
         with self._transaction() as db:
             db.execute(
-                f"INSERT INTO runs ({COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                f"INSERT INTO runs ({COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 row_of(run, sequence),
             )
         self._remember(run.run_id, run.scenario)

@@ -58,10 +58,14 @@ class Run:
     simulated_day: float
     error: str | None
     partial: bool
+    first_replicate: int = 0
 
     @classmethod
-    def queued(cls, run_id: str, request_id: str | None, scenario: Scenario) -> Run:
-        """A new run, waiting for a worker."""
+    def queued(
+        cls, run_id: str, request_id: str | None, scenario: Scenario, first_replicate: int = 0
+    ) -> Run:
+        """A new run of replicates ``first_replicate`` … ``first_replicate + replicates − 1``
+        of ``scenario``, waiting for a worker."""
         now = utc_now()
         return cls(
             run_id=run_id,
@@ -75,6 +79,7 @@ class Run:
             simulated_day=0.0,
             error=None,
             partial=False,
+            first_replicate=first_replicate,
         )
 
     def moved(self, state: RunState, **changes: Any) -> Run:

@@ -16,7 +16,13 @@ from escapesim.engine.frozen import FrozenMap
 from escapesim.service.store.run_record import Run, RunState
 
 #: Schema version in ``PRAGMA user_version``; bump with a migration when columns change.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+#: What brings a store of version ``v - 1`` to version ``v`` (applied in order on open).
+MIGRATIONS = {
+    # 2: runs may start at any replicate (``simulate --first-replicate K --server``).
+    2: "ALTER TABLE runs ADD COLUMN first_replicate INTEGER NOT NULL DEFAULT 0",
+}
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -32,14 +38,15 @@ CREATE TABLE IF NOT EXISTS runs (
     simulated_day REAL NOT NULL,
     error TEXT,
     partial INTEGER NOT NULL,
-    sequence INTEGER NOT NULL                    -- the run's last event sequence
+    sequence INTEGER NOT NULL,                   -- the run's last event sequence
+    first_replicate INTEGER NOT NULL DEFAULT 0   -- replicates first … first + total − 1
 );
 CREATE INDEX IF NOT EXISTS runs_by_state ON runs (state, position);
 """
 
 COLUMNS = (
     "run_id, request_id, state, scenario, created_at, updated_at, replicates_total, "
-    "replicates_done, simulated_day, error, partial, sequence"
+    "replicates_done, simulated_day, error, partial, sequence, first_replicate"
 )
 
 
@@ -63,6 +70,7 @@ def row_of(run: Run, sequence: int) -> tuple[Any, ...]:
         run.error,
         int(run.partial),
         sequence,
+        run.first_replicate,
     )
 
 
@@ -80,6 +88,7 @@ def run_of(row: tuple[Any, ...], scenario: Scenario | None) -> Run:
         simulated_day=float(row[8]),
         error=row[9],
         partial=bool(row[10]),
+        first_replicate=int(row[12]),
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fcntl
 import sqlite3
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +27,14 @@ class StoreCorrupt(StoreError):  # noqa: N818 - the agreed interface names
     """SQLite's integrity check failed; the message lists what it found."""
 
 
-def connect(path: Path, schema: str, version: int) -> sqlite3.Connection:
+def connect(
+    path: Path, schema: str, version: int, migrations: Mapping[int, str] | None = None
+) -> sqlite3.Connection:
     """A connection to ``path`` with ``schema`` applied at ``PRAGMA user_version`` ``version``.
 
-    The file is created 0600 before SQLite opens it (SQLite gives its ``-wal`` and ``-shm``
+    An existing store of an older version is first brought up to date by ``migrations``
+    (version → the statement that makes it, from the previous one), each in turn. The
+    file is created 0600 before SQLite opens it (SQLite gives its ``-wal`` and ``-shm``
     files the database's mode). Raises :class:`StoreError` for a newer schema.
     """
     private_file(path)
@@ -42,6 +47,9 @@ def connect(path: Path, schema: str, version: int) -> sqlite3.Connection:
     if found > version:
         db.close()
         raise StoreError(f"store schema {found} is newer than this build's {version}")
+    if found > 0:  # 0: a new file, which the schema creates whole
+        for step in range(found + 1, version + 1):
+            db.execute((migrations or {})[step])
     db.executescript(schema)
     db.execute(f"PRAGMA user_version={version}")
     return db

@@ -132,13 +132,14 @@ def simulate_batch(
     )
 
 
-def warm_up() -> None:
-    """Simulate one short replicate of every preset and tabulate it, so every lazy import
-    (pyarrow pulls in pandas on first use) and every compiled rate law (loaded from numba's
-    disk cache, or compiled on a machine's first run) is ready before the first timed
-    batch."""
-    for network in catalog():
-        scenario = Scenario.build(preset=network.name, horizon_days=1.0)
+def warm_up(presets: Iterable[str] | None = None) -> None:
+    """Simulate one short replicate of every preset (or of ``presets``) and tabulate it,
+    so every lazy import (pyarrow pulls in pandas on first use) and every compiled rate
+    law (loaded from numba's disk cache, or compiled on a machine's first run) is ready
+    before the first timed batch."""
+    names = [network.name for network in catalog()] if presets is None else list(presets)
+    for name in names:
+        scenario = Scenario.build(preset=name, horizon_days=1.0)
         simulate_batch(scenario, [0], on_day=lambda _day: None, should_stop=lambda: False)
 
 

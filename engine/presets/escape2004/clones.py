@@ -39,6 +39,15 @@ LETTERS = {
     Trait.SECRETOR: "s",
 }
 
+#: The traits in words, as a biologist names them.
+_WORDS = {
+    Trait.ANTIGEN_LOSS: "antigen-loss",
+    Trait.MHC_LOSS: "MHC-I-loss",
+    Trait.PDL1_HIGH: "PD-L1-high",
+    Trait.FASL: "FasL+",
+    Trait.SECRETOR: "TGF-β secretor",
+}
+
 
 @dataclass(frozen=True, slots=True)
 class Clone:
@@ -64,6 +73,12 @@ class Clone:
     def with_trait(self, trait: Trait) -> Clone:
         """The clone a mutation adding ``trait`` produces."""
         return Clone(self.traits | trait)
+
+    @property
+    def label(self) -> str:
+        """The clone in words for figures: ``"PD-L1-high, TGF-β secretor clone"``."""
+        words = [_WORDS[t] for t in Trait if t in self.traits]
+        return f"{', '.join(words)} clone" if words else "founder clone (no escape trait)"
 
     def describe(self) -> str:
         """A readable list of the clone's traits."""

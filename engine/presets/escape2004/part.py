@@ -43,6 +43,7 @@ from escapesim.engine.network import (
     FloatArray,
     MechanismSpec,
     ParameterSpec,
+    Role,
     Species,
     TherapySpec,
 )
@@ -128,9 +129,12 @@ def channel(
     )  # fmt: skip
 
 
-def cells(name: str, description: str, initial: float = 0.0) -> Species:
-    """A population of cells."""
-    return Species(name=name, unit="cells", initial=initial, description=description)
+def cells(
+    name: str, description: str, initial: float = 0.0, *, label: str, role: Role
+) -> Species:
+    """A population of cells, with its name in words and its role (for figures)."""
+    return Species(name=name, unit="cells", initial=initial, description=description,
+                   label=label, role=role)  # fmt: skip
 
 
 @jit

@@ -156,6 +156,7 @@ def run_to_proto(run: Run) -> pb.Run:
         simulated_day=run.simulated_day,
         error=run.error or "",
         partial=run.partial,
+        first_replicate=run.first_replicate,
     )
 
 

@@ -26,7 +26,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from escapesim.engine.compiled import jit
-from escapesim.engine.network import Channel, FloatArray, MechanismSpec, Species
+from escapesim.engine.network import Channel, FloatArray, MechanismSpec, Role, Species
 from escapesim.engine.presets.escape2004 import layout
 from escapesim.engine.presets.escape2004.clones import CLONES, VISIBLE_INDEX, Trait, mask
 from escapesim.engine.presets.escape2004.part import (
@@ -104,7 +104,10 @@ CHANNELS: tuple[Channel, ...] = (
 )  # fmt: skip
 
 
-LEVELS = (Species(name="IFNg", unit="IFN-γ units", initial=0.0, description="IFN-γ"),)
+LEVELS = (
+    Species(name="IFNg", unit="IFN-γ units", initial=0.0, description="IFN-γ", label="IFN-γ",
+            role=Role.SIGNAL),
+)  # fmt: skip
 
 (_ON, _CTL_KILL, _CTL_INACTIVATION, _NK_RATE, _PROTECTION, _NK_INACTIVATION, _IFN_PER_KILL,
  _IFN_DECAY, _IFN_GAIN, _IFN_HALF, _ENCOUNTER_HALF, _NK_KILL) = range(12)  # fmt: skip

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from escapesim.engine.compiled import jit
-from escapesim.engine.network import Channel, FloatArray, Species
+from escapesim.engine.network import Channel, FloatArray, Role, Species
 from escapesim.engine.presets.escape2004.clones import CLONES
 from escapesim.engine.presets.escape2004.mechanisms import variants
 from escapesim.engine.presets.escape2004.part import (
@@ -49,7 +49,7 @@ DEFAULT_TUMOUR = 1e4
 
 SPECIES = tuple(
     Species(name=c.name, unit="cells", initial=DEFAULT_TUMOUR if not c.traits else 0.0,
-            description=f"tumour clone: {c.describe()}")
+            description=f"tumour clone: {c.describe()}", label=c.label, role=Role.TUMOUR)
     for c in CLONES
 )  # fmt: skip
 

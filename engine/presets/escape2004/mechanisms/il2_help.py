@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from escapesim.engine.compiled import jit
-from escapesim.engine.network import Channel, FloatArray, MechanismSpec, Species
+from escapesim.engine.network import Channel, FloatArray, MechanismSpec, Role, Species
 from escapesim.engine.presets.escape2004 import layout
 from escapesim.engine.presets.escape2004.mechanisms import cytotoxicity
 from escapesim.engine.presets.escape2004.part import (
@@ -50,7 +50,10 @@ PARAMETERS = (
               lower=1e-6, upper=1e4),
 )  # fmt: skip
 
-LEVELS = (Species(name="IL2", unit="IL-2 units", initial=0.0, description="endogenous IL-2"),)
+LEVELS = (
+    Species(name="IL2", unit="IL-2 units", initial=0.0, description="endogenous IL-2",
+            label="IL-2", role=Role.SIGNAL),
+)  # fmt: skip
 
 CHANNELS: tuple[Channel, ...] = (
     channel("il2_proliferation", {"CTL": 1}, "IL-2-driven CTL proliferation"),

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from escapesim.engine.compiled import jit
-from escapesim.engine.network import Channel, Delay, FloatArray, MechanismSpec
+from escapesim.engine.network import Channel, Delay, FloatArray, MechanismSpec, Role
 from escapesim.engine.presets.escape2004 import layout
 from escapesim.engine.presets.escape2004.part import (
     Part,
@@ -66,8 +66,10 @@ PARAMETERS = (
 )  # fmt: skip
 
 SPECIES = (
-    cells("DC_loaded", "antigen-loaded, maturing dendritic cells in tissue"),
-    cells("DC_node", "mature DCs presenting tumour antigen in the lymph node"),
+    cells("DC_loaded", "antigen-loaded, maturing dendritic cells in tissue",
+          label="antigen-loaded DCs (tumour)", role=Role.PRIMING),
+    cells("DC_node", "mature DCs presenting tumour antigen in the lymph node",
+          label="presenting DCs (lymph node)", role=Role.PRIMING),
 )
 
 CHANNELS: tuple[Channel, ...] = (

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from escapesim.engine.compiled import jit
-from escapesim.engine.network import Channel, FloatArray, MechanismSpec
+from escapesim.engine.network import Channel, FloatArray, MechanismSpec, Role
 from escapesim.engine.presets.escape2004 import layout
 from escapesim.engine.presets.escape2004.mechanisms import suppression
 from escapesim.engine.presets.escape2004.mechanisms.il2_help import il2
@@ -73,7 +73,8 @@ PARAMETERS = (
               upper=1e9),
 )  # fmt: skip
 
-SPECIES = (cells("Treg", "regulatory T cells", 100.0),)
+SPECIES = (cells("Treg", "regulatory T cells", 100.0, label="regulatory T cells",
+                 role=Role.SUPPRESSOR),)
 
 CHANNELS: tuple[Channel, ...] = (
     channel("treg_influx", {"Treg": 1}, "baseline Treg supply"),

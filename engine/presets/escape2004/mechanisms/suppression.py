@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from escapesim.engine.compiled import jit
-from escapesim.engine.network import FloatArray, MechanismSpec, Species
+from escapesim.engine.network import FloatArray, MechanismSpec, Role, Species
 from escapesim.engine.presets.escape2004 import layout
 from escapesim.engine.presets.escape2004.part import (
     Part,
@@ -60,7 +60,8 @@ PARAMETERS = (
 
 LEVELS = (
     Species(name="TGFb", unit="TGF units", initial=0.0,
-            description="TGF-β / IL-10 (pooled suppressive cytokines)"),
+            description="TGF-β / IL-10 (pooled suppressive cytokines)",
+            label="TGF-β / IL-10", role=Role.SIGNAL),
 )  # fmt: skip
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from escapesim.engine.compiled import jit
-from escapesim.engine.network import Channel, FloatArray
+from escapesim.engine.network import Channel, FloatArray, Role
 from escapesim.engine.presets.escape2004 import layout
 from escapesim.engine.presets.escape2004.part import (
     Part,
@@ -50,10 +50,13 @@ PARAMETERS = (
 )  # fmt: skip
 
 SPECIES = (
-    cells("naive", "naive CD8 T cells specific for the tumour antigen", 1000.0),
-    cells("CTL", "effector CD8 T cells (CTLs) at the tumour"),
-    cells("exhausted", "exhausted CD8 T cells at the tumour"),
-    cells("NK", "NK cells at the tumour", 2e4),
+    cells("naive", "naive CD8 T cells specific for the tumour antigen", 1000.0,
+          label="naive CD8 T cells", role=Role.PRIMING),
+    cells("CTL", "effector CD8 T cells (CTLs) at the tumour",
+          label="effector CD8 T cells", role=Role.EFFECTOR),
+    cells("exhausted", "exhausted CD8 T cells at the tumour",
+          label="exhausted CD8 T cells", role=Role.EFFECTOR),
+    cells("NK", "NK cells at the tumour", 2e4, label="NK cells", role=Role.EFFECTOR),
 )
 
 CHANNELS: tuple[Channel, ...] = (

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from escapesim.engine.compiled import jit
-from escapesim.engine.network import Channel, FloatArray, Species, TherapySpec
+from escapesim.engine.network import Channel, FloatArray, Role, Species, TherapySpec
 from escapesim.engine.presets.escape2004 import layout
 from escapesim.engine.presets.escape2004.mechanisms import regulation
 from escapesim.engine.presets.escape2004.part import Part, channel, is_on, parameter, values_of
@@ -28,7 +28,8 @@ PARAMETERS = (
               upper=100.0),
 )  # fmt: skip
 
-LEVELS = (Species(name="anti_CD25", unit="mg/kg", initial=0.0, description="anti-CD25 exposure"),)
+LEVELS = (Species(name="anti_CD25", unit="mg/kg", initial=0.0, description="anti-CD25 exposure",
+                  label="anti-CD25", role=Role.DRUG),)
 
 CHANNELS: tuple[Channel, ...] = (
     channel("treg_depletion", {"Treg": -1}, "anti-CD25 depletes a Treg"),

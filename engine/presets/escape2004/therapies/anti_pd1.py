@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from escapesim.engine.compiled import jit
-from escapesim.engine.network import Channel, FloatArray, Species, TherapySpec
+from escapesim.engine.network import Channel, FloatArray, Role, Species, TherapySpec
 from escapesim.engine.presets.escape2004 import layout
 from escapesim.engine.presets.escape2004.mechanisms import cytotoxicity, dysfunction
 from escapesim.engine.presets.escape2004.part import (
@@ -47,7 +47,8 @@ PARAMETERS = (
               "chosen: reinvigoration within ~10 days of blockade", upper=100.0),
 )  # fmt: skip
 
-LEVELS = (Species(name="anti_PD1", unit="mg/kg", initial=0.0, description="anti-PD-1 exposure"),)
+LEVELS = (Species(name="anti_PD1", unit="mg/kg", initial=0.0, description="anti-PD-1 exposure",
+                  label="anti-PD-1", role=Role.DRUG),)
 
 CHANNELS: tuple[Channel, ...] = (
     channel(

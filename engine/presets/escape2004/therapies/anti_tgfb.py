@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from escapesim.engine.compiled import jit
-from escapesim.engine.network import FloatArray, Species, TherapySpec
+from escapesim.engine.network import FloatArray, Role, Species, TherapySpec
 from escapesim.engine.presets.escape2004 import layout
 from escapesim.engine.presets.escape2004.part import Part, Signal, parameter, values_of
 from escapesim.engine.presets.escape2004.state import TGF_BLOCKED
@@ -23,7 +23,8 @@ PARAMETERS = (
               "chosen", lower=1e-9, upper=1e6),
 )  # fmt: skip
 
-LEVELS = (Species(name="anti_TGFb", unit="mg/kg", initial=0.0, description="anti-TGF-β exposure"),)
+LEVELS = (Species(name="anti_TGFb", unit="mg/kg", initial=0.0, description="anti-TGF-β exposure",
+                  label="anti-TGF-β", role=Role.DRUG),)
 
 THERAPY = TherapySpec(
     name="anti_tgfb",

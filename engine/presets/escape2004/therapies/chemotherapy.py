@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from escapesim.engine.compiled import jit
-from escapesim.engine.network import Channel, FloatArray, Species, TherapySpec
+from escapesim.engine.network import Channel, FloatArray, Role, Species, TherapySpec
 from escapesim.engine.presets.escape2004 import layout
 from escapesim.engine.presets.escape2004.clones import CLONES
 from escapesim.engine.presets.escape2004.part import Part, channel, parameter, values_of
@@ -36,7 +36,8 @@ PARAMETERS = (
               "chosen", upper=10.0),
 )  # fmt: skip
 
-LEVELS = (Species(name="chemo", unit="mg/kg", initial=0.0, description="chemotherapy exposure"),)
+LEVELS = (Species(name="chemo", unit="mg/kg", initial=0.0, description="chemotherapy exposure",
+                  label="chemotherapy", role=Role.DRUG),)
 
 CHANNELS: tuple[Channel, ...] = (
     *(channel(f"chemo_kill.{c.name}", {c.name: -1}, "chemotherapy kills a tumour cell")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from escapesim.engine.compiled import jit
-from escapesim.engine.network import FloatArray, Species, TherapySpec
+from escapesim.engine.network import FloatArray, Role, Species, TherapySpec
 from escapesim.engine.presets.escape2004 import layout
 from escapesim.engine.presets.escape2004.part import Part, parameter
 from escapesim.engine.presets.escape2004.therapies.dosing import RATE, bolus, exposure
@@ -23,7 +23,7 @@ PARAMETERS = (
 
 LEVELS = (
     Species(name="rIL2", unit="IL-2 units", initial=0.0,
-            description="recombinant IL-2 exposure"),
+            description="recombinant IL-2 exposure", label="recombinant IL-2", role=Role.DRUG),
 )  # fmt: skip
 
 THERAPY = TherapySpec(

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from escapesim.engine.compiled import jit
-from escapesim.engine.network import Channel, FloatArray, Species, TherapySpec
+from escapesim.engine.network import Channel, FloatArray, Role, Species, TherapySpec
 from escapesim.engine.presets.escape2004 import layout
 from escapesim.engine.presets.escape2004.part import Part, channel, parameter, values_of
 from escapesim.engine.presets.escape2004.state import TGF_BRAKE
@@ -32,7 +32,8 @@ PARAMETERS = (
               "chosen comparable to the tumour's own DC supply", upper=1e9),
 )  # fmt: skip
 
-LEVELS = (Species(name="peptide", unit="µg", initial=0.0, description="peptide vaccine exposure"),)
+LEVELS = (Species(name="peptide", unit="µg", initial=0.0, description="peptide vaccine exposure",
+                  label="peptide vaccine", role=Role.DRUG),)
 
 CHANNELS: tuple[Channel, ...] = (
     channel("load_peptide", {"DC_loaded": 1}, "a host DC loads vaccine peptide"),
