@@ -22,7 +22,7 @@ import simpy
 
 from escapesim.engine.frozen import FrozenMap
 from escapesim.engine.kernel import Kernel, KernelSettings
-from escapesim.engine.network import Network, Stoichiometry
+from escapesim.engine.network import ModelEvent, Network, Stoichiometry
 from escapesim.engine.record import Frame, Outcome, OutcomeKind, Provenance, Result
 from escapesim.engine.rng import stream
 from escapesim.engine.scenario import Scenario
@@ -58,9 +58,10 @@ class Simulation:
         self._stoichiometry = Stoichiometry.of(self._network)
         self._settings = settings or KernelSettings()
         self._pending: dict[tuple[int, float], int] = {}  # (channel, due) -> products
+        self._bound = self._network.bind(scenario.parameters, scenario.mechanisms)
         self._kernel = Kernel(
             self._stoichiometry,
-            self._network.bind(scenario.parameters, scenario.mechanisms),
+            self._bound,
             np.array([scenario.initial[s.name] for s in self._network.species], dtype=float),
             np.array([scenario.initial[s.name] for s in self._network.levels], dtype=float),
             self.random("exact"),
@@ -81,6 +82,9 @@ class Simulation:
         self._extra: dict[str, int] = {}
         self._arrived = np.zeros(len(self._network.channels), dtype=np.int64)
         self._end = self._env.event()
+        # State-triggered model events and their trigger's last value (time triggers are
+        # on the calendar instead).
+        self._polled = {e.name: e.initial_value for e in self._network.events if e.at is None}
         self._start()
 
     # -- the public API -----------------------------------------------------------------
@@ -158,6 +162,11 @@ class Simulation:
     # -- processes -----------------------------------------------------------------------
 
     def _start(self) -> None:
+        for event in self._network.events:
+            if event.at is not None:
+                day = event.at(self._bound.parameters)
+                if day > 0.0 or not event.initial_value:
+                    self.at(day, partial(self._fire, event))
         self._watch(0.0)
         for therapy in self.scenario.therapies:
             spec = self._network.therapy(therapy.kind)
@@ -233,8 +242,25 @@ class Simulation:
 
     # -- bookkeeping ---------------------------------------------------------------------
 
+    def _fire(self, event: ModelEvent) -> None:
+        event.fire(self._env.now, self._kernel.counts, self._kernel.levels, self._bound.parameters)
+        self._watch(self._env.now)
+
+    def _poll(self, t: float) -> None:
+        """Fire every state-triggered model event whose trigger turned true."""
+        state = (t, self._kernel.counts, self._kernel.levels, self._bound.parameters)
+        for event in self._network.events:
+            if event.trigger is None:
+                continue
+            now = bool(event.trigger(*state))
+            if now and not self._polled[event.name]:
+                event.fire(*state)
+            self._polled[event.name] = now
+
     def _watch(self, t: float) -> None:
-        if self._outcome is not None:
+        if self._polled:
+            self._poll(t)
+        if self._outcome is not None or not self._network.tumour:
             return
         counts = self._kernel.counts
         tumour = float(counts @ self._tumour)
