@@ -9,6 +9,7 @@ from escapesim.engine.kernel import KernelSettings
 from escapesim.engine.network import Network, ParameterSpec, Species
 from escapesim.engine.presets import catalog, network
 from escapesim.engine.record import Frame, Outcome, OutcomeKind, Provenance, Result
+from escapesim.engine import sbml
 from escapesim.engine.scenario import Scenario, Therapy
 from escapesim.engine.simulation import Simulation, simulate
 
@@ -29,5 +30,6 @@ __all__ = [
     "Therapy",
     "catalog",
     "network",
+    "sbml",
     "simulate",
 ]

@@ -25,8 +25,8 @@ MAX_SAMPLES = 200_000
 MAX_REPLICATES = 100_000
 MAX_SEED = 2**63 - 1
 #: Characters of an SBML model a scenario may carry (BioModels' tumour-immune models are
-#: 20-200 kB; the largest curated ones ~2 MB).
-MAX_SBML_CHARS = 4_000_000
+#: 20-200 kB; the gRPC cap on Scenario.sbml is the same).
+MAX_SBML_CHARS = 512_000
 DEFAULT_ESCAPE_THRESHOLD = 1e9
 
 

@@ -5,7 +5,20 @@
 What is supported and refused: docs/sbml.md.
 """
 
+from typing import TYPE_CHECKING
+
 from escapesim.engine.sbml.errors import SbmlError
 from escapesim.engine.sbml.importing import load, load_text
+from escapesim.engine.sbml.writing import export
 
-__all__ = ["SbmlError", "load", "load_text"]
+if TYPE_CHECKING:
+    from escapesim.engine.scenario import Scenario
+
+__all__ = ["SbmlError", "export", "export_scenario", "load", "load_text"]
+
+
+def export_scenario(scenario: "Scenario") -> str:
+    """The SBML document of a preset scenario's network, parameters and initial state."""
+    if scenario.sbml:
+        raise SbmlError(["the scenario's model is already SBML (its sbml field)"])
+    return export(scenario.network(), scenario.parameters, scenario.initial)

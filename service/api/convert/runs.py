@@ -41,6 +41,8 @@ def scenario_mapping(message: pb.Scenario) -> dict[str, Any]:
     data: dict[str, Any] = {}
     if message.preset:
         data["preset"] = message.preset
+    if message.sbml:
+        data["sbml"] = message.sbml
     # Empty maps and lists mean the same as absent ones, so they are always present.
     for name in ("parameters", "initial", "mechanisms"):
         data[name] = dict(getattr(message, name))
@@ -81,6 +83,7 @@ def _scenario_message(scenario: Scenario) -> pb.Scenario:
         seed=scenario.seed,
         replicates=scenario.replicates,
         escape_threshold=scenario.escape_threshold,
+        sbml=scenario.sbml,
     )
 
 
