@@ -15,7 +15,6 @@ from escapesim.engine.sbml.errors import SbmlError
 
 #: Severities that make a document unusable (warnings are not refusals).
 _SEVERE = (libsbml.LIBSBML_SEV_ERROR, libsbml.LIBSBML_SEV_FATAL)
-_CORE_PLUGINS = frozenset({"l3v2extendedmath"})
 
 
 def read(text: str) -> tuple[libsbml.SBMLDocument, libsbml.Model]:
@@ -24,13 +23,7 @@ def read(text: str) -> tuple[libsbml.SBMLDocument, libsbml.Model]:
     _raise_errors(document, "not readable SBML")
     if document.getLevel() not in (2, 3):
         raise SbmlError([f"SBML level {document.getLevel()}: only levels 2 and 3 are supported"])
-    packages = [
-        plugin.getPackageName()
-        for plugin in (document.getPlugin(i) for i in range(document.getNumPlugins()))
-        # libSBML attaches L3v2's extended math to every document; it is core, no package.
-        if plugin.getPackageName() not in _CORE_PLUGINS
-        and document.isPackageEnabled(plugin.getPackageName())
-    ]
+    packages = _packages(document)
     if packages:
         raise SbmlError([f"package {name!r}: SBML packages are not supported" for name in packages])
     document.checkConsistency()
@@ -44,6 +37,19 @@ def read(text: str) -> tuple[libsbml.SBMLDocument, libsbml.Model]:
     _convert(document, "expandFunctionDefinitions")
     _convert(document, "expandInitialAssignments")
     return document, document.getModel()
+
+
+def _packages(document: libsbml.SBMLDocument) -> list[str]:
+    """The Level 3 packages the document declares (annotation-only Level 2 extensions such
+    as layout carry no simulation semantics and are not declared)."""
+    namespaces = document.getNamespaces()
+    core = libsbml.SBMLNamespaces.getSBMLNamespaceURI(document.getLevel(), document.getVersion())
+    found = []
+    for i in range(namespaces.getLength()):
+        uri = namespaces.getURI(i)
+        if uri != core and uri.startswith("http://www.sbml.org/sbml/level3/"):
+            found.append(namespaces.getPrefix(i) or uri)
+    return found
 
 
 def _raise_errors(document: libsbml.SBMLDocument, what: str) -> None:
