@@ -77,8 +77,10 @@ def main() -> None:
     for name, values in times.items():
         print(f"{name:7s} {statistics.median(values) * 1e3:8.1f} ms CPU a replicate "
               f"(rounds: {', '.join(f'{v * 1e3:.1f}' for v in values)})")  # fmt: skip
-    print(f"ratio sbml / preset: median {statistics.median(ratios):.3f}, "
-          f"range {min(ratios):.3f}-{max(ratios):.3f} over {args.rounds} rounds (target <= 1.2)")
+    print(
+        f"ratio sbml / preset: median {statistics.median(ratios):.3f}, "
+        f"range {min(ratios):.3f}-{max(ratios):.3f} over {args.rounds} rounds (target <= 1.2)"
+    )
 
 
 if __name__ == "__main__":

@@ -4,12 +4,12 @@ The public API: build a :class:`Scenario`, run it with :func:`simulate` (one rep
 or :class:`Simulation` (frames as they are produced), read the :class:`Result`.
 """
 
+from escapesim.engine import sbml
 from escapesim.engine.errors import FieldViolation, ScenarioError
 from escapesim.engine.kernel import KernelSettings
 from escapesim.engine.network import Network, ParameterSpec, Species
 from escapesim.engine.presets import catalog, network
 from escapesim.engine.record import Frame, Outcome, OutcomeKind, Provenance, Result
-from escapesim.engine import sbml
 from escapesim.engine.scenario import Scenario, Therapy
 from escapesim.engine.simulation import Simulation, simulate
 

@@ -63,7 +63,10 @@ class Builder:
         reaction.setReversible(False)
         if self.level >= 3:
             reaction.setFast(False)
-        for create, refs in ((reaction.createReactant, reactants), (reaction.createProduct, products)):
+        for create, refs in (
+            (reaction.createReactant, reactants),
+            (reaction.createProduct, products),
+        ):
             for sid, amount in (refs or {}).items():
                 ref = create()
                 ref.setSpecies(sid)
@@ -74,7 +77,9 @@ class Builder:
             reaction.createModifier().setSpecies(sid)
         kinetic = reaction.createKineticLaw()
         for pid, value in (local or {}).items():
-            parameter = kinetic.createLocalParameter() if self.level >= 3 else kinetic.createParameter()
+            parameter = (
+                kinetic.createLocalParameter() if self.level >= 3 else kinetic.createParameter()
+            )
             parameter.setId(pid)
             parameter.setValue(value)
         kinetic.setMath(_math(law))

@@ -65,7 +65,10 @@ def test_the_import_of_an_export_has_the_presets_laws(preset: str) -> None:
             theirs.propensities(counts, levels), ours.propensities(counts, levels), rtol=1e-12
         )
         if net.levels:
-            (p1, d1), (p2, d2) = theirs.level_rates(counts, levels), ours.level_rates(counts, levels)
+            (p1, d1), (p2, d2) = (
+                theirs.level_rates(counts, levels),
+                ours.level_rates(counts, levels),
+            )
             np.testing.assert_allclose(p1 - d1 * levels, p2 - d2 * levels, rtol=1e-9)
 
 
@@ -107,7 +110,8 @@ def test_escape2004_is_refused_with_its_reason() -> None:
 
 
 @pytest.mark.parametrize(
-    "n", [pytest.param(1_000, id="n1000"), pytest.param(10_000, id="n10000", marks=pytest.mark.slow)]
+    "n",
+    [pytest.param(1_000, id="n1000"), pytest.param(10_000, id="n10000", marks=pytest.mark.slow)],
 )
 def test_the_import_of_the_birth_death_export_meets_the_suite_criteria(n: int) -> None:
     """DSMTS 001's rates on the preset's export, judged as tests/test_sbml_import.py

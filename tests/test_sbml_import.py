@@ -9,8 +9,9 @@ at n = 1,000 replicates by default and at the suite's n = 10,000 in the slow sui
 (``-m slow``): Z and Y are standardised, so their null laws do not depend on n once the
 sample mean and variance are near normal (at n = 1,000 the skewness of a mean of these
 laws is below 0.03); what the smaller n loses is power, not validity (a 10 % variance
-error gives |Y| ≈ 2 there and ≈ 7 at n = 10,000). As there, a run that misses is judged once more at a second
-fixed seed (a correct kernel fails a model at both with probability ~0.1 %).
+error gives |Y| ≈ 2 there and ≈ 7 at n = 10,000). As there, a run that misses is
+judged once more at a second fixed seed (a correct kernel fails a model at both with
+probability ~0.1 %).
 """
 
 from __future__ import annotations
@@ -48,9 +49,7 @@ def _scenario(text: str, seed: int, replicates: int) -> engine.Scenario:
     )  # fmt: skip
 
 
-def _judge(
-    text: str, case: Case, n: int, settings: engine.KernelSettings | None = None
-) -> None:
+def _judge(text: str, case: Case, n: int, settings: engine.KernelSettings | None = None) -> None:
     misses = []
     for seed in SEEDS:
         samples = run_replicates(_scenario(text, seed, n), (case.species,), settings=settings)
@@ -76,7 +75,9 @@ def _immigration_level2() -> str:
     function definition."""
     built = Builder("immigration_death_l2", level=2, version=4).compartment("cell", 5.0)
     built.species("X", concentration=4.0, only_substance=False)
-    built.species("S", amount=1.0, boundary=True).species("C", amount=3.0, boundary=True, constant=True)
+    built.species("S", amount=1.0, boundary=True).species(
+        "C", amount=3.0, boundary=True, constant=True
+    )
     built.function("influx", "lambda(a, s, a * s)")
     built.reaction("Immigration", "influx(alpha, S)", {"S": 1}, {"X": 1}, local={"alpha": 1.0})
     built.reaction("Death", "mu * X * cell * C / 3", {"X": 1}, modifiers=("C",), local={"mu": 0.1})
@@ -84,7 +85,9 @@ def _immigration_level2() -> str:
 
 
 @pytest.mark.parametrize("n", SIZES)
-def test_level2_concentrations_boundary_and_constant_species_local_parameters_functions(n: int) -> None:
+def test_level2_concentrations_boundary_and_constant_species_local_parameters_functions(
+    n: int,
+) -> None:
     net = sbml.load_text(_immigration_level2())
     assert net.initial_state() == {"X": 20.0, "S": 1.0, "C": 3.0}
     assert {p.name for p in net.parameters} == {"cell", "Immigration.alpha", "Death.mu"}
@@ -177,11 +180,13 @@ def test_parameters_of_the_model_are_scenario_parameters() -> None:
         preset="", sbml=text, parameters={"lambda": 2.0, "mu": 0.0}, initial={"X": 3},
         horizon_days=2.0,
     )  # fmt: skip
-    assert scenario.preset == "birth_death_sbml" and scenario.parameters["lambda"] == 2.0
+    assert scenario.preset == "birth_death_sbml"
+    assert scenario.parameters["lambda"] == 2.0
     assert engine.Scenario.from_dict(scenario.to_dict()) == scenario
     # Pure birth at rate 2 from 3 never loses a cell and grows: a smoke check of binding.
     trajectory = engine.simulate(scenario).trajectory["X"]
-    assert np.all(np.diff(trajectory) >= 0) and trajectory[-1] > 3
+    assert np.all(np.diff(trajectory) >= 0)
+    assert trajectory[-1] > 3
 
 
 # -- refusals ---------------------------------------------------------------------------------
@@ -279,7 +284,10 @@ REFUSED = {
     "fast reaction": (_fast, "reaction Quick: fast reactions are not supported"),
     "package": (_package, "package 'comp'"),
     # libSBML's own validation refuses it (L3V2 section 4.6.6), naming the species.
-    "rate rule on a reacting species": (_rate_rule_on_changed_species, "species 'X' occurs in both"),
+    "rate rule on a reacting species": (
+        _rate_rule_on_changed_species,
+        "species 'X' occurs in both",
+    ),
     "non-integer stoichiometry": (_fractional, "reaction Half: species X: non-integer"),
     "delayed event": (_event_delay, "event late_reset: delayed events"),
     "event priority": (_priority, "event ranked: event priorities"),

@@ -107,4 +107,7 @@ def test_a_bad_model_over_grpc_is_invalid_argument_naming_the_sbml_field(client:
         client.validate({"sbml": broken})
     assert caught.value.code is grpc.StatusCode.INVALID_ARGUMENT
     assert [v.field for v in caught.value.violations] == ["scenario.sbml"]
-    assert "reaction Birth: species X: non-integer stoichiometry 1.5" in caught.value.violations[0].message
+    assert (
+        "reaction Birth: species X: non-integer stoichiometry 1.5"
+        in caught.value.violations[0].message
+    )

@@ -41,7 +41,11 @@ def module_source(
     events: list[EventSource],
 ) -> str:
     """The generated module: ``propensities``, ``level_rates`` and one function per event."""
-    lines = [_HEADER.format(model=model, digest=digest), "", "def propensities(counts, levels, p, out):"]
+    lines = [
+        _HEADER.format(model=model, digest=digest),
+        "",
+        "def propensities(counts, levels, p, out):",
+    ]
     # A negative kinetic law (a reversible reaction's net rate) is no propensity: it
     # counts as zero, as docs/sbml.md says.
     lines += [f"    out[{j}] = max({c.law}, 0.0)  # {c.name}" for j, c in enumerate(channels)]
@@ -99,7 +103,8 @@ def load_module(digest: str, source: str) -> ModuleType:
             stream.write(source)
         os.replace(temporary, path)
     spec = importlib.util.spec_from_file_location(path.stem, path)
-    assert spec is not None and spec.loader is not None, "a .py file always has a loader"
+    assert spec is not None, "a .py path always has a spec"
+    assert spec.loader is not None, "a .py file always has a loader"
     if spec.name in sys.modules:
         return sys.modules[spec.name]
     module = importlib.util.module_from_spec(spec)

@@ -53,10 +53,11 @@ def load_text(text: str) -> Network:
         levels=tuple(_species(symbols, vid) for vid in symbols.levels),
         parameters=tuple(_parameter(symbols, name) for name in symbols.parameters),
         channels=tuple(
-            Channel(name=c.name, change=FrozenMap(c.change), description=c.description,
-                    order=c.order)
+            Channel(
+                name=c.name, change=FrozenMap(c.change), description=c.description, order=c.order
+            )
             for c in channels
-        ),  # fmt: skip
+        ),
         tumour=tuple(sid for sid in symbols.counts if _is_tumour(sid, symbols)),
         bind=_binder(module, symbols, len(channels), len(levels)),
         events=tuple(_event(module, n, e) for n, e in enumerate(events)),

@@ -85,7 +85,8 @@ def refusals(model: libsbml.Model) -> Iterator[str]:
         if event.getTrigger() is None or event.getTrigger().getMath() is None:
             yield f"{where}: has no trigger"
     for constraint in model.getListOfConstraints():
-        yield f"constraint {libsbml.formulaToL3String(constraint.getMath())}: constraints are not supported"
+        formula = libsbml.formulaToL3String(constraint.getMath())
+        yield f"constraint {formula}: constraints are not supported"
     for element, where in _maths(model):
         if _uses(element, (libsbml.AST_FUNCTION_DELAY,)):
             yield f"{where}: delay() is not supported"
@@ -94,11 +95,8 @@ def refusals(model: libsbml.Model) -> Iterator[str]:
 
 
 def _rule_refusals(model: libsbml.Model) -> Iterator[str]:
-    changed = {
-        ref.getSpecies()
-        for reaction in model.getListOfReactions()
-        for ref in (*reaction.getListOfReactants(), *reaction.getListOfProducts())
-    }
+    # A rule on a species that reactions change is invalid SBML (L3V2 section 4.6.6):
+    # libSBML's validation has refused it already, naming the species.
     for rule in model.getListOfRules():
         variable = rule.getVariable()
         if rule.isAlgebraic():
@@ -106,10 +104,6 @@ def _rule_refusals(model: libsbml.Model) -> Iterator[str]:
             continue
         if model.getCompartment(variable) is not None:
             yield f"compartment {variable}: rules on compartment sizes are not supported"
-        species = model.getSpecies(variable)
-        if rule.isRate() and species is not None and variable in changed:
-            if not species.getBoundaryCondition():
-                yield f"species {variable}: a rate rule on a species reactions also change"
         if model.getSpeciesReference(variable) is not None:
             yield f"speciesReference {variable}: variable stoichiometry is not supported"
 

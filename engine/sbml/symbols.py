@@ -96,7 +96,7 @@ def _initial_amount(model: libsbml.Model, species: libsbml.Species) -> float:
         return float(species.getInitialAmount())
     if species.isSetInitialConcentration():
         size = model.getCompartment(species.getCompartment()).getSize()
-        return float(species.getInitialConcentration()) * size
+        return float(species.getInitialConcentration()) * float(size)
     raise SbmlError([f"species {species.getId()}: has no initial amount or concentration"])
 
 

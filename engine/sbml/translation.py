@@ -79,7 +79,9 @@ def _locals(law: libsbml.KineticLaw) -> list[libsbml.SBase]:
     return list(law.getListOfParameters())
 
 
-def _change(model: libsbml.Model, reaction: libsbml.Reaction, counted: frozenset[str]) -> dict[str, int]:
+def _change(
+    model: libsbml.Model, reaction: libsbml.Reaction, counted: frozenset[str]
+) -> dict[str, int]:
     change: dict[str, int] = {}
     for sign, refs in ((-1, reaction.getListOfReactants()), (1, reaction.getListOfProducts())):
         for ref in refs:
@@ -115,8 +117,10 @@ def events(model: libsbml.Model, symbols: Symbols) -> list[EventSource]:
         where = f"event {name}"
         trigger = event.getTrigger()
         day = _trigger_day(trigger.getMath(), symbols, where)
-        state = None if day is not None else Translator(symbols.sources, where, "t").source(
-            trigger.getMath()
+        state = (
+            None
+            if day is not None
+            else Translator(symbols.sources, where, "t").source(trigger.getMath())
         )
         initial = trigger.getInitialValue() if trigger.isSetInitialValue() else True
         found.append(
