@@ -278,7 +278,51 @@ def _stoichiometry_math() -> str:
     return built.text()
 
 
+def _level1() -> str:
+    built = Builder("old", level=1, version=2).compartment("cell").species("X", amount=1)
+    return built.text()
+
+
+def _no_law() -> str:
+    built = _base()
+    reaction = built.model.createReaction()
+    reaction.setId("Lawless")
+    reaction.setReversible(False)
+    ref = reaction.createReactant()
+    ref.setSpecies("X")
+    ref.setStoichiometry(1)
+    ref.setConstant(True)
+    return built.text()
+
+
+def _compartment_rule() -> str:
+    built = _base()
+    built.model.getCompartment("cell").setConstant(False)
+    return built.assignment_rule("cell", "2").text()
+
+
+def _compartment_event() -> str:
+    built = _base()
+    built.model.getCompartment("cell").setConstant(False)
+    built.event("grow", "time >= 1", {"cell": "2"})
+    return built.text()
+
+
+def _rate_of() -> str:
+    return (
+        _base()
+        .parameter("speed", None, constant=False)
+        .assignment_rule("speed", "rateOf(X)")
+        .text()
+    )
+
+
 REFUSED = {
+    "level 1": (_level1, "SBML level 1"),
+    "no kinetic law": (_no_law, "reaction Lawless: has no kinetic law"),
+    "rule on a compartment": (_compartment_rule, "compartment cell: rules on compartment"),
+    "event on a compartment": (_compartment_event, "event grow: assignments to compartment cell"),
+    "rateOf()": (_rate_of, "rule for speed: rateOf() is not supported"),
     "algebraic rule": (_algebraic, "algebraic rule"),
     "delay()": (_delay_law, "reaction Late: delay() is not supported"),
     "fast reaction": (_fast, "reaction Quick: fast reactions are not supported"),
