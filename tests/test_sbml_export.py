@@ -23,7 +23,7 @@ from escapesim import engine
 from escapesim.engine import sbml
 from escapesim.engine.sbml.laws import LAWS
 from escapesim.service.cli import main
-from tests.dsmts_support import birth_death_case, run_replicates, score
+from tests.dsmts_support import birth_death_case, run_replicates, score, two_sample_scores
 from tests.reference_odes import kirschner_panetta, kuznetsov
 
 EXPORTED = sorted(LAWS)
@@ -142,3 +142,44 @@ def test_export_sbml_command_and_simulate_flag_write_the_document(tmp_path: obje
                  "--export-sbml", str(out / "b.xml")]) == 0  # fmt: skip
     assert sbml.load(out / "b.xml").name == "birth_death"
     assert main(["export-sbml", "--preset", "escape2004"]) == 2
+
+
+def _two_sample(preset: engine.Scenario, names: tuple[str, ...]) -> list[str]:
+    """The preset's replicates against its export's import (an independent seed): the
+    two-sample Z (±3) and fourth-moment Y (±5) of ``tests/test_dsmts.py`` at every day."""
+    imported = engine.Scenario.build(
+        preset="", sbml=sbml.export_scenario(preset), horizon_days=preset.horizon_days,
+        seed=preset.seed + 1, replicates=preset.replicates, escape_threshold=1e15,
+    )  # fmt: skip
+    ours, theirs = run_replicates(preset, names), run_replicates(imported, names)
+    failures = []
+    for i, name in enumerate(names):
+        z, y = two_sample_scores(theirs[:, 1:, i], ours[:, 1:, i])
+        failures += [f"{name} day {d}: Z={v:+.2f}" for d, v in enumerate(z, 1) if abs(v) >= 3]
+        failures += [f"{name} day {d}: Y={v:+.2f}" for d, v in enumerate(y, 1) if abs(v) >= 5]
+    return failures
+
+
+@pytest.mark.slow
+def test_the_import_of_the_kuznetsov_export_matches_the_preset_at_1_1000_scale() -> None:
+    """bench_kernel's 1/1000 kuznetsov1994 case (days 1–100), n = 10,000 a side: at this n
+    a 5 % variance difference shows as |Y| ≈ 2 (see tests/test_dsmts.py)."""
+    reduced = {"s": 13.0, "p": 0.1245, "g": 2.019e4, "m": 3.422e-7, "d": 0.0412, "a": 0.18,
+               "b": 2.0e-6, "n": 1.101e-4}  # fmt: skip
+    preset = engine.Scenario.build(
+        preset="kuznetsov1994", parameters=reduced, initial={"E": 320, "T": 5000},
+        horizon_days=100.0, seed=2008, replicates=10_000, escape_threshold=1e15,
+    )  # fmt: skip
+    assert _two_sample(preset, ("E", "T")) == []
+
+
+@pytest.mark.slow
+def test_the_import_of_the_kirschner_panetta_export_matches_the_preset() -> None:
+    """From one effector and 100 tumour cells (the mean-field test's start), 30 days,
+    n = 10,000 a side: E, T and IL-2 by the two-sample criteria."""
+    preset = engine.Scenario.build(
+        preset="kirschner_panetta1998", parameters={"c": 0.035},
+        initial={"E": 1, "T": 100, "I": 1}, horizon_days=30.0, seed=1998, replicates=10_000,
+        escape_threshold=1e15,
+    )  # fmt: skip
+    assert _two_sample(preset, ("E", "T", "I")) == []
