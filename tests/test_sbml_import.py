@@ -189,6 +189,25 @@ def test_parameters_of_the_model_are_scenario_parameters() -> None:
     assert trajectory[-1] > 3
 
 
+def test_an_event_may_change_a_parameter_of_the_rate_laws() -> None:
+    """Pure birth until day 10, when the event sets the birth rate to zero: from then on
+    the population cannot change (and before, it grows)."""
+    built = sbml_support.birth_death(0.5, 0.0, 5)
+    built.model.getParameter("lambda").setConstant(False)
+    built.event("stop", "time >= 10", {"lambda": "0"})
+    trajectory = engine.simulate(_scenario(built.text(), 3, replicates=1)).trajectory["X"]
+    assert trajectory[10] > 5
+    np.testing.assert_array_equal(trajectory[10:], trajectory[10])
+
+
+def test_infinite_and_piecewise_math_translate() -> None:
+    """``piecewise`` (here a cap on the birth rate) and ``INF`` become valid Python."""
+    built = Builder("capped").compartment("cell").species("X", amount=10).parameter("c", 1.0)
+    built.reaction("Birth", "piecewise(c * X, X < 20, 0) + 0 * min(X, INF)", {"X": 1}, {"X": 2})
+    trajectory = engine.simulate(_scenario(built.text(), 4, replicates=1)).trajectory["X"]
+    assert trajectory[-1] == 20
+
+
 # -- refusals ---------------------------------------------------------------------------------
 
 

@@ -9,6 +9,7 @@ element the expression belongs to.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 import libsbml
@@ -40,6 +41,9 @@ _RELATIONS = {
     libsbml.AST_RELATIONAL_LT: "<",
     libsbml.AST_RELATIONAL_LEQ: "<=",
 }
+# Level 3 Version 2's extended math.
+_MIN, _MAX = libsbml.AST_FUNCTION_MIN, libsbml.AST_FUNCTION_MAX
+_QUOTIENT, _REM = libsbml.AST_FUNCTION_QUOTIENT, libsbml.AST_FUNCTION_REM
 _LOGICAL = {libsbml.AST_LOGICAL_AND: " and ", libsbml.AST_LOGICAL_OR: " or "}
 _CONSTANTS = {
     libsbml.AST_CONSTANT_E: "math.e",
@@ -68,7 +72,7 @@ class Translator:
             raise SbmlError([f"{self.where}: has no math"])
         kind = node.getType()
         if node.isNumber():
-            return repr(float(node.getValue()))
+            return _number(float(node.getValue()))
         if kind in _CONSTANTS:
             return _CONSTANTS[kind]
         if kind == libsbml.AST_NAME_TIME:
@@ -112,10 +116,25 @@ class Translator:
             return f"(not {args[0]})"
         if kind == libsbml.AST_LOGICAL_XOR:
             return "((" + " + ".join(f"int({a})" for a in args) + ") % 2 == 1)"
+        if kind in (_MIN, _MAX) and args:
+            return f"{'min' if kind == _MIN else 'max'}({', '.join(args)})"
+        if kind == _QUOTIENT and len(args) == 2:
+            return f"math.floor({args[0]} / {args[1]})"
+        if kind == _REM and len(args) == 2:
+            return f"math.fmod({args[0]}, {args[1]})"
         if kind == libsbml.AST_FUNCTION_PIECEWISE:
             return _piecewise(args)
         name = node.getName() or libsbml.formulaToL3String(node)
         raise SbmlError([f"{self.where}: unsupported MathML {name!r}"])
+
+
+def _number(value: float) -> str:
+    """A literal Python reads back as ``value`` (``inf`` and ``nan`` are not literals)."""
+    if math.isnan(value):
+        return "math.nan"
+    if math.isinf(value):
+        return "math.inf" if value > 0 else "(-math.inf)"
+    return repr(value)
 
 
 def _piecewise(args: list[str]) -> str:

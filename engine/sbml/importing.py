@@ -37,10 +37,13 @@ def load_text(text: str) -> Network:
     """The network of an SBML document (cached: scenarios ask for it often)."""
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     _, model = read(text)
-    symbols = layout(model)
-    channels = translation.channels(model, symbols)
-    levels = translation.levels(model, symbols)
-    events = translation.events(model, symbols)
+    try:
+        symbols = layout(model)
+        channels = translation.channels(model, symbols)
+        levels = translation.levels(model, symbols)
+        events = translation.events(model, symbols)
+    except RecursionError as error:
+        raise SbmlError(["the model's math is nested too deeply to translate"]) from error
     name = model.getId() or "sbml_model"
     source = codegen.module_source(name, digest, channels, levels, events)
     module = codegen.load_module(digest, source)
