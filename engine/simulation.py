@@ -12,6 +12,7 @@ the run starts, so a sample taken on a dose day shows the state after the dose.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Generator, Iterator, Mapping
 from functools import partial
@@ -57,6 +58,10 @@ class Simulation:
         self._streams: dict[str, np.random.Generator] = {}
         self._stoichiometry = Stoichiometry.of(self._network)
         self._settings = settings or KernelSettings()
+        if any(e.trigger is not None for e in self._network.events):
+            # State triggers are checked between kernel steps: exact bursts of one event
+            # each let a trigger be seen the instant it turns true (docs/sbml.md).
+            self._settings = dataclasses.replace(self._settings, ssa_burst=1)
         self._pending: dict[tuple[int, float], int] = {}  # (channel, due) -> products
         self._bound = self._network.bind(scenario.parameters, scenario.mechanisms)
         self._kernel = Kernel(
