@@ -78,8 +78,10 @@ class Simulation:
         tumour_names = set(self._network.tumour)
         # A 0/1 weight per population: the tumour burden is one dot product per step.
         self._tumour = np.array([float(s.name in tumour_names) for s in self._network.species])
-        # The kernel stops at the step where the burden reaches 0 or the escape threshold.
-        self._kernel.watch(self._tumour, 0.0, scenario.escape_threshold)
+        # The kernel stops at the step where the burden reaches 0 or the escape threshold
+        # (a model without tumour species, as an SBML model may be, has no outcome to find).
+        if self._network.tumour:
+            self._kernel.watch(self._tumour, 0.0, scenario.escape_threshold)
         self._times = scenario.sample_times()
         self._samples = np.zeros((len(self._times), len(self._names)))
         self._recorded = 0
