@@ -6,6 +6,7 @@ or :class:`Simulation` (frames as they are produced), read the :class:`Result`;
 replicate (:class:`Checkpoint`).
 """
 
+from escapesim.engine import sbml
 from escapesim.engine.checkpoint import Checkpoint, CheckpointError
 from escapesim.engine.errors import FieldViolation, ScenarioError
 from escapesim.engine.kernel import KernelSettings
@@ -35,5 +36,6 @@ __all__ = [
     "Therapy",
     "catalog",
     "network",
+    "sbml",
     "simulate",
 ]

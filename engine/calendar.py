@@ -22,8 +22,10 @@ from dataclasses import dataclass
 import simpy
 
 #: Entry kinds: a sample (``index``), a delivery of delayed products (``channel``,
-#: ``due``), the kinetics resuming, a therapy's action (``index`` in the dose list).
+#: ``due``), the kinetics resuming, a therapy's action (``index`` in the dose list), a
+#: model's own time-triggered event (``index`` in the network's events).
 SAMPLE, DELIVERY, KINETICS, DOSE = "sample", "delivery", "kinetics", "dose"
+MODEL_EVENT = "model_event"
 
 
 @dataclass(frozen=True, slots=True)

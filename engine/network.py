@@ -8,10 +8,10 @@ a delay); the kernel never knows what a channel means.
 
 from __future__ import annotations
 
+import enum
 import functools
 import hashlib
 import json
-import enum
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -202,6 +202,28 @@ class TherapySpec:
         return {p.name: p.default for p in self.parameters}
 
 
+#: ``(t, counts, levels, parameters)``: the state an event's trigger reads or it changes.
+EventFunction = Callable[[float, FloatArray, FloatArray, FloatArray], object]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ModelEvent:
+    """A discontinuity the model itself defines (an SBML event), not a scenario's therapy.
+
+    ``fire`` changes counts, levels or parameters in place. The event fires at day
+    ``at(parameters)`` when its trigger is a time (kept on the calendar, exact), else
+    whenever ``trigger`` turns from false to true, checked after every kernel step (see
+    docs/sbml.md: at most one step late). ``initial_value`` is the trigger's value before
+    the run (SBML's ``initialValue``): a trigger true at day 0 fires then only if false.
+    """
+
+    name: str
+    fire: EventFunction
+    at: Callable[[FloatArray], float] | None = None
+    trigger: EventFunction | None = None
+    initial_value: bool = True
+
+
 @dataclass(frozen=True, kw_only=True)
 class Network:
     """Species, concentrations, parameters and channels, and the factory of their rates."""
@@ -218,6 +240,7 @@ class Network:
     bind: Callable[[Mapping[str, float], Mapping[str, bool]], CompiledKinetics]
     mechanisms: tuple[MechanismSpec, ...] = ()
     therapies: tuple[TherapySpec, ...] = ()
+    events: tuple[ModelEvent, ...] = ()
 
     def therapy(self, name: str) -> TherapySpec | None:
         """The therapy called ``name``, if the network offers it."""

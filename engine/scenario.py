@@ -17,6 +17,7 @@ from escapesim.engine.errors import FieldViolation, ScenarioError
 from escapesim.engine.frozen import FrozenMap
 from escapesim.engine.network import MAX_COUNT, Network, is_whole
 from escapesim.engine.presets import network as preset_network
+from escapesim.engine.sbml import SbmlError, load_text
 
 #: Caps that keep one request from taking a server down (documented in the README).
 MAX_HORIZON_DAYS = 36_500.0
@@ -25,6 +26,9 @@ MAX_REPLICATES = 100_000
 MAX_SEED = 2**63 - 1
 #: Checkpoints one replicate may keep (each holds the samples so far: docs/checkpoints.md).
 MAX_CHECKPOINTS = 100
+#: Characters of an SBML model a scenario may carry (BioModels' tumour-immune models are
+#: 20-200 kB; the gRPC cap on Scenario.sbml is the same).
+MAX_SBML_CHARS = 512_000
 DEFAULT_ESCAPE_THRESHOLD = 1e9
 
 
@@ -43,7 +47,8 @@ class Scenario:
     """What to simulate: a preset with its parameters, initial state, therapies and clock.
 
     ``parameters`` and ``initial`` hold every value (defaults filled in), so a scenario
-    alone re-runs a result exactly. Build one with :meth:`build`.
+    alone re-runs a result exactly. Build one with :meth:`build`. With ``sbml`` (the text
+    of an SBML document) the network is that model's and ``preset`` is its id.
     ``checkpoint_days``: sampling days (before the horizon) at whose start each replicate
     keeps a checkpoint (:class:`~escapesim.engine.checkpoint.Checkpoint`) to fork from.
     """
@@ -59,6 +64,7 @@ class Scenario:
     replicates: int = 1
     escape_threshold: float = DEFAULT_ESCAPE_THRESHOLD
     checkpoint_days: tuple[float, ...] = ()
+    sbml: str = ""
 
     @classmethod
     def build(
@@ -75,15 +81,14 @@ class Scenario:
         replicates: int = 1,
         escape_threshold: float = DEFAULT_ESCAPE_THRESHOLD,
         checkpoint_days: Sequence[float] = (),
+        sbml: str = "",
     ) -> Scenario:
         """Validate and build a scenario; unset parameters, initial values, mechanism
         switches and therapy parameters get their defaults.
 
         Raises :class:`ScenarioError` naming every field that is wrong.
         """
-        net = preset_network(preset)
-        if net is None:
-            raise ScenarioError([FieldViolation("preset", f"unknown preset {preset!r}")])
+        net = _network_of(preset, sbml)
         parameters, initial, mechanisms = parameters or {}, initial or {}, mechanisms or {}
         violations = [
             *_check_parameters(net, parameters),
@@ -96,7 +101,7 @@ class Scenario:
         if violations:
             raise ScenarioError(violations)
         return cls(
-            preset=preset,
+            preset=net.name,
             parameters=FrozenMap(
                 {**net.defaults(), **{k: float(v) for k, v in parameters.items()}}
             ),
@@ -111,11 +116,12 @@ class Scenario:
             replicates=int(replicates),
             escape_threshold=float(escape_threshold),
             checkpoint_days=tuple(sorted({float(d) for d in checkpoint_days})),
+            sbml=sbml,
         )
 
     def network(self) -> Network:
-        """The preset's network."""
-        net = preset_network(self.preset)
+        """The preset's network (or the SBML model's)."""
+        net = load_text(self.sbml) if self.sbml else preset_network(self.preset)
         assert net is not None, "a built scenario always names a known preset"
         return net
 
@@ -145,6 +151,7 @@ class Scenario:
             "replicates": self.replicates,
             "escape_threshold": self.escape_threshold,
             "checkpoint_days": list(self.checkpoint_days),
+            **({"sbml": self.sbml} if self.sbml else {}),
         }
 
     @classmethod
@@ -163,6 +170,25 @@ def _sample_times(horizon: float, interval: float) -> list[float]:
     if horizon - times[-1] > 1e-9:
         times.append(horizon)
     return times
+def _network_of(preset: str, sbml: Any) -> Network:
+    """The scenario's network: its SBML model's if it has one, else the preset's."""
+    if not sbml:
+        net = preset_network(preset)
+        if net is None:
+            raise ScenarioError([FieldViolation("preset", f"unknown preset {preset!r}")])
+        return net
+    if not isinstance(sbml, str):
+        raise ScenarioError([FieldViolation("sbml", "must be the text of an SBML document")])
+    if len(sbml) > MAX_SBML_CHARS:
+        raise ScenarioError([FieldViolation("sbml", f"longer than {MAX_SBML_CHARS} characters")])
+    try:
+        net = load_text(sbml)
+    except SbmlError as error:
+        raise ScenarioError([FieldViolation("sbml", p) for p in error.problems]) from error
+    if preset and preset != net.name:
+        message = f"must be empty or the SBML model's id {net.name!r} (got {preset!r})"
+        raise ScenarioError([FieldViolation("preset", message)])
+    return net
 
 
 def _with_defaults(net: Network, therapy: Therapy) -> Therapy:
@@ -176,6 +202,7 @@ def _with_defaults(net: Network, therapy: Therapy) -> Therapy:
 _KNOWN_KEYS = {
     "preset", "parameters", "initial", "mechanisms", "therapies", "horizon_days",
     "interval_days", "seed", "replicates", "escape_threshold", "checkpoint_days",
+    "sbml",
 }  # fmt: skip
 
 
@@ -183,9 +210,10 @@ def _arguments(data: Mapping[str, Any]) -> dict[str, Any]:
     if not isinstance(data, Mapping):
         raise ScenarioError([FieldViolation("scenario", "must be a mapping of fields")])
     violations = [FieldViolation(str(k), "unknown field") for k in data if k not in _KNOWN_KEYS]
-    if "preset" not in data:
+    if "preset" not in data and not data.get("sbml"):
         violations.append(FieldViolation("preset", "is required"))
     args: dict[str, Any] = {k: data[k] for k in _KNOWN_KEYS & set(data)}
+    args.setdefault("preset", "")
     for name in ("parameters", "initial", "mechanisms"):
         if name in args and not isinstance(args[name], Mapping):
             violations.append(FieldViolation(name, "must be a mapping of names to values"))

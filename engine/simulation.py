@@ -12,18 +12,20 @@ the run starts, so a sample taken on a dose day shows the state after the dose.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator, Mapping
 from functools import partial
 
 import numpy as np
 import simpy
 
-from escapesim.engine import fork
-from escapesim.engine.calendar import DELIVERY, DOSE, KINETICS, SAMPLE, Calendar, Entry
+from escapesim.engine import fork, readout
+from escapesim.engine.calendar import DELIVERY, DOSE, KINETICS, MODEL_EVENT, SAMPLE, Calendar, Entry
 from escapesim.engine.checkpoint import Checkpoint, CheckpointError, check_compatible
 from escapesim.engine.deliveries import Deliveries
 from escapesim.engine.frozen import FrozenMap
 from escapesim.engine.kernel import Kernel, KernelSettings
+from escapesim.engine.model_events import ModelEvents
 from escapesim.engine.network import Network
 from escapesim.engine.record import (
     Frame,
@@ -32,7 +34,7 @@ from escapesim.engine.record import (
     Provenance,
     Result,
     software_versions,
-)  # fmt: skip
+)
 from escapesim.engine.rng import stream
 from escapesim.engine.scenario import Scenario
 
@@ -80,13 +82,18 @@ class Simulation:
         self._streams: dict[str, np.random.Generator] = {}
         self._stoichiometry = self._network.stoichiometry
         self._settings = settings or KernelSettings()
+        bound = self._network.bind(scenario.parameters, scenario.mechanisms)
+        self._model_events = ModelEvents(self._network, bound.parameters)
+        if self._model_events.state_triggered:
+            # Triggers are polled between steps: one event per burst (docs/sbml.md).
+            self._settings = dataclasses.replace(self._settings, ssa_burst=1)
         self._deliveries = Deliveries(
             self._network, self._stoichiometry, self._settings.delivery_grid, self._calendar,
             self.random, self._deliver,
         )  # fmt: skip
         self._kernel = Kernel(
             self._stoichiometry,
-            self._network.bind(scenario.parameters, scenario.mechanisms),
+            bound,
             np.array([scenario.initial[s.name] for s in self._network.species], dtype=float),
             np.array([scenario.initial[s.name] for s in self._network.levels], dtype=float),
             self.random("exact"),
@@ -95,11 +102,15 @@ class Simulation:
             lambda channel, fired, t: self._deliveries.fired(channel, fired, t, self._env.now),
         )
         self._names = [s.name for s in (*self._network.species, *self._network.levels)]
+        self._position = {s.name: i for i, s in enumerate(self._network.species)}
+        self._level_position = {s.name: i for i, s in enumerate(self._network.levels)}
         tumour_names = set(self._network.tumour)
         # A 0/1 weight per population: the tumour burden is one dot product per step.
         self._tumour = np.array([float(s.name in tumour_names) for s in self._network.species])
-        # The kernel stops at the step where the burden reaches 0 or the escape threshold.
-        self._kernel.watch(self._tumour, 0.0, scenario.escape_threshold)
+        # The kernel stops where the burden reaches 0 or the escape threshold (a model
+        # without tumour species, as an SBML model may be, has no outcome to find).
+        if self._network.tumour:
+            self._kernel.watch(self._tumour, 0.0, scenario.escape_threshold)
         self._times = scenario.sample_times()
         self._samples = np.zeros((len(self._times), len(self._names)))
         self._recorded = 0
@@ -116,7 +127,9 @@ class Simulation:
         while not self._end.triggered:
             self._step()
             while emitted < self._recorded:
-                yield self._frame(emitted)
+                yield readout.frame(
+                    self.replicate, self._times[emitted], self._names, self._samples[emitted]
+                )
                 emitted += 1
 
     def run(self) -> Result:
@@ -206,7 +219,9 @@ class Simulation:
             trajectory=FrozenMap(
                 {name: self._samples[:, i].copy() for i, name in enumerate(self._names)}
             ),
-            counters=self._counters(),
+            counters=readout.counters(
+                self._network, self._kernel.fired, self._arrived, self._extra
+            ),
             outcome=self._outcome or Outcome(OutcomeKind.EQUILIBRIUM, None),
             provenance=Provenance(
                 scenario=self.scenario, replicate=self.replicate, forked_from=self._parent
@@ -231,11 +246,11 @@ class Simulation:
 
     def count(self, name: str) -> float:
         """The current count of population ``name``."""
-        return float(self._kernel.counts[self._index(name)])
+        return float(self._kernel.counts[self._position[name]])
 
     def add_count(self, name: str, amount: float, counter: str) -> None:
         """Change population ``name`` by ``amount`` (rounded, floored at zero)."""
-        i = self._index(name)
+        i = self._position[name]
         before = self._kernel.counts[i]
         self._kernel.counts[i] = max(before + round(amount), 0.0)
         moved = int(abs(self._kernel.counts[i] - before))
@@ -244,16 +259,17 @@ class Simulation:
 
     def level(self, name: str) -> float:
         """The current value of concentration ``name``."""
-        return float(self._kernel.levels[self._level_index(name)])
+        return float(self._kernel.levels[self._level_position[name]])
 
     def add_level(self, name: str, amount: float) -> None:
         """Change concentration ``name`` by ``amount`` (floored at zero)."""
-        i = self._level_index(name)
+        i = self._level_position[name]
         self._kernel.levels[i] = max(self._kernel.levels[i] + amount, 0.0)
 
     # -- processes -----------------------------------------------------------------------
 
     def _start(self) -> None:
+        self._model_events.schedule(self._calendar, self._env.now, self._fire)
         self._watch(0.0)
         self._give()
         self._given = len(self._doses)
@@ -268,6 +284,7 @@ class Simulation:
             spec.give(therapy, self)
 
     def _capture(self) -> Checkpoint:
+        self._model_events.check_keepable()
         entries = self._calendar.pending()
         if any(e.kind == DOSE and e.index >= self._given for e in entries):
             raise CheckpointError(
@@ -319,6 +336,8 @@ class Simulation:
             return partial(self._sample, entry.index)
         if entry.kind == DELIVERY:
             return self._deliveries.action(entry)
+        if entry.kind == MODEL_EVENT:
+            return partial(self._fire, entry.index)
         return self._kinetics
 
     def _kinetics(self) -> None:
@@ -362,8 +381,13 @@ class Simulation:
 
     # -- bookkeeping ---------------------------------------------------------------------
 
+    def _fire(self, event: int) -> None:
+        self._model_events.fire(event, self._env.now, self._kernel.counts, self._kernel.levels)
+        self._watch(self._env.now)
+
     def _watch(self, t: float) -> None:
-        if self._outcome is not None:
+        self._model_events.poll(t, self._kernel.counts, self._kernel.levels)
+        if self._outcome is not None or not self._network.tumour:
             return
         counts = self._kernel.counts
         tumour = float(counts @ self._tumour)
@@ -374,25 +398,6 @@ class Simulation:
         else:
             return
         self._kernel.watch(self._tumour, -np.inf, np.inf)  # decided: no need to stop again
-
-    def _frame(self, i: int) -> Frame:
-        values = {name: float(self._samples[i, k]) for k, name in enumerate(self._names)}
-        return Frame(replicate=self.replicate, t=self._times[i], values=FrozenMap(values))
-
-    def _counters(self) -> FrozenMap[int]:
-        counters = {
-            c.name: int(n) for c, n in zip(self._network.channels, self._kernel.fired, strict=True)
-        }
-        for channel, arrived in zip(self._network.channels, self._arrived, strict=True):
-            if channel.delay is not None:
-                counters[f"{channel.name}.arrived"] = int(arrived)
-        return FrozenMap({**counters, **self._extra})
-
-    def _index(self, name: str) -> int:
-        return next(i for i, s in enumerate(self._network.species) if s.name == name)
-
-    def _level_index(self, name: str) -> int:
-        return next(i for i, s in enumerate(self._network.levels) if s.name == name)
 
 
 def simulate(scenario: Scenario, replicate: int = 0, *, progress: Progress | None = None) -> Result:

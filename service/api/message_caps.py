@@ -43,6 +43,8 @@ TEXT: dict[str, int] = {
     f"{_PACKAGE}.CreateEnsembleRequest.request_id": 128,
     f"{_PACKAGE}.ListRunsRequest.page_token": 256,
     f"{_PACKAGE}.ListEnsemblesRequest.page_token": 256,
+    # An SBML model travels inside its scenario (engine.scenario.MAX_SBML_CHARS).
+    f"{_PACKAGE}.Scenario.sbml": 512_000,
 }
 
 

@@ -18,7 +18,7 @@ SECONDS
 ESCAPESIM_MAX_HORIZON_    simulated days of a scenario                 36 500
 DAYS
 ESCAPESIM_MAX_POPULATION  any initial population                       1e15
-ESCAPESIM_MAX_MESSAGE_    size of a request message (at least the      2 MiB
+ESCAPESIM_MAX_MESSAGE_    size of a request message (at least the      4 MiB
 BYTES                     largest request the message caps allow)
 ESCAPESIM_MAX_CONCURRENT  service calls in progress at once (one      1000
 _RPCS                     more is RESOURCE_EXHAUSTED; health checks
@@ -63,7 +63,7 @@ class Limits:
     max_simulate_seconds: float = 300.0
     max_horizon_days: float = 36_500.0
     max_population: float = 1e15
-    max_message_bytes: int = 2 * 1024 * 1024
+    max_message_bytes: int = 4 * 1024 * 1024
 
     def check_run(self, scenario: Scenario) -> list[FieldViolation]:
         """Violations of the caps for a stored run of ``scenario`` (paths as in the scenario)."""

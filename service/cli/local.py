@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import TypeAlias
 
 from escapesim.engine import catalog, network
-from escapesim.service.cli import outputs, presets_view
+from escapesim.service.cli import outputs, presets_view, sbml_export
 from escapesim.service.cli.errors import UsageError
 from escapesim.service.cli.kernel_notice import kernel_notice
 from escapesim.service.cli.scenario_input import scenario_from_args
@@ -83,6 +83,14 @@ def _register_simulate(subparsers: Subparsers) -> None:
         "Bad input exits with status 2, names the field, and writes nothing.",
     )
     parser.add_argument("--preset", metavar="NAME", help="preset model (see `escapesim presets`)")
+    parser.add_argument(
+        "--sbml", metavar="FILE.xml", help="simulate this SBML model instead (docs/sbml.md)"
+    )
+    parser.add_argument(
+        "--export-sbml",
+        metavar="FILE.xml",
+        help="also write the scenario's preset, parameters and initial state as SBML L3",
+    )
     parser.add_argument(
         "--scenario",
         metavar="FILE",
@@ -165,6 +173,8 @@ def run_simulate(args: argparse.Namespace) -> int:
         scenario = scenario_from_args(args)
         _check_first_replicate(args.first_replicate, scenario.replicates)
         parquet, png = outputs.check_outputs(args.out, args.plot)
+        if args.export_sbml is not None:
+            sbml_export.write(scenario, args.export_sbml)
     except UsageError as error:
         return _usage("simulate", error)
     if args.server is not None:

@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from escapesim.engine import Network, Scenario, ScenarioError, catalog, network
+from escapesim.engine import Network, Scenario, ScenarioError, catalog, network, sbml
 from escapesim.service.cli import protocol_flags
 from escapesim.service.cli.errors import UsageError
 
@@ -77,7 +77,28 @@ def load_scenario_file(path: str, *, where: str | None = None) -> dict[str, Any]
         raise UsageError([f"{where}: not valid {kind} ({_one_line(error)})"]) from error
     if not isinstance(data, Mapping):
         raise UsageError([f"{where}: must hold a mapping of fields"])
-    return dict(data)
+    data = dict(data)
+    _read_sbml(data, Path(path).parent, where)
+    nested = data.get("scenario")  # an ensemble file's base scenario
+    if isinstance(nested, Mapping):
+        data["scenario"] = dict(nested)
+        _read_sbml(data["scenario"], Path(path).parent, f"{where}: scenario")
+    return data
+
+
+def read_sbml_file(path: Path, where: str) -> str:
+    """The text of the SBML file at ``path``; raises :class:`UsageError` naming ``where``."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise UsageError([f"{where}: cannot read the SBML file ({error})"]) from error
+
+
+def _read_sbml(data: dict[str, Any], directory: Path, where: str) -> None:
+    """A file's ``sbml`` is a path (relative to the file); the scenario carries the text."""
+    value = data.get("sbml")
+    if isinstance(value, str) and value and not value.lstrip().startswith("<"):
+        data["sbml"] = read_sbml_file(directory / value, f"{where}: sbml {value}")
 
 
 def parse_assignment(text: str, net: Network) -> Assignment:
@@ -102,6 +123,9 @@ def parse_assignment(text: str, net: Network) -> Assignment:
 def scenario_from_args(args: argparse.Namespace) -> Scenario:
     """The validated scenario ``simulate`` was asked for; raises :class:`UsageError`."""
     data = load_scenario_file(args.scenario) if args.scenario else {}
+    if args.sbml is not None:
+        data["sbml"] = read_sbml_file(Path(args.sbml), f"--sbml {args.sbml}")
+        data.setdefault("preset", "")
     if args.preset is not None:
         data["preset"] = args.preset
     net = _preset_of(data)
@@ -175,7 +199,10 @@ def _origin_of(field: str, origin: Mapping[str, str]) -> str | None:
 
 
 def _preset_of(data: Mapping[str, Any]) -> Network:
-    """The preset named by the flags or file; without it nothing else can be checked."""
+    """The preset named by the flags or file (or the SBML model it carries); without it
+    nothing else can be checked."""
+    if data.get("sbml"):
+        return _sbml_network(data["sbml"])
     if "preset" not in data:
         raise UsageError(["--preset: required (or a --scenario file that names one)"])
     name = data["preset"]
@@ -184,6 +211,15 @@ def _preset_of(data: Mapping[str, Any]) -> Network:
         known = ", ".join(n.name for n in catalog())
         raise UsageError([f"preset: unknown preset {name!r} (known: {known})"])
     return net
+
+
+def _sbml_network(text: Any) -> Network:
+    if not isinstance(text, str):
+        raise UsageError(["sbml: must be the path of an SBML file"])
+    try:
+        return sbml.load_text(text)
+    except sbml.SbmlError as error:
+        raise UsageError(f"sbml: {problem}" for problem in error.problems) from error
 
 
 def _field_of(name: str, net: Network) -> str | None:

@@ -41,6 +41,8 @@ def scenario_mapping(message: pb.Scenario) -> dict[str, Any]:
     data: dict[str, Any] = {}
     if message.preset:
         data["preset"] = message.preset
+    if message.sbml:
+        data["sbml"] = message.sbml
     # Empty maps and lists mean the same as absent ones, so they are always present.
     for name in ("parameters", "initial", "mechanisms"):
         data[name] = dict(getattr(message, name))
@@ -83,6 +85,7 @@ def _scenario_message(scenario: Scenario) -> pb.Scenario:
         replicates=scenario.replicates,
         escape_threshold=scenario.escape_threshold,
         checkpoint_days=scenario.checkpoint_days,
+        sbml=scenario.sbml,
     )
 
 
