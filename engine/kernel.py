@@ -74,6 +74,9 @@ class KernelSettings:
     ``leap``: how a leap draws its firings: ``"trapezoidal"`` (the default),
     ``"midpoint"`` or ``"poisson"`` (plain, first order). ``exact``: every channel fires
     exactly, one event at a time (Gillespie's direct method), whatever the counts.
+    ``stepwise``: :meth:`Kernel.advance` returns after every step (a leap or a burst of
+    exact events), so the caller can look at the state between steps (a model's
+    state-triggered events, :mod:`escapesim.engine.model_events`).
     """
 
     epsilon: float = 0.03
@@ -85,6 +88,7 @@ class KernelSettings:
     max_leap: float = 1.0
     delivery_grid: float = 0.05
     exact: bool = False
+    stepwise: bool = False
 
     def __post_init__(self) -> None:
         if self.leap not in LEAP_RULES:
@@ -133,7 +137,7 @@ class Kernel:
             np.any(stoichiometry.delayed != 0, axis=1).astype(np.float64),
             settings.epsilon / stoichiometry.order,
             np.array([exact_below, settings.ssa_multiple, settings.ssa_burst,
-                      LEAP_RULES[settings.leap], settings.max_leap]),
+                      LEAP_RULES[settings.leap], settings.max_leap, float(settings.stepwise)]),
             self.ends, self._weights, self._bounds, exact, streams(distinct), stream_of,
         )  # fmt: skip
 

@@ -47,7 +47,7 @@ _GIVEN = (
     ("amount", VECTOR, "sparse stoichiometry: by how much"),
     ("delayed", VECTOR, "1.0 for channels with delayed products"),
     ("bound_scale", VECTOR, "epsilon / g_i per species"),
-    ("settings", VECTOR, "EXACT_BELOW, SSA_MULTIPLE, SSA_BURST, LEAP_RULE, MAX_LEAP"),
+    ("settings", VECTOR, "EXACT_BELOW, SSA_MULTIPLE, SSA_BURST, LEAP_RULE, MAX_LEAP, STEPWISE"),
     ("ends", _INDEX, "what ended each step (updated)"),
     ("weights", VECTOR, "weights of the watched burden"),
     ("bounds", VECTOR, "the burden's open interval (low, high)"),

@@ -35,7 +35,7 @@ LEAP, CRITICAL, CALENDAR, EXACT, IDLE = 0, 1, 2, 3, 4
 STEP_ENDS = ("leap", "critical", "calendar", "exact", "idle")
 
 #: Indices of the ``settings`` vector.
-EXACT_BELOW, SSA_MULTIPLE, SSA_BURST, LEAP_RULE, MAX_LEAP = 0, 1, 2, 3, 4
+EXACT_BELOW, SSA_MULTIPLE, SSA_BURST, LEAP_RULE, MAX_LEAP, STEPWISE = 0, 1, 2, 3, 4, 5
 
 #: Values of ``settings[LEAP_RULE]``: how a leap draws its firings (``KernelSettings.leap``).
 POISSON, MIDPOINT, TRAPEZOIDAL = 0.0, 1.0, 2.0
@@ -80,7 +80,7 @@ def _advance(s: LeapState, t: float, t_max: float) -> tuple[float, int]:
             # than a few exact events anyway.
             s.ends[EXACT] += 1
             t, why = _exact_burst(s, total, t, t_max)
-            if why != REACHED or t >= t_max:
+            if why != REACHED or t >= t_max or s.settings[STEPWISE]:
                 return t, why
             continue
         t, fired_delayed = _leap(s, has_critical, tau_leap, t, t_max)
@@ -88,7 +88,7 @@ def _advance(s: LeapState, t: float, t_max: float) -> tuple[float, int]:
             return t, DELAYED
         if _left(s):
             return t, BURDEN
-        if t >= t_max:
+        if t >= t_max or s.settings[STEPWISE]:
             return t, REACHED
 
 

@@ -86,7 +86,7 @@ class Simulation:
         self._model_events = ModelEvents(self._network, bound.parameters)
         if self._model_events.state_triggered:
             # Triggers are polled between steps: one event per burst (docs/sbml.md).
-            self._settings = dataclasses.replace(self._settings, ssa_burst=1)
+            self._settings = dataclasses.replace(self._settings, ssa_burst=1, stepwise=True)
         self._deliveries = Deliveries(
             self._network, self._stoichiometry, self._settings.delivery_grid, self._calendar,
             self.random, self._deliver,
