@@ -99,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
     cells = ensemble.points()
     try:
         with kernel_notice():  # a machine's first run compiles the kernel: say so
-            warm_up([ensemble.scenario.preset])
+            warm_up([] if ensemble.scenario.sbml else [ensemble.scenario.preset])
         found = simulate_cells(cells, args.workers, [cell_branch(ensemble, c) for c in cells])
     except ExecutorFailure as error:
         print(f"escapesim ensemble: error: {error}", file=sys.stderr)

@@ -184,7 +184,7 @@ def run_simulate(args: argparse.Namespace) -> int:
         return on_server.simulate(args, scenario)
     try:
         with kernel_notice():  # a machine's first run compiles the kernel: say so
-            warm_up([scenario.preset])
+            warm_up([] if scenario.sbml else [scenario.preset])  # a model compiles on its run
         with outputs.progress_bar(scenario.replicates) as bar:
             (found,) = simulate_here(
                 [scenario],
