@@ -22,7 +22,7 @@ SEED = int(os.environ.get("ESCAPE2004_TEST_SEED", "2004"))
 #: Every escape mechanism off: a strongly immunogenic tumour meets an unhindered response.
 NO_ESCAPE = {
     "variants": False, "suppression": False, "counterattack": False,
-    "dysfunction": False, "regulation": False,
+    "dysfunction": False, "regulation": False, "adaptive_resistance": False,
 }  # fmt: skip
 
 

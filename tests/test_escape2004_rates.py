@@ -27,9 +27,10 @@ def rates(
     cells: Mapping[str, float] | None = None,
     levels: Mapping[str, float] | None = None,
     mechanisms: Mapping[str, bool] | None = None,
+    parameters: Mapping[str, float] | None = None,
 ) -> dict[str, float]:
     """Every channel's propensity for one state, by channel name."""
-    s = scenario(mechanisms=mechanisms)
+    s = scenario(mechanisms=mechanisms, parameters=parameters)
     counts = np.zeros(len(NETWORK.species))
     for name, value in {"CTL": 1e4, "NK": 1e4, "naive": 1e3, "DC_node": 10.0,
                         **(cells or {}), **clones}.items():  # fmt: skip
@@ -125,3 +126,25 @@ def test_no_escape_switches_silence_every_escape_channel() -> None:
 def test_layout_matches_the_network() -> None:
     assert tuple(s.name for s in NETWORK.species) == layout.SPECIES_NAMES
     assert tuple(s.name for s in NETWORK.levels) == layout.LEVEL_NAMES
+
+
+def test_immune_death_loads_dcs_better_than_turnover() -> None:
+    # Adding CTL kills (danger signals), fewer than the tumour's apoptotic turnover deaths,
+    # more than 1.5-folds DC loading: a kill loads DCs better than a turnover death.
+    quiet = {"CTL": 0.0, "NK": 0.0}
+    turnover = rates(clones={"T": 1e4}, cells=quiet)
+    immune = rates(clones={"T": 1e4}, cells={"CTL": 1e3, "NK": 0.0})
+    kills = total(immune, "ctl_kill.")
+    assert kills < total(turnover, "die.")  # fewer kills than turnover deaths ...
+    assert immune["load"] > 1.5 * turnover["load"]  # ... add more loading than they give
+
+
+def test_chemotherapy_kills_load_dcs_as_immunogenic_deaths() -> None:
+    quiet = {"CTL": 0.0, "NK": 0.0}
+    untreated = rates(clones={"T": 1e5}, cells=quiet)
+    treated = rates(clones={"T": 1e5}, cells=quiet, levels={"chemo": 100.0})
+    assert treated["load"] > 1.5 * untreated["load"]
+    # A non-ICD drug (Obeid et al. 2007: mitomycin C) loads DCs as turnover does.
+    silent = rates(clones={"T": 1e5}, cells=quiet, levels={"chemo": 100.0},
+                   parameters={"chemo_immunogenicity": 0.1})  # fmt: skip
+    assert silent["load"] < treated["load"]

@@ -28,7 +28,7 @@ FOOTPRINT: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "ctl_kill.", "nk_kill.", "ctl_inactivation", "nk_inactivation", "exhaust",
             "counterattack", "reinvigorate", "nk_recruit",
         ),
-        ("IFNg", "IL2"),
+        ("IFNg", "IL2", "PDL1_induced"),  # no kills, no IFN-γ to induce PD-L1
     ),
     "dysfunction": (("exhaust", "anergise", "reinvigorate"), ()),
     "counterattack": (("counterattack",), ()),
@@ -41,6 +41,7 @@ FOOTPRINT: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     # Treg-made TGF-β included: with none, none recruits Tregs.
     "suppression": ((), ("TGFb",)),
+    "adaptive_resistance": ((), ("PDL1_induced",)),
 }
 
 INITIAL = {"T": 1e5, "T_pfs": 1e5, "T_m": 1e4, "CTL": 1e4, "exhausted": 1e3}

@@ -4,8 +4,10 @@ Channel order and parameter-vector order are part order; each part fills its own
 the propensities and reads its own block of the parameter vector. An evaluation first
 fills the signals (:mod:`.state`: the clone sums, then every part's signals in index
 order), then every part's propensities, then — once the propensities of every channel
-that kills an antigen-bearing tumour cell are known — the ``RELEASE`` signal and the
-parts that read it (antigen presentation).
+that kills an antigen-bearing tumour cell are known — the ``RELEASE`` signal (those
+propensities weighted by their part's ``release_weight``: immunogenic cell death) and the
+parts that read it (antigen presentation). The weights sit after the parts' blocks in
+the parameter vector.
 
 numba needs static calls: the parts' compiled functions sit in tuples of
 ``(function, spans...)`` and ``numba.literal_unroll`` unrolls the loops over them into
@@ -59,6 +61,9 @@ def _release_channels(channels: Sequence[Channel]) -> npt.NDArray[np.int64]:
 
 
 _RELEASING = _release_channels(CHANNELS)
+#: Per releasing channel, the parameter weighting its deaths ("" for weight 1).
+_RELEASE_WEIGHTS = tuple(p.release_weight for p in PARTS for _ in p.channels)
+_WEIGHT_NAMES = tuple(_RELEASE_WEIGHTS[j] for j in _RELEASING)
 
 
 def switches_of(switches: Mapping[str, bool]) -> dict[str, bool]:
@@ -76,8 +81,14 @@ def bind(values: Mapping[str, float], switches: Mapping[str, bool]) -> CompiledK
     """The escape2004 rate laws with parameter values and mechanism switches bound."""
     blocks = _blocks(values, switches)
     assert [b.size for b in blocks] == _BLOCK_SIZES, "a part's block size depends on values"
-    parameters = np.concatenate(blocks)
+    parameters = np.concatenate([*blocks, release_weights(values)])
     return CompiledKinetics(PROPENSITIES, LEVEL_RATES, parameters, len(CHANNELS), _LEVELS)
+
+
+def release_weights(values: Mapping[str, float]) -> FloatArray:
+    """Per channel that kills an antigen-bearing tumour cell, how much its deaths load
+    DCs relative to an immune kill (the parameter its part names, or 1)."""
+    return np.array([float(values[n]) if n else 1.0 for n in _WEIGHT_NAMES])
 
 
 def _starts(sizes: Sequence[int]) -> list[int]:
@@ -90,6 +101,7 @@ _BLOCK_SIZES = [b.size for b in _blocks(_DEFAULTS, {})]
 _LEVELS = len(layout.LEVEL_NAMES)
 _P = _starts(_BLOCK_SIZES)
 _C = _starts([len(p.channels) for p in PARTS])
+_WEIGHTS_AT = _P[-1]  # the release weights follow the parts' blocks
 
 
 def _fills(parts: Sequence[tuple[int, Part]]) -> tuple[tuple[Any, int, int, int, int], ...]:
@@ -146,8 +158,8 @@ def _laws(digest: str) -> tuple[RateLaw, LevelLaw]:
         for call in literal_unroll(_FILLS):
             call[0](counts, levels, s, p[call[1] : call[2]], out[call[3] : call[4]])
         release = 0.0
-        for j in _RELEASING:
-            release += out[j]
+        for k in range(_RELEASING.size):
+            release += p[_WEIGHTS_AT + k] * out[_RELEASING[k]]
         s[RELEASE] = release
         for call in literal_unroll(_LATE_FILLS):
             call[0](counts, levels, s, p[call[1] : call[2]], out[call[3] : call[4]])

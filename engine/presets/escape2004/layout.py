@@ -1,7 +1,8 @@
 """Where every population and concentration sits in the kernel's state vectors.
 
 Populations: the 32 tumour clones (in mask order, see :mod:`.clones`), then the immune
-cells. Concentrations: the three cytokines, then one exposure per drug therapy.
+cells. Concentrations: the three cytokines, then one exposure per drug therapy, then the
+IFN-γ-induced PD-L1 share.
 """
 
 from __future__ import annotations
@@ -31,7 +32,9 @@ ANTI_CD25 = 5  # anti-CD25 antibody exposure
 CHEMO = 6  # cytotoxic drug exposure
 PEPTIDE = 7  # peptide vaccine exposure at the injection site
 RIL2 = 8  # recombinant IL-2 exposure
+PDL1_INDUCED = 9  # share of PD-L1-low cells with IFN-γ-induced PD-L1
 
 LEVEL_NAMES = (
     "IL2", "TGFb", "IFNg", "anti_PD1", "anti_TGFb", "anti_CD25", "chemo", "peptide", "rIL2",
+    "PDL1_induced",
 )  # fmt: skip

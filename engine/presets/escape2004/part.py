@@ -20,7 +20,10 @@ A part declares
   its own slice; ``after_release`` if it reads the ``RELEASE`` signal (filled after the
   tumour-death propensities are known);
 * ``level_rates(counts, levels, s, p, production, decay)`` (compiled): adds production
-  per day and first-order decay per day of concentrations, in place.
+  per day and first-order decay per day of concentrations, in place;
+* ``release_weight``: if its channels kill antigen-bearing tumour cells, the parameter
+  weighting how much antigen with danger signals one such death gives DCs, relative to an
+  immune kill (immunogenic cell death; "" for weight 1, :mod:`.mechanisms.presentation`).
 
 A part's channels carry its ``name`` as their ``component``: their tau-leap firings draw
 from the part's own random stream, ``leap:<name>`` (docs/design.md, "Randomness").
@@ -83,6 +86,7 @@ class Part:
     fill: Any = None
     after_release: bool = False
     level_rates: Any = None
+    release_weight: str = ""
 
     def __post_init__(self) -> None:
         # A part's channels draw their leaps from the part's stream (common random numbers).

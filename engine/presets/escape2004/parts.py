@@ -9,6 +9,7 @@ counters) and of the parameter vector. A part's module declares everything it do
 from __future__ import annotations
 
 from escapesim.engine.presets.escape2004.mechanisms import (
+    adaptive_resistance,
     counterattack,
     cytotoxicity,
     dysfunction,
@@ -47,6 +48,7 @@ PARTS: tuple[Part, ...] = (
     suppression.PART,
     turnover.PART,
     nk_recruitment.PART,
+    adaptive_resistance.PART,
     anti_pd1.PART,
     anti_tgfb.PART,
     anti_cd25.PART,

@@ -14,6 +14,8 @@ may read the signals above it:
   encounter's share); ``TGF_BLOCKED`` (anti_tgfb: the neutralised share of TGF-β);
   the brakes and shares, 1 meaning no effect: ``TGF_BRAKE`` (suppression),
   ``TREG_BRAKE`` (regulation), ``PD1_OPEN`` (anti_pd1: PD-1 not blocked);
+* ``PDL1_ENGAGED`` (adaptive_resistance): recognised cells that signal PD-1, heritable
+  PD-L1-high or IFN-γ-induced;
 * ``RELEASE``: dying antigen-bearing tumour cells per day, filled in by the kinetics once
   the tumour-death propensities are known (presentation reads it).
 """
@@ -28,8 +30,8 @@ from escapesim.engine.presets.escape2004 import layout
 from escapesim.engine.presets.escape2004.clones import VISIBLE, Trait, mask
 
 (TUMOUR, VISIBLE_SUM, VISIBLE_PDL1, FASL, MHC_LOSS, SECRETOR, SATURATION, TGF_BLOCKED,
- TGF_BRAKE, TREG_BRAKE, PD1_OPEN, RELEASE) = range(12)  # fmt: skip
-SIGNALS = 12
+ TGF_BRAKE, TREG_BRAKE, PD1_OPEN, RELEASE, PDL1_ENGAGED) = range(13)  # fmt: skip
+SIGNALS = 13
 
 #: Rows of trait-weighted clone sums, in the order of the first six signals.
 _SUMS = np.array(

@@ -1,14 +1,15 @@
 """T-cell dysfunction: exhaustion after repeated stimulation, sharpened by PD-L1.
 
 Every recognised encounter is a stimulation; a share of them drive the CTL into
-exhaustion, multiplied for PD-L1-high clones by ``1 + g·open`` where ``open`` is the
-share of PD-1 that anti-PD-1 leaves unblocked (the signal ``PD1_OPEN`` of
-:mod:`..therapies.anti_pd1`). The module also sets the probability that a
+exhaustion, multiplied for cells with PD-L1 (PD-L1-high clones and the IFN-γ-induced
+share: the signal ``PDL1_ENGAGED`` of :mod:`.adaptive_resistance`) by ``1 + g·open``
+where ``open`` is the share of PD-1 that anti-PD-1 leaves unblocked (the signal
+``PD1_OPEN`` of :mod:`..therapies.anti_pd1`). The module also sets the probability that a
 priming encounter is costimulated; the rest end in anergy (see :mod:`.priming`).
 
 | channel  | propensity                                                   | change        |
 |----------|--------------------------------------------------------------|---------------|
-| exhaust  | k_X·E·Σ_{c visible} (1 + g·[c PD-L1-high]·open)·T_c/(h + T)  | E − 1, X + 1  |
+| exhaust  | k_X·E·(T_vis + g·open·T_PD-L1)/(h + T)                       | E − 1, X + 1  |
 
 Switched off: no exhaustion, and every priming encounter is costimulated. Exhaustion also
 needs :mod:`.cytotoxicity` (its stimulations are encounters): no encounters, no exhaustion.
@@ -32,9 +33,9 @@ from escapesim.engine.presets.escape2004.part import (
 )
 from escapesim.engine.presets.escape2004.state import (
     PD1_OPEN,
+    PDL1_ENGAGED,
     SATURATION,
     TUMOUR,
-    VISIBLE_PDL1,
     VISIBLE_SUM,
 )
 
@@ -89,7 +90,7 @@ def fill(counts: FloatArray, levels: FloatArray, s: FloatArray, p: FloatArray,
     if p[_ON] == 0.0 or s[TUMOUR] <= 0.0:
         out[0] = 0.0
         return
-    stimulation = s[VISIBLE_SUM] + p[_GAIN] * s[PD1_OPEN] * s[VISIBLE_PDL1]
+    stimulation = s[VISIBLE_SUM] + p[_GAIN] * s[PD1_OPEN] * s[PDL1_ENGAGED]
     out[0] = p[_RATE] * counts[layout.CTL] * stimulation * s[SATURATION]
 
 

@@ -9,7 +9,9 @@ Logistic growth ``r·T·(1 − b·T)`` plus basal turnover is split into
 
 where ``w_c`` is the clone's relative fitness and ``μ_c`` the share of its divisions that
 produce a variant daughter (both from :mod:`.variants`). Basal deaths matter: dying
-antigen-bearing cells are what dendritic cells load antigen from before any CTL kills.
+antigen-bearing cells are what dendritic cells load antigen from before any CTL kills,
+though an apoptotic death loads them only ``apoptotic_immunogenicity`` as well as an
+immune kill (:mod:`.presentation`).
 """
 
 from __future__ import annotations
@@ -94,4 +96,5 @@ PART = Part(
     channels=CHANNELS,
     bind=bind,
     fill=fill,
+    release_weight="apoptotic_immunogenicity",
 )

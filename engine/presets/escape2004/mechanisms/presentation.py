@@ -1,8 +1,11 @@
 """Antigen presentation: DCs load antigen from dying tumour cells, migrate, present, decay.
 
-Antigen release ``R`` is the summed propensity of every channel that kills an
-antigen-bearing tumour cell (basal deaths, CTL and NK kills, chemotherapy), so killing
-feeds presentation. Loading saturates in ``R`` and needs maturation, which TGF-β / IL-10
+Antigen release ``R`` is the propensity of every channel that kills an antigen-bearing
+tumour cell, weighted by how immunogenic that death is (immunogenic cell death): CTL and
+NK kills count 1, chemotherapy kills ``w_C`` (an ICD-inducing drug releases antigen with
+danger signals: calreticulin, ATP, HMGB1), basal turnover only ``w_A`` (apoptotic cells
+are cleared silently). So killing feeds presentation, and chemotherapy raises priming.
+Loading saturates in ``R`` and needs maturation, which TGF-β / IL-10
 blocks (the brake β). Loaded DCs leave the tissue at rate ``k_M`` and reach the lymph
 node a fixed :data:`MIGRATION_DELAY` later (a SimPy delayed event), where they present
 until they die.
@@ -13,6 +16,8 @@ until they die.
 | migrate         | k_M·DC_loaded                  | DC_loaded − 1; DC_node + 1 later    |
 | dc_tissue_death | d_L·DC_loaded                  | DC_loaded − 1                       |
 | dc_node_death   | d_N·DC_node                    | DC_node − 1                         |
+
+with ``R = Σ_kill + w_C·Σ_chemo + w_A·Σ_basal`` (deaths of antigen-bearing cells per day).
 
 Switched off: no loading from the tumour (peptide-loaded DCs still migrate and present,
 DC-vaccine DCs still arrive in the node and present).
@@ -53,10 +58,20 @@ PARAMETERS = (
               "chosen so that a handful to tens of DCs present at a time",
               upper=1e9),
     parameter("antigen_half_saturation", "cells/day", 1e3,
-              "antigen release (dying antigen+ cells per day) giving half-maximal loading",
-              "chosen so that loading saturates above ~1e4 tumour cells, which damps the "
-              "presentation-priming loop (dormancy instead of growing oscillations)",
+              "antigen release (immunogenic deaths of antigen+ cells per day) giving "
+              "half-maximal loading",
+              "chosen so that loading saturates above ~1e5 tumour cells, which damps the "
+              "presentation-priming loop (dormancy instead of growing oscillations), yet "
+              "an immunogenic burst (chemotherapy) still raises it",
               lower=1e-9, upper=1e15),
+    parameter("apoptotic_immunogenicity", "1", 0.1,
+              "antigen with danger signals given to DCs by a basal (apoptotic) tumour "
+              "death, relative to a CTL or NK kill",
+              "chosen: apoptotic turnover is tolerogenic or silent (Green et al. 2009 Nat "
+              "Rev Immunol); cells killed by non-ICD agents (mitomycin C, etoposide) "
+              "vaccinated few mice where anthracycline-killed cells protected most "
+              "(Casares et al. 2005 J Exp Med; Obeid et al. 2007 Nat Med); no study "
+              "gives the ratio as a number", upper=1.0),
     parameter("dc_migration_rate", "1/day", 1.0, "rate at which loaded DCs leave the tissue",
               "chosen: most loaded DCs leave within a day or two (docs/design.md)", upper=100.0),
     parameter("dc_tissue_death", "1/day", 0.2, "death of loaded DCs before they leave",

@@ -10,7 +10,8 @@ PD-1 is ``C/(C + EC50)``. The open share ``1 − C/(C + EC50)`` is this part's s
 |--------------|----------------------------|---------------|
 | reinvigorate | k_V·C/(C + EC50)·φ·X      | X − 1, E + 1  |
 
-where φ is the PD-L1-high share of the recognised tumour: without PD-L1 there is no
+where φ is the share of the recognised tumour with PD-L1 (heritable PD-L1-high clones or
+IFN-γ-induced, :mod:`..mechanisms.adaptive_resistance`): without PD-L1 there is no
 PD-1 signal to block, so the antibody then does nothing; nor when
 :mod:`..mechanisms.dysfunction` (PD-1 signalling is part of it) or
 :mod:`..mechanisms.cytotoxicity` (the signal comes in encounters) is off.
@@ -33,7 +34,7 @@ from escapesim.engine.presets.escape2004.part import (
     parameter,
     values_of,
 )
-from escapesim.engine.presets.escape2004.state import PD1_OPEN, VISIBLE_PDL1, VISIBLE_SUM
+from escapesim.engine.presets.escape2004.state import PD1_OPEN, PDL1_ENGAGED, VISIBLE_SUM
 from escapesim.engine.presets.escape2004.therapies.dosing import RATE, bolus, exposure, occupancy
 
 PARAMETERS = (
@@ -93,8 +94,9 @@ def fill(counts: FloatArray, levels: FloatArray, s: FloatArray, p: FloatArray,
     if s[VISIBLE_SUM] <= 0.0:
         out[0] = 0.0
         return
-    # Only the PD-1 signalling that PD-L1 on recognised cells provides can be blocked.
-    signalled = s[VISIBLE_PDL1] / s[VISIBLE_SUM]
+    # Only the PD-1 signalling that PD-L1 on recognised cells (heritable or IFN-γ-induced)
+    # provides can be blocked.
+    signalled = s[PDL1_ENGAGED] / s[VISIBLE_SUM]
     blocked = occupancy(levels[layout.ANTI_PD1], p)
     out[0] = p[_REINVIGORATION] * blocked * signalled * counts[layout.EXHAUSTED]
 

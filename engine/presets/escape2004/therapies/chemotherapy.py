@@ -3,7 +3,9 @@
 The exposure ``C`` decays with the drug's half-life; tumour cells of every clone die at
 ``k_C·C/(C + EC50)`` per day, so one dose kills the fraction
 ``1 − exp(−k_C ∫ C/(C + EC50) dt)`` (log-kill). Effector CTLs die at ``λ`` times that
-rate (lymphotoxicity).
+rate (lymphotoxicity). Its kills are immunogenic cell death: they load DCs at
+``w_C`` per kill relative to an immune kill (:mod:`..mechanisms.presentation`), which is
+the chemo-immunotherapy synergy of de Pillis et al. 2006/2009.
 
 | channel                | propensity                 | change   |
 |------------------------|----------------------------|----------|
@@ -34,6 +36,14 @@ PARAMETERS = (
               upper=1e3),
     parameter("chemo_lymphotoxicity", "1", 0.5, "effector kill relative to tumour kill",
               "chosen", upper=10.0),
+    parameter("chemo_immunogenicity", "1", 1.0,
+              "antigen with danger signals given to DCs by a chemotherapy kill, relative "
+              "to a CTL or NK kill (immunogenic cell death)",
+              "chosen 1: anthracyclines and cyclophosphamide induce immunogenic death "
+              "(calreticulin exposure, Obeid et al. 2007 Nat Med; HMGB1-TLR4, Apetoh et "
+              "al. 2007 Nat Med; cyclophosphamide, Schiavoni et al. 2011 Cancer Res); set "
+              "it to apoptotic_immunogenicity for a non-ICD drug (mitomycin C, Obeid 2007)",
+              upper=10.0),
 )  # fmt: skip
 
 LEVELS = (Species(name="chemo", unit="mg/kg", initial=0.0, description="chemotherapy exposure",
@@ -93,4 +103,5 @@ PART = Part(
     bind=bind,
     fill=fill,
     level_rates=levels,
+    release_weight="chemo_immunogenicity",
 )
