@@ -36,7 +36,7 @@ test: $(STAMP) lint typecheck
 	$(BIN)/python -m pytest
 
 lint: $(STAMP) $(BUF) compose-check
-	$(BIN)/ruff check engine service tests benchmarks
+	$(BIN)/ruff check engine service tests benchmarks escapesim/__init__.py escapesim/library.py
 	$(BIN)/lint-imports
 	$(BUF) lint
 	@# buf breaking compares proto/ with the last release (a v* tag) once one exists.

@@ -48,6 +48,7 @@ from escapesim.service.store.files import (
 from escapesim.service.store.run_record import Run, RunState, utc_now
 from escapesim.service.store.run_rows import (
     COLUMNS,
+    MIGRATIONS,
     SCHEMA,
     SCHEMA_VERSION,
     row_of,
@@ -96,7 +97,7 @@ class Store:
         self.page_key = _page_key(self.data_dir / "page.key")
         path = self.data_dir / "runs.sqlite3"
         try:
-            self._db = sqlite.connect(path, SCHEMA, SCHEMA_VERSION)
+            self._db = sqlite.connect(path, SCHEMA, SCHEMA_VERSION, MIGRATIONS)
             self._reader = sqlite.reader(path)
             problems = self.integrity_check()
             if problems != ["ok"]:
@@ -129,7 +130,7 @@ class Store:
         """Record a new run (raises ``sqlite3.IntegrityError`` on a duplicate id)."""
         with self._transaction() as db:
             db.execute(
-                f"INSERT INTO runs ({COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                f"INSERT INTO runs ({COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 row_of(run, sequence),
             )
         self._remember(run.run_id, run.scenario)
@@ -139,7 +140,7 @@ class Store:
         with self._transaction() as db:
             found = db.execute(
                 "UPDATE runs SET state=?, updated_at=?, replicates_done=?, simulated_day=?, "
-                "error=?, partial=?, sequence=? WHERE run_id=?",
+                "error=?, partial=?, sequence=?, outcomes=? WHERE run_id=?",
                 (
                     run.state.value,
                     run.updated_at.isoformat(),
@@ -148,6 +149,7 @@ class Store:
                     run.error,
                     int(run.partial),
                     sequence,
+                    row_of(run, sequence)[-1],
                     run.run_id,
                 ),
             ).rowcount
@@ -194,7 +196,7 @@ class Store:
         with self._transaction() as db:
             db.execute(
                 "UPDATE runs SET state=?, error=?, updated_at=?, replicates_done=0, "
-                "simulated_day=0, partial=0, sequence=sequence+1 WHERE run_id=?",
+                "simulated_day=0, partial=0, outcomes='{}', sequence=sequence+1 WHERE run_id=?",
                 (state.value, error, utc_now().isoformat(), run_id),
             )
 

@@ -13,10 +13,15 @@ from typing import Any
 
 from escapesim.engine import Scenario, ScenarioError, Therapy
 from escapesim.engine.frozen import FrozenMap
-from escapesim.service.store.run_record import Run, RunState
+from escapesim.service.store.run_record import Run, RunState, no_outcomes, tally
 
 #: Schema version in ``PRAGMA user_version``; bump with a migration when columns change.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+#: What brings a store of each older version up to the next (version → its statements).
+MIGRATIONS = {
+    2: "ALTER TABLE runs ADD COLUMN outcomes TEXT NOT NULL DEFAULT '{}';",
+}
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -32,14 +37,15 @@ CREATE TABLE IF NOT EXISTS runs (
     simulated_day REAL NOT NULL,
     error TEXT,
     partial INTEGER NOT NULL,
-    sequence INTEGER NOT NULL                    -- the run's last event sequence
+    sequence INTEGER NOT NULL,                   -- the run's last event sequence
+    outcomes TEXT NOT NULL DEFAULT '{}'          -- JSON: replicates by outcome (version 2)
 );
 CREATE INDEX IF NOT EXISTS runs_by_state ON runs (state, position);
 """
 
 COLUMNS = (
     "run_id, request_id, state, scenario, created_at, updated_at, replicates_total, "
-    "replicates_done, simulated_day, error, partial, sequence"
+    "replicates_done, simulated_day, error, partial, sequence, outcomes"
 )
 
 
@@ -63,6 +69,7 @@ def row_of(run: Run, sequence: int) -> tuple[Any, ...]:
         run.error,
         int(run.partial),
         sequence,
+        json.dumps(dict(run.outcomes), separators=(",", ":")),
     )
 
 
@@ -80,6 +87,7 @@ def run_of(row: tuple[Any, ...], scenario: Scenario | None) -> Run:
         simulated_day=float(row[8]),
         error=row[9],
         partial=bool(row[10]),
+        outcomes=tally(no_outcomes(), json.loads(row[12])),
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fcntl
 import sqlite3
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +27,13 @@ class StoreCorrupt(StoreError):  # noqa: N818 - the agreed interface names
     """SQLite's integrity check failed; the message lists what it found."""
 
 
-def connect(path: Path, schema: str, version: int) -> sqlite3.Connection:
+def connect(
+    path: Path, schema: str, version: int, migrations: Mapping[int, str] | None = None
+) -> sqlite3.Connection:
     """A connection to ``path`` with ``schema`` applied at ``PRAGMA user_version`` ``version``.
+
+    A store of an older version (not 0: a new file) is first brought up by the statements
+    of ``migrations`` for each later version, in order.
 
     The file is created 0600 before SQLite opens it (SQLite gives its ``-wal`` and ``-shm``
     files the database's mode). Raises :class:`StoreError` for a newer schema.
@@ -42,6 +48,9 @@ def connect(path: Path, schema: str, version: int) -> sqlite3.Connection:
     if found > version:
         db.close()
         raise StoreError(f"store schema {found} is newer than this build's {version}")
+    if found:
+        for step in range(found + 1, version + 1):
+            db.executescript((migrations or {}).get(step, ""))
     db.executescript(schema)
     db.execute(f"PRAGMA user_version={version}")
     return db

@@ -154,6 +154,7 @@ def run_to_proto(run: Run) -> pb.Run:
         simulated_day=run.simulated_day,
         error=run.error or "",
         partial=run.partial,
+        outcomes=pb.OutcomeTally(**run.outcomes),
     )
 
 

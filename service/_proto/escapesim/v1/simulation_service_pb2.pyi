@@ -127,7 +127,7 @@ class Therapy(_message.Message):
     def __init__(self, kind: _Optional[str] = ..., at_days: _Optional[_Iterable[float]] = ..., dose: _Optional[float] = ..., parameters: _Optional[_Mapping[str, float]] = ...) -> None: ...
 
 class Run(_message.Message):
-    __slots__ = ("run_id", "request_id", "state", "scenario", "create_time", "update_time", "replicates_total", "replicates_done", "simulated_day", "error", "partial")
+    __slots__ = ("run_id", "request_id", "state", "scenario", "create_time", "update_time", "replicates_total", "replicates_done", "simulated_day", "error", "partial", "outcomes")
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
@@ -139,6 +139,7 @@ class Run(_message.Message):
     SIMULATED_DAY_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
     PARTIAL_FIELD_NUMBER: _ClassVar[int]
+    OUTCOMES_FIELD_NUMBER: _ClassVar[int]
     run_id: str
     request_id: str
     state: RunState
@@ -150,7 +151,18 @@ class Run(_message.Message):
     simulated_day: float
     error: str
     partial: bool
-    def __init__(self, run_id: _Optional[str] = ..., request_id: _Optional[str] = ..., state: _Optional[_Union[RunState, str]] = ..., scenario: _Optional[_Union[Scenario, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., replicates_total: _Optional[int] = ..., replicates_done: _Optional[int] = ..., simulated_day: _Optional[float] = ..., error: _Optional[str] = ..., partial: _Optional[bool] = ...) -> None: ...
+    outcomes: OutcomeTally
+    def __init__(self, run_id: _Optional[str] = ..., request_id: _Optional[str] = ..., state: _Optional[_Union[RunState, str]] = ..., scenario: _Optional[_Union[Scenario, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., replicates_total: _Optional[int] = ..., replicates_done: _Optional[int] = ..., simulated_day: _Optional[float] = ..., error: _Optional[str] = ..., partial: _Optional[bool] = ..., outcomes: _Optional[_Union[OutcomeTally, _Mapping]] = ...) -> None: ...
+
+class OutcomeTally(_message.Message):
+    __slots__ = ("escape", "elimination", "equilibrium")
+    ESCAPE_FIELD_NUMBER: _ClassVar[int]
+    ELIMINATION_FIELD_NUMBER: _ClassVar[int]
+    EQUILIBRIUM_FIELD_NUMBER: _ClassVar[int]
+    escape: int
+    elimination: int
+    equilibrium: int
+    def __init__(self, escape: _Optional[int] = ..., elimination: _Optional[int] = ..., equilibrium: _Optional[int] = ...) -> None: ...
 
 class CreateRunRequest(_message.Message):
     __slots__ = ("scenario", "request_id")
