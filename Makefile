@@ -26,6 +26,8 @@ PROTOS := $(shell find proto -name '*.proto' | sort)
 proto: $(STAMP)
 	find service/_proto -name '*_pb2.py*' -delete
 	$(BIN)/python -m grpc_tools.protoc -Iproto --python_out=service/_proto --pyi_out=service/_proto $(PROTOS)
+	@# The descriptor set (with its imports) for tools without reflection: grpcurl -protoset.
+	$(BIN)/python -m grpc_tools.protoc -Iproto -I$$($(BIN)/python -c 'import grpc_tools, os; print(os.path.join(os.path.dirname(grpc_tools.__file__), "_proto"))') --include_imports --descriptor_set_out=proto/escapesim.protoset $(PROTOS)
 
 ## The main job: the gRPC service on its embedded defaults.
 run: $(STAMP)

@@ -26,6 +26,13 @@ class ResultTable(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     RESULT_TABLE_TRAJECTORIES: _ClassVar[ResultTable]
     RESULT_TABLE_REPLICATES: _ClassVar[ResultTable]
 
+class ResultFormat(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    RESULT_FORMAT_UNSPECIFIED: _ClassVar[ResultFormat]
+    RESULT_FORMAT_ARROW: _ClassVar[ResultFormat]
+    RESULT_FORMAT_JSON: _ClassVar[ResultFormat]
+    RESULT_FORMAT_CSV: _ClassVar[ResultFormat]
+
 class OutcomeKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     OUTCOME_KIND_UNSPECIFIED: _ClassVar[OutcomeKind]
@@ -51,6 +58,10 @@ RUN_STATE_CANCELLED: RunState
 RESULT_TABLE_UNSPECIFIED: ResultTable
 RESULT_TABLE_TRAJECTORIES: ResultTable
 RESULT_TABLE_REPLICATES: ResultTable
+RESULT_FORMAT_UNSPECIFIED: ResultFormat
+RESULT_FORMAT_ARROW: ResultFormat
+RESULT_FORMAT_JSON: ResultFormat
+RESULT_FORMAT_CSV: ResultFormat
 OUTCOME_KIND_UNSPECIFIED: OutcomeKind
 OUTCOME_KIND_ELIMINATION: OutcomeKind
 OUTCOME_KIND_EQUILIBRIUM: OutcomeKind
@@ -237,24 +248,28 @@ class WatchRunResponse(_message.Message):
     def __init__(self, sequence: _Optional[int] = ..., run: _Optional[_Union[Run, _Mapping]] = ...) -> None: ...
 
 class StreamResultsRequest(_message.Message):
-    __slots__ = ("run_id", "tables")
+    __slots__ = ("run_id", "tables", "format")
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     TABLES_FIELD_NUMBER: _ClassVar[int]
+    FORMAT_FIELD_NUMBER: _ClassVar[int]
     run_id: str
     tables: _containers.RepeatedScalarFieldContainer[ResultTable]
-    def __init__(self, run_id: _Optional[str] = ..., tables: _Optional[_Iterable[_Union[ResultTable, str]]] = ...) -> None: ...
+    format: ResultFormat
+    def __init__(self, run_id: _Optional[str] = ..., tables: _Optional[_Iterable[_Union[ResultTable, str]]] = ..., format: _Optional[_Union[ResultFormat, str]] = ...) -> None: ...
 
 class StreamResultsResponse(_message.Message):
-    __slots__ = ("table", "arrow_ipc", "rows", "partial")
+    __slots__ = ("table", "arrow_ipc", "rows", "partial", "text")
     TABLE_FIELD_NUMBER: _ClassVar[int]
     ARROW_IPC_FIELD_NUMBER: _ClassVar[int]
     ROWS_FIELD_NUMBER: _ClassVar[int]
     PARTIAL_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
     table: ResultTable
     arrow_ipc: bytes
     rows: int
     partial: bool
-    def __init__(self, table: _Optional[_Union[ResultTable, str]] = ..., arrow_ipc: _Optional[bytes] = ..., rows: _Optional[int] = ..., partial: _Optional[bool] = ...) -> None: ...
+    text: str
+    def __init__(self, table: _Optional[_Union[ResultTable, str]] = ..., arrow_ipc: _Optional[bytes] = ..., rows: _Optional[int] = ..., partial: _Optional[bool] = ..., text: _Optional[str] = ...) -> None: ...
 
 class SimulateRequest(_message.Message):
     __slots__ = ("scenario",)
@@ -594,23 +609,27 @@ class WatchEnsembleResponse(_message.Message):
     def __init__(self, sequence: _Optional[int] = ..., ensemble: _Optional[_Union[Ensemble, _Mapping]] = ...) -> None: ...
 
 class StreamEnsembleResultsRequest(_message.Message):
-    __slots__ = ("ensemble_id", "tables")
+    __slots__ = ("ensemble_id", "tables", "format")
     ENSEMBLE_ID_FIELD_NUMBER: _ClassVar[int]
     TABLES_FIELD_NUMBER: _ClassVar[int]
+    FORMAT_FIELD_NUMBER: _ClassVar[int]
     ensemble_id: str
     tables: _containers.RepeatedScalarFieldContainer[EnsembleResultTable]
-    def __init__(self, ensemble_id: _Optional[str] = ..., tables: _Optional[_Iterable[_Union[EnsembleResultTable, str]]] = ...) -> None: ...
+    format: ResultFormat
+    def __init__(self, ensemble_id: _Optional[str] = ..., tables: _Optional[_Iterable[_Union[EnsembleResultTable, str]]] = ..., format: _Optional[_Union[ResultFormat, str]] = ...) -> None: ...
 
 class StreamEnsembleResultsResponse(_message.Message):
-    __slots__ = ("table", "arrow_ipc", "rows", "partial", "summary_json")
+    __slots__ = ("table", "arrow_ipc", "rows", "partial", "summary_json", "text")
     TABLE_FIELD_NUMBER: _ClassVar[int]
     ARROW_IPC_FIELD_NUMBER: _ClassVar[int]
     ROWS_FIELD_NUMBER: _ClassVar[int]
     PARTIAL_FIELD_NUMBER: _ClassVar[int]
     SUMMARY_JSON_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
     table: EnsembleResultTable
     arrow_ipc: bytes
     rows: int
     partial: bool
     summary_json: bytes
-    def __init__(self, table: _Optional[_Union[EnsembleResultTable, str]] = ..., arrow_ipc: _Optional[bytes] = ..., rows: _Optional[int] = ..., partial: _Optional[bool] = ..., summary_json: _Optional[bytes] = ...) -> None: ...
+    text: str
+    def __init__(self, table: _Optional[_Union[EnsembleResultTable, str]] = ..., arrow_ipc: _Optional[bytes] = ..., rows: _Optional[int] = ..., partial: _Optional[bool] = ..., summary_json: _Optional[bytes] = ..., text: _Optional[str] = ...) -> None: ...
