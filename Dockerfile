@@ -28,6 +28,9 @@ RUN /opt/escapesim/bin/python -m pip install '.[dask]' \
 
 # -- runtime: the environment alone, no compilers, no sources, not root ------------------
 FROM ${BASE_IMAGE} AS runtime
+LABEL org.opencontainers.image.title="escapesim" \
+      org.opencontainers.image.description="Stochastic tumour-immune dynamics, served over gRPC" \
+      org.opencontainers.image.licenses="Apache-2.0"
 RUN useradd --system --uid 10001 --user-group --no-create-home \
         --home-dir /nonexistent --shell /usr/sbin/nologin escapesim \
  && mkdir -p /data /certs \

@@ -31,6 +31,8 @@ PROTOS := $(shell find proto -name '*.proto' | sort)
 proto: $(STAMP)
 	find service/_proto -name '*_pb2.py*' -delete
 	$(BIN)/python -m grpc_tools.protoc -Iproto --python_out=service/_proto --pyi_out=service/_proto $(PROTOS)
+	@# The descriptor set (with its imports) for tools without reflection: grpcurl -protoset.
+	$(BIN)/python -m grpc_tools.protoc -Iproto -I$$($(BIN)/python -c 'import grpc_tools, os; print(os.path.join(os.path.dirname(grpc_tools.__file__), "_proto"))') --include_imports --descriptor_set_out=proto/escapesim.protoset $(PROTOS)
 
 ## The main job: the gRPC service on its embedded defaults.
 run: $(STAMP)
@@ -41,7 +43,7 @@ test: $(STAMP) lint typecheck
 	$(BIN)/python -m pytest
 
 lint: $(STAMP) compose-check
-	$(BIN)/ruff check engine service tests benchmarks
+	$(BIN)/ruff check engine service tests benchmarks escapesim/__init__.py escapesim/library.py
 	$(BIN)/lint-imports
 	$(BUF) lint
 	@# buf breaking compares proto/ with the last release (a v* tag) once one exists.

@@ -76,3 +76,34 @@ def test_no_generated_module_without_its_proto() -> None:
     modules = sorted(str(p.relative_to(generated)) for p in generated.rglob("*_pb2.py"))
     expected = sorted(name.removesuffix(".proto") + "_pb2.py" for name in _proto_files())
     assert modules == expected, "service/_proto holds modules for protos that no longer exist"
+
+
+def test_the_shipped_descriptor_set_matches_proto(tmp_path: Path) -> None:
+    # proto/escapesim.protoset lets grpcurl (-protoset) describe and call every method
+    # without reflection; `make proto` writes it with its imports (google/protobuf/*).
+    shipped = descriptor_pb2.FileDescriptorSet.FromString(
+        (PROTO_ROOT / "escapesim.protoset").read_bytes()
+    )
+    files = {f.name: _normalised(f) for f in shipped.file}
+    for name, fresh in _compiled(tmp_path).items():
+        assert files.get(name) == fresh, "proto/escapesim.protoset is stale: run `make proto`"
+    imported = {d for f in shipped.file for d in f.dependency}
+    assert imported <= set(files), "the descriptor set lacks an import: run `make proto`"
+
+
+def test_the_descriptor_set_describes_every_method() -> None:
+    from google.protobuf import descriptor_pool
+
+    from escapesim.service.api import rpc
+
+    pool = descriptor_pool.DescriptorPool()
+    shipped = descriptor_pb2.FileDescriptorSet.FromString(
+        (PROTO_ROOT / "escapesim.protoset").read_bytes()
+    )
+    for file in shipped.file:  # dependencies come first in a set written by protoc
+        pool.Add(file)
+    service = pool.FindServiceByName(rpc.SERVICE_NAME)
+    assert {m.name for m in service.methods} == {m.name for m in rpc.METHODS}
+    for method in rpc.METHODS:
+        found = service.methods_by_name[method.name]
+        assert found.input_type.full_name == method.request.DESCRIPTOR.full_name

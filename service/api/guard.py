@@ -19,6 +19,7 @@ event loop, and parsed only if it passes (parsing a capped body takes millisecon
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -29,6 +30,7 @@ from google.protobuf.message import DecodeError
 
 from escapesim.engine import FieldViolation
 from escapesim.service.api import errors, message_caps, wire
+from escapesim.service.api.metrics import CallMetrics
 from escapesim.service.api.rpc import Method
 
 log = logging.getLogger(__name__)
@@ -86,42 +88,92 @@ async def decoded(method: Method, body: bytes, off_loop: OffLoop) -> Any:
 
 
 def guarded(
-    method: Method, implementation: Callable[..., Any], off_loop: OffLoop, calls: CallLimit
+    method: Method,
+    implementation: Callable[..., Any],
+    off_loop: OffLoop,
+    calls: CallLimit,
+    metrics: CallMetrics,
 ) -> Callable[..., Any]:
     """``implementation`` (taking a decoded request) as a handler of raw bodies, counted
-    against ``calls``, whose domain errors become statuses (:func:`errors.status_of`)."""
+    against ``calls``, whose domain errors become statuses (:func:`errors.status_of`),
+    measured and logged once by ``metrics`` when it ends."""
     if method.server_streaming:
 
         async def stream(body: bytes, context: Context) -> AsyncIterator[Any]:
-            async with _counted(calls, context):
+            async with _counted(method, calls, metrics, context) as call:
                 request = await decoded(method, body, off_loop)
+                call.job_id = job_id_of(request)
                 async for item in implementation(request, context):
                     yield item
 
         return stream
 
     async def unary(body: bytes, context: Context) -> Any:
-        async with _counted(calls, context):
-            return await implementation(await decoded(method, body, off_loop), context)
+        async with _counted(method, calls, metrics, context) as call:
+            request = await decoded(method, body, off_loop)
+            call.job_id = job_id_of(request)
+            reply = await implementation(request, context)
+            call.job_id = call.job_id or job_id_of(reply)
+            return reply
 
     return unary
 
 
+class _Call:
+    """What the guard learns of a call for its log line: the run or ensemble it is about."""
+
+    job_id = ""
+
+
+def job_id_of(message: Any) -> str:
+    """The run or ensemble a request or reply names (``run_id``, ``run.run_id``,
+    ``ensemble_id``, ``ensemble.ensemble_id``), or ""."""
+    for holder, name in ((message, "run_id"), (message, "ensemble_id")):
+        if name in holder.DESCRIPTOR.fields_by_name and getattr(holder, name):
+            return str(getattr(holder, name))
+    for field, name in (("run", "run_id"), ("ensemble", "ensemble_id")):
+        if field in message.DESCRIPTOR.fields_by_name and message.HasField(field):
+            inner = getattr(message, field)  # a CreateEnsembleRequest's is the spec: no id
+            if name in inner.DESCRIPTOR.fields_by_name:
+                return str(getattr(inner, name))
+    return ""
+
+
 @contextlib.asynccontextmanager
-async def _counted(calls: CallLimit, context: Context) -> AsyncIterator[None]:
-    """One call in progress: refused at the limit, its domain errors aborted as statuses."""
+async def _counted(
+    method: Method, calls: CallLimit, metrics: CallMetrics, context: Context
+) -> AsyncIterator[_Call]:
+    """One call in progress: refused at the limit, its domain errors aborted as statuses,
+    its end counted and logged with its status."""
+    call, code = _Call(), "OK"
+    started = metrics.started()
     try:
-        calls.enter()
-    except errors.TooManyCalls as error:
-        await _abort(context, error)
-    try:
-        yield
-    except grpc.aio.AbortError:
-        raise
-    except Exception as error:
-        await _abort(context, error)
+        try:
+            calls.enter()
+        except errors.TooManyCalls as error:
+            code = errors.status_of(error).code.name
+            await _abort(context, error)
+        try:
+            yield call
+        except grpc.aio.AbortError:
+            code = _code_name(context)
+            raise
+        except asyncio.CancelledError:
+            code = "CANCELLED"  # the client went away (or the deadline passed)
+            raise
+        except Exception as error:
+            code = errors.status_of(error).code.name
+            await _abort(context, error)
+        finally:
+            calls.leave()
     finally:
-        calls.leave()
+        metrics.ended(method.name, code, started, call.job_id)
+
+
+def _code_name(context: Context) -> str:
+    """The status a handler aborted with (``context.abort`` records it on the context)."""
+    found = context.code()
+    return found.name if isinstance(found, grpc.StatusCode) else "UNKNOWN"
 
 
 async def _abort(context: Context, error: Exception) -> None:

@@ -11,7 +11,7 @@ from typing import cast
 
 from escapesim.engine import FieldViolation
 from escapesim.service._proto.escapesim.v1 import simulation_service_pb2 as pb
-from escapesim.service.api import errors
+from escapesim.service.api import errors, result_stream
 from escapesim.service.api.convert import runs as convert
 from escapesim.service.store.database import IDENTIFIER
 from escapesim.service.store.run_record import RunState
@@ -94,3 +94,19 @@ def first_replicate(value: int, replicates: int) -> int:
             [FieldViolation("first_replicate", f"must be within [0, {last}], got {value}")]
         )
     return value
+#: Chunk encodings by ``ResultFormat`` value (:mod:`escapesim.service.api.result_stream`).
+_ENCODINGS = {
+    pb.RESULT_FORMAT_UNSPECIFIED: result_stream.ARROW,
+    pb.RESULT_FORMAT_ARROW: result_stream.ARROW,
+    pb.RESULT_FORMAT_JSON: result_stream.JSON,
+    pb.RESULT_FORMAT_CSV: result_stream.CSV,
+}
+
+
+def result_encoding(value: int) -> str:
+    """The chunk encoding a result stream's ``format`` asks for."""
+    try:
+        return _ENCODINGS[cast(pb.ResultFormat, value)]
+    except KeyError:
+        problem = FieldViolation("format", "must be ARROW, JSON or CSV")
+        raise errors.InvalidRequestError([problem]) from None

@@ -25,6 +25,12 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from escapesim.service.api import exposure, rpc
 from escapesim.service.api.auth import BearerTokenInterceptor, load_tokens
 from escapesim.service.api.guard import CallLimit, guarded
+from escapesim.service.api.metrics import (
+    CallMetrics,
+    MetricsEndpoint,
+    ServiceCollector,
+    serve_metrics,
+)
 from escapesim.service.api.reflection import add_reflection
 from escapesim.service.api.servicer import SimulationServicer
 from escapesim.service.api.settings import Settings
@@ -39,12 +45,20 @@ log = logging.getLogger(__name__)
 
 
 def _implementations(
-    servicer: SimulationServicer, calls: CallLimit
+    servicer: SimulationServicer, calls: CallLimit, metrics: CallMetrics
 ) -> dict[str, Callable[..., Any]]:
     return {
-        m.name: guarded(m, getattr(servicer, m.python_name), servicer.off_loop, calls)
+        m.name: guarded(m, getattr(servicer, m.python_name), servicer.off_loop, calls, metrics)
         for m in rpc.METHODS
     }
+
+
+def _job_states(store: Store, table: str) -> Callable[[], dict[str, int]]:
+    def counts() -> dict[str, int]:
+        rows = store.query(f"SELECT state, COUNT(*) FROM {table} GROUP BY state")
+        return {str(state): int(n) for state, n in rows}
+
+    return counts
 
 
 # -- the server ----------------------------------------------------------------------------
@@ -63,6 +77,8 @@ class EscapesimServer:
         self._live: LiveSimulations | None = None
         self._servicer: SimulationServicer | None = None
         self._health = health.aio.HealthServicer()
+        self.metrics = CallMetrics()
+        self.metrics_endpoint: MetricsEndpoint | None = None
 
     async def start(self) -> str:
         """Open the store, recover runs, listen; returns the bound ``HOST:PORT``."""
@@ -103,11 +119,12 @@ class EscapesimServer:
         )
         # The limit on calls in progress counts service calls only (not health checks).
         calls = CallLimit(settings.max_concurrent_rpcs)
-        implementations = _implementations(self._servicer, calls)
+        implementations = _implementations(self._servicer, calls, self.metrics)
         server.add_generic_rpc_handlers((rpc.generic_handler(implementations),))
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
         add_reflection(server, (rpc.SERVICE_NAME, health.SERVICE_NAME))
         port = self._listen(server)
+        self._serve_metrics(executor)
         self._server = server
         await server.start()
         for name in ("", rpc.SERVICE_NAME):
@@ -138,9 +155,30 @@ class EscapesimServer:
             await self._live.close()
         if self._servicer is not None:
             self._servicer.close()
+        if self.metrics_endpoint is not None:
+            self.metrics_endpoint.stop()
         if self._store is not None:  # else start() refused before opening anything
             self._store.close()
             log.info("stopped")
+
+    def _serve_metrics(self, executor: object) -> None:
+        """Register the scraped gauges and serve ``/metrics``, if asked to."""
+        if self.settings.metrics_addr is None:
+            return
+        # Metrics are served once the store and the lifecycles have started.
+        assert self._store is not None
+        assert self._lifecycle is not None
+        assert self._ensembles is not None
+        self.metrics.registry.register(
+            ServiceCollector(
+                {"run": self._lifecycle.queue_depth, "ensemble": self._ensembles.queue_depth},
+                {"run": _job_states(self._store, "runs"),
+                 "ensemble": _job_states(self._store, "ensembles")},
+                getattr(executor, "utilisation", None),
+            )
+        )  # fmt: skip
+        self.metrics_endpoint = serve_metrics(self.metrics.registry, self.settings.metrics_addr)
+        log.info("serving metrics on %s", self.settings.metrics_addr)
 
     def _listen(self, server: grpc.aio.Server) -> int:
         settings = self.settings

@@ -128,11 +128,13 @@ class SimulationServicer:
         wanted = fields.run_tables(request.tables)
         files = dict(zip(fields.RUN_TABLES, self._lifecycle.result_files(run_id), strict=True))
         partial = self._lifecycle.get(run_id).partial
+        encoding = fields.result_encoding(request.format)
         for table in wanted:
-            async for chunk in chunks(files[table]):
+            async for chunk in chunks(files[table], encoding=encoding):
                 yield pb.StreamResultsResponse(
-                    table=table, arrow_ipc=chunk.data, rows=chunk.rows, partial=partial
-                )
+                    table=table, arrow_ipc=chunk.data, rows=chunk.rows, partial=partial,
+                    text=chunk.text,
+                )  # fmt: skip
 
     async def simulate(
         self, request: pb.SimulateRequest, context: Context
@@ -218,6 +220,7 @@ class SimulationServicer:
         _capped(request)
         ensemble_id = fields.identifier("ensemble_id", request.ensemble_id)
         wanted = fields.ensemble_parts(request.tables)
+        encoding = fields.result_encoding(request.format)
         files = self._ensembles.result_files(ensemble_id)
         partial = self._ensembles.get(ensemble_id).partial
         for part in wanted:
@@ -231,10 +234,11 @@ class SimulationServicer:
                         partial=partial,
                     )
                 continue
-            async for chunk in chunks(path):
+            async for chunk in chunks(path, encoding=encoding):
                 yield pb.StreamEnsembleResultsResponse(
-                    table=part, arrow_ipc=chunk.data, rows=chunk.rows, partial=partial
-                )
+                    table=part, arrow_ipc=chunk.data, rows=chunk.rows, partial=partial,
+                    text=chunk.text,
+                )  # fmt: skip
 
     # -- helpers -------------------------------------------------------------------------
 

@@ -121,6 +121,8 @@ class Settings:
     #: Serve a non-loopback address without tokens (see :mod:`escapesim.service.api.exposure`).
     insecure: bool = False
     max_concurrent_rpcs: int = 1000
+    #: Where to serve Prometheus metrics (``/metrics``); ``None``: not served.
+    metrics_addr: str | None = None
     limits: Limits = field(default_factory=Limits)
 
     @classmethod
@@ -245,6 +247,7 @@ _SPECS = (
     _Spec("log_level", _log_level),
     _Spec("insecure", _switch),
     _Spec("max_concurrent_rpcs", _whole(16)),
+    _Spec("metrics_addr", parse_address),
     _Spec("max_replicates", _whole(1)),
     _Spec("max_run_rows", _whole(1)),
     _Spec("max_simulate_frames", _whole(1)),

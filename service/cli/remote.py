@@ -50,6 +50,7 @@ _SERVE_FLAGS = (
     ("--tls-cert", "tls_cert", "PEM", "server certificate chain (enables TLS, with --tls-key)"),
     ("--tls-key", "tls_key", "PEM", "server private key"),
     ("--log-level", "log_level", "LEVEL", "DEBUG, INFO, WARNING or ERROR (default INFO)"),
+    ("--metrics-addr", "metrics_addr", "HOST:PORT", "serve Prometheus /metrics (default off)"),
 )
 
 

@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar, overload
 
 import grpc
 import pandas as pd
 import pyarrow as pa
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from escapesim.engine import Frame
+from escapesim.engine import FieldViolation, Frame, ScenarioError
 from escapesim.engine.frozen import FrozenMap
 from escapesim.service._proto.escapesim.v1 import simulation_service_pb2 as pb
 from escapesim.service.api import rpc
 from escapesim.service.api.convert import runs as convert
 from escapesim.service.api.result_stream import decode
+from escapesim.service.client.following import pages, wait_final
 from escapesim.service.client.replies import (
     EnsembleInfo,
     EnsembleUpdate,
@@ -26,6 +27,7 @@ from escapesim.service.client.replies import (
     RunInfo,
     RunUpdate,
     ServiceError,
+    frame_table,
     replicate_summary,
 )
 from escapesim.service.client.requests import (
@@ -37,8 +39,6 @@ from escapesim.service.client.requests import (
 )
 from escapesim.service.store.run_record import RunState
 
-#: A run or an ensemble: what :func:`_wait` and :func:`_pages` work on.
-Info = TypeVar("Info", RunInfo, EnsembleInfo)
 #: The table enum of a result stream (``ResultTable``, ``EnsembleResultTable``).
 Kind = TypeVar("Kind")
 
@@ -144,7 +144,7 @@ class Client:
 
     def iter_runs(self, *, state: RunState | None = None, page_size: int = 0) -> Iterator[RunInfo]:
         """Every run, newest first, page after page."""
-        return _pages(self.list_runs, state, page_size)
+        return pages(self.list_runs, state, page_size)
 
     def cancel_run(self, run_id: str) -> RunInfo:
         """Cancel a run (best effort); returns the run once it stopped or after a while."""
@@ -179,7 +179,7 @@ class Client:
             for update in self.watch(run_id, after=after, timeout=remaining):
                 yield update.sequence, update.run
 
-        return _wait(lambda: self.get_run(run_id), follow, f"run {run_id}", timeout, on_update)
+        return wait_final(lambda: self.get_run(run_id), follow, f"run {run_id}", timeout, on_update)
 
     def result_tables(
         self, run_id: str, tables: Sequence[str] = ("trajectories", "replicates")
@@ -228,7 +228,7 @@ class Client:
         self, *, state: RunState | None = None, page_size: int = 0
     ) -> Iterator[EnsembleInfo]:
         """Every ensemble, newest first, page after page."""
-        return _pages(self.list_ensembles, state, page_size)
+        return pages(self.list_ensembles, state, page_size)
 
     def cancel_ensemble(self, ensemble_id: str) -> EnsembleInfo:
         """Cancel an ensemble; finished cells are kept and the results marked partial."""
@@ -258,7 +258,7 @@ class Client:
             for update in self.watch_ensemble(ensemble_id, after=after, timeout=remaining):
                 yield update.sequence, update.ensemble
 
-        return _wait(
+        return wait_final(
             lambda: self.get_ensemble(ensemble_id), follow, f"ensemble {ensemble_id}", timeout,
             on_update,
         )  # fmt: skip
@@ -295,11 +295,32 @@ class Client:
 
     # -- one-shot calls ------------------------------------------------------------------
 
+    @overload
     def simulate(
-        self, scenario: ScenarioLike, *, timeout: float | None = None
-    ) -> Iterator[Frame | ReplicateSummary]:
+        self, scenario: ScenarioLike, *, timeout: float | None = None,
+        as_frame: Literal[False] = False,
+    ) -> Iterator[Frame | ReplicateSummary]: ...
+
+    @overload
+    def simulate(
+        self, scenario: ScenarioLike, *, timeout: float | None = None, as_frame: Literal[True]
+    ) -> pd.DataFrame: ...
+
+    def simulate(
+        self, scenario: ScenarioLike, *, timeout: float | None = None, as_frame: bool = False
+    ) -> Iterator[Frame | ReplicateSummary] | pd.DataFrame:
         """Run a short scenario on the server: frames as they are produced, then a
-        summary after each replicate. The ``timeout`` (seconds) stops the simulation."""
+        summary after each replicate; with ``as_frame=True``, every frame as one
+        DataFrame (columns ``replicate``, ``t`` and one per species, as the
+        ``trajectories`` table). The ``timeout`` (seconds) stops the simulation."""
+        replies = self._simulated(scenario, timeout)
+        if as_frame:
+            return frame_table(r for r in replies if isinstance(r, Frame))
+        return replies
+
+    def _simulated(
+        self, scenario: ScenarioLike, timeout: float | None
+    ) -> Iterator[Frame | ReplicateSummary]:
         request = pb.SimulateRequest(scenario=scenario_message(scenario))
         for reply in self._stream("Simulate", request, timeout):
             if reply.HasField("frame"):
@@ -313,6 +334,19 @@ class Client:
         every problem (INVALID_ARGUMENT, field paths like ``scenario.parameters.s``)."""
         request = pb.ValidateScenarioRequest(scenario=scenario_message(scenario))
         return convert.scenario_mapping(self._call("ValidateScenario", request).scenario)
+
+    def problems(self, scenario: ScenarioLike) -> list[FieldViolation]:
+        """Every problem the server finds with ``scenario`` (empty when it is valid),
+        returned rather than raised; paths as :meth:`validate` gives them."""
+        try:
+            self.validate(scenario)
+        except ScenarioError as error:  # a mapping that does not fit the schema
+            return [FieldViolation(f"scenario.{v.field}", v.message) for v in error.violations]
+        except ServiceError as error:
+            if error.code is not grpc.StatusCode.INVALID_ARGUMENT:
+                raise
+            return list(error.violations) or [FieldViolation("scenario", error.message)]
+        return []
 
     def presets(self) -> list[pb.Preset]:
         """The preset catalogue: species, parameters (units, defaults, bounds), mechanisms
@@ -357,41 +391,3 @@ class Client:
         finally:
             replies.cancel()  # the caller stopped early: end the call on the server too
 
-
-def _pages(
-    listing: Callable[..., tuple[list[Info], str]], state: RunState | None, page_size: int
-) -> Iterator[Info]:
-    """Every item of a listing (``list_runs``, ``list_ensembles``), page after page."""
-    token = ""
-    while True:
-        items, token = listing(page_size=page_size, page_token=token, state=state)
-        yield from items
-        if not token:
-            return
-
-
-def _wait(
-    look: Callable[[], Info],
-    follow: Callable[[int, float | None], Iterable[tuple[int, Info]]],
-    name: str,
-    timeout: float | None,
-    on_update: Callable[[Info], None] | None,
-) -> Info:
-    """Watch a run or an ensemble until it is final: ``look`` gets it now, ``follow(after,
-    remaining)`` yields (sequence, state) events after ``after`` for ``remaining`` seconds.
-    A watch that ends before the end (a server restarting) is looked at again and resumed;
-    past ``timeout`` seconds, :class:`ServiceError` DEADLINE_EXCEEDED."""
-    deadline = None if timeout is None else time.monotonic() + timeout
-    found, after = look(), 0
-    while not found.terminal:
-        remaining = None if deadline is None else deadline - time.monotonic()
-        if remaining is not None and remaining <= 0:
-            raise ServiceError(grpc.StatusCode.DEADLINE_EXCEEDED, f"{name} still {found.state}")
-        for sequence, found in follow(after, remaining):
-            after = sequence
-            if on_update is not None:
-                on_update(found)
-        if not found.terminal:
-            time.sleep(0.1)  # the stream ended before the end: look again, then resume
-            found = look()
-    return found

@@ -3,15 +3,16 @@ watch events, the summary of a ``Simulate`` replicate, and the error of a failed
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import grpc
+import pandas as pd
 from grpc_status import rpc_status
 
-from escapesim.engine import FieldViolation, OutcomeKind
+from escapesim.engine import FieldViolation, Frame, OutcomeKind
 from escapesim.service._proto.escapesim.v1 import simulation_service_pb2 as pb
 from escapesim.service.api.convert import ensembles as ensemble_convert
 from escapesim.service.api.convert import runs as convert
@@ -53,6 +54,8 @@ class RunInfo:
     simulated_day: float
     error: str | None
     partial: bool
+    #: Finished replicates by outcome (``escape``, ``elimination``, ``equilibrium``).
+    outcomes: dict[str, int]
     first_replicate: int = 0
 
     @property
@@ -78,6 +81,7 @@ class RunInfo:
             simulated_day=message.simulated_day,
             error=message.error or None,
             partial=message.partial,
+            outcomes={str(kind): getattr(message.outcomes, kind) for kind in OutcomeKind},
             first_replicate=message.first_replicate,
         )
 
@@ -182,6 +186,12 @@ def _state(value: int, ensemble_id: str) -> RunState:
     if state is None:
         raise ValueError(f"ensemble {ensemble_id} came without a state")
     return state
+
+
+def frame_table(frames: Iterable[Frame]) -> pd.DataFrame:
+    """Frames as one DataFrame: ``replicate``, ``t`` and a column per sampled value."""
+    rows = [{"replicate": f.replicate, "t": f.t, **f.values} for f in frames]
+    return pd.DataFrame(rows, columns=None if rows else ["replicate", "t"])
 
 
 def replicate_summary(message: pb.ReplicateSummary) -> ReplicateSummary:

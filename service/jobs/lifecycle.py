@@ -231,6 +231,12 @@ class Lifecycle(abc.ABC, Generic[R, E, S]):
         token = "" if last is None else encode_page_token(last, state, key, self.noun)
         return found, token
 
+    # -- what the metrics read ----------------------------------------------------------
+
+    def queue_depth(self) -> int:
+        """Jobs waiting for a worker (queued, not yet running)."""
+        return len(self._waiting)
+
     # -- admission -----------------------------------------------------------------------
 
     async def _create(

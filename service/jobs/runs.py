@@ -19,6 +19,7 @@ import asyncio
 import builtins
 import json
 import logging
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -37,7 +38,7 @@ from escapesim.service.jobs.refusals import (
 from escapesim.service.results import checkpoints as checkpoint_tables
 from escapesim.service.results.tables import read_parquet
 from escapesim.service.store.database import Store, scenario_json
-from escapesim.service.store.run_record import Run, RunEvent, RunState
+from escapesim.service.store.run_record import Run, RunEvent, RunState, no_outcomes, tally
 from escapesim.service.workers.batches import Batch, combine
 from escapesim.service.workers.local import Job
 
@@ -166,8 +167,12 @@ class RunLifecycle(Lifecycle[Run, RunEvent, Store]):
         try:
             async for batch in job.batches():
                 batches.append(batch)
-                done = self._active[run_id].replicates_done + len(batch.replicates)
-                self._active[run_id] = _with_progress(self._active[run_id], done=done)
+                run = self._active[run_id]
+                seen = Counter(batch.summaries.column("outcome").to_pylist())
+                self._active[run_id] = replace(
+                    _with_progress(run, done=run.replicates_done + len(batch.replicates)),
+                    outcomes=tally(run.outcomes, seen),
+                )
         finally:
             reporter.cancel()
         return batches
@@ -210,7 +215,9 @@ class RunLifecycle(Lifecycle[Run, RunEvent, Store]):
 
     async def _requeue(self, run_id: str) -> None:
         """Record an interrupted run as QUEUED (it runs again from scratch on next start)."""
-        await self._move(run_id, RunState.QUEUED, replicates_done=0, simulated_day=0.0)
+        await self._move(
+            run_id, RunState.QUEUED, replicates_done=0, simulated_day=0.0, outcomes=no_outcomes()
+        )
         self._release(run_id)
 
     def _recover(self, run_id: str, raw: str) -> None:
@@ -226,8 +233,9 @@ class RunLifecycle(Lifecycle[Run, RunEvent, Store]):
         assert stored is not None, "an unfinished run was just listed"
         sequence = self._records.sequence(run_id) + 1
         run = stored.moved(
-            RunState.QUEUED, replicates_done=0, simulated_day=0.0, error=None, partial=False
-        )
+            RunState.QUEUED, replicates_done=0, simulated_day=0.0, error=None, partial=False,
+            outcomes=no_outcomes(),
+        )  # fmt: skip
         self._records.update(run, sequence)
         self._admit(run, sequence)
         log.info("run %s queued again after a restart", run_id)

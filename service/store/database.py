@@ -141,7 +141,7 @@ class Store:
         with self._transaction() as db:
             found = db.execute(
                 "UPDATE runs SET state=?, updated_at=?, replicates_done=?, simulated_day=?, "
-                "error=?, partial=?, sequence=? WHERE run_id=?",
+                "error=?, partial=?, sequence=?, outcomes=? WHERE run_id=?",
                 (
                     run.state.value,
                     run.updated_at.isoformat(),
@@ -150,6 +150,7 @@ class Store:
                     run.error,
                     int(run.partial),
                     sequence,
+                    row_of(run, sequence)[-1],
                     run.run_id,
                 ),
             ).rowcount
@@ -194,7 +195,7 @@ class Store:
         with self._transaction() as db:
             db.execute(
                 "UPDATE runs SET state=?, error=?, updated_at=?, replicates_done=0, "
-                "simulated_day=0, partial=0, sequence=sequence+1 WHERE run_id=?",
+                "simulated_day=0, partial=0, outcomes='{}', sequence=sequence+1 WHERE run_id=?",
                 (state.value, error, utc_now().isoformat(), run_id),
             )
 

@@ -6,12 +6,14 @@ These are plain values shared by the lifecycle (:mod:`escapesim.service.jobs.run
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from escapesim.engine import Scenario
+from escapesim.engine import OutcomeKind, Scenario
+from escapesim.engine.frozen import FrozenMap
 
 
 class RunState(StrEnum):
@@ -41,6 +43,7 @@ class Run:
     """A snapshot of one run.
 
     ``partial`` is true for a CANCELLED run whose finished replicates were stored;
+    ``outcomes`` counts the finished replicates by outcome (every outcome, zeros included);
     ``simulated_day`` is the day the most recently reporting replicate has reached (it
     restarts from 0 with each replicate, and is the horizon once every one is done).
     Progress (``replicates_done``, ``simulated_day``) is live in memory and stored only
@@ -59,6 +62,7 @@ class Run:
     error: str | None
     partial: bool
     first_replicate: int = 0
+    outcomes: FrozenMap[int] = field(default_factory=lambda: no_outcomes())
 
     @classmethod
     def queued(
@@ -100,6 +104,16 @@ class RunEvent:
 
     sequence: int
     run: Run
+
+
+def no_outcomes() -> FrozenMap[int]:
+    """The tally of a run with no replicate finished: every outcome at zero."""
+    return FrozenMap({str(kind): 0 for kind in OutcomeKind})
+
+
+def tally(outcomes: FrozenMap[int], more: Mapping[str, int]) -> FrozenMap[int]:
+    """``outcomes`` with the counts of ``more`` (outcome name → replicates) added."""
+    return FrozenMap({kind: n + more.get(kind, 0) for kind, n in outcomes.items()})
 
 
 def utc_now() -> datetime:

@@ -13,15 +13,17 @@ from typing import Any
 
 from escapesim.engine import Scenario, ScenarioError, Therapy
 from escapesim.engine.frozen import FrozenMap
-from escapesim.service.store.run_record import Run, RunState
+from escapesim.service.store.run_record import Run, RunState, no_outcomes, tally
 
 #: Schema version in ``PRAGMA user_version``; bump with a migration when columns change.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 #: What brings a store of version ``v - 1`` to version ``v`` (applied in order on open).
 MIGRATIONS = {
     # 2: runs may start at any replicate (``simulate --first-replicate K --server``).
     2: "ALTER TABLE runs ADD COLUMN first_replicate INTEGER NOT NULL DEFAULT 0",
+    # 3: runs count their replicates by outcome (the Run message's tally).
+    3: "ALTER TABLE runs ADD COLUMN outcomes TEXT NOT NULL DEFAULT '{}'",
 }
 
 SCHEMA = """
@@ -39,14 +41,15 @@ CREATE TABLE IF NOT EXISTS runs (
     error TEXT,
     partial INTEGER NOT NULL,
     sequence INTEGER NOT NULL,                   -- the run's last event sequence
-    first_replicate INTEGER NOT NULL DEFAULT 0   -- replicates first … first + total − 1
+    first_replicate INTEGER NOT NULL DEFAULT 0,  -- replicates first … first + total − 1
+    outcomes TEXT NOT NULL DEFAULT '{}'          -- JSON: replicates by outcome (version 3)
 );
 CREATE INDEX IF NOT EXISTS runs_by_state ON runs (state, position);
 """
 
 COLUMNS = (
     "run_id, request_id, state, scenario, created_at, updated_at, replicates_total, "
-    "replicates_done, simulated_day, error, partial, sequence, first_replicate"
+    "replicates_done, simulated_day, error, partial, sequence, first_replicate, outcomes"
 )
 
 
@@ -71,6 +74,7 @@ def row_of(run: Run, sequence: int) -> tuple[Any, ...]:
         int(run.partial),
         sequence,
         run.first_replicate,
+        json.dumps(dict(run.outcomes), separators=(",", ":")),
     )
 
 
@@ -89,6 +93,7 @@ def run_of(row: tuple[Any, ...], scenario: Scenario | None) -> Run:
         error=row[9],
         partial=bool(row[10]),
         first_replicate=int(row[12]),
+        outcomes=tally(no_outcomes(), json.loads(row[13])),
     )
 
 

@@ -49,7 +49,7 @@ def connect(
         raise StoreError(f"store schema {found} is newer than this build's {version}")
     if found > 0:  # 0: a new file, which the schema creates whole
         for step in range(found + 1, version + 1):
-            db.execute((migrations or {})[step])
+            db.executescript((migrations or {})[step])
     db.executescript(schema)
     db.execute(f"PRAGMA user_version={version}")
     return db

@@ -190,6 +190,7 @@ class LocalExecutor:
         self._days: Any = self._context.RawArray("d", max_jobs)
         self._free_slots = list(range(max_jobs - 1, -1, -1))
         self._pool: concurrent.futures.Executor | None = None
+        self._in_flight = 0  # batches submitted and not yet finished (utilisation)
 
     async def start(self, *, warm: bool = True) -> None:
         """Spawn the workers and wait until each has warmed up (imports, every preset's
@@ -239,8 +240,20 @@ class LocalExecutor:
         """Submit the replicates ``span`` of ``scenario`` to ``pool``."""
         work = (scenario, span.start, span.stop, slot, branch)
         if self._threads:  # the board is right here: no initializer, no process global
-            return pool.submit(_run_batch_on, (self._stop_flags, self._days), *work)
-        return pool.submit(_run_batch, *work)
+            future = pool.submit(_run_batch_on, (self._stop_flags, self._days), *work)
+        else:
+            future = pool.submit(_run_batch, *work)
+        self._in_flight += 1
+        future.add_done_callback(self._batch_done)
+        return future
+
+    def utilisation(self) -> float:
+        """The fraction of workers running a batch now (batches in flight, at most one
+        per worker, over the workers)."""
+        return min(self._in_flight, self.workers) / self.workers
+
+    def _batch_done(self, _future: Future[Batch]) -> None:
+        self._in_flight -= 1  # an int decrement under the GIL: safe from a pool thread
 
     def renew(self, broken: concurrent.futures.Executor) -> None:
         """Replace ``broken`` (once, whichever job noticed first)."""

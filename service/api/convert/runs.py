@@ -160,6 +160,7 @@ def run_to_proto(run: Run) -> pb.Run:
         error=run.error or "",
         partial=run.partial,
         first_replicate=run.first_replicate,
+        outcomes=pb.OutcomeTally(**run.outcomes),
     )
 
 

@@ -26,6 +26,13 @@ class ResultTable(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     RESULT_TABLE_TRAJECTORIES: _ClassVar[ResultTable]
     RESULT_TABLE_REPLICATES: _ClassVar[ResultTable]
 
+class ResultFormat(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    RESULT_FORMAT_UNSPECIFIED: _ClassVar[ResultFormat]
+    RESULT_FORMAT_ARROW: _ClassVar[ResultFormat]
+    RESULT_FORMAT_JSON: _ClassVar[ResultFormat]
+    RESULT_FORMAT_CSV: _ClassVar[ResultFormat]
+
 class OutcomeKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     OUTCOME_KIND_UNSPECIFIED: _ClassVar[OutcomeKind]
@@ -51,6 +58,10 @@ RUN_STATE_CANCELLED: RunState
 RESULT_TABLE_UNSPECIFIED: ResultTable
 RESULT_TABLE_TRAJECTORIES: ResultTable
 RESULT_TABLE_REPLICATES: ResultTable
+RESULT_FORMAT_UNSPECIFIED: ResultFormat
+RESULT_FORMAT_ARROW: ResultFormat
+RESULT_FORMAT_JSON: ResultFormat
+RESULT_FORMAT_CSV: ResultFormat
 OUTCOME_KIND_UNSPECIFIED: OutcomeKind
 OUTCOME_KIND_ELIMINATION: OutcomeKind
 OUTCOME_KIND_EQUILIBRIUM: OutcomeKind
@@ -63,7 +74,7 @@ ENSEMBLE_RESULT_TABLE_BANDS: EnsembleResultTable
 ENSEMBLE_RESULT_TABLE_SUMMARY: EnsembleResultTable
 
 class Scenario(_message.Message):
-    __slots__ = ("preset", "parameters", "initial", "mechanisms", "therapies", "horizon_days", "interval_days", "seed", "replicates", "escape_threshold", "checkpoint_days", "sbml")
+    __slots__ = ("preset", "parameters", "initial", "mechanisms", "therapies", "horizon_days", "interval_days", "seed", "replicates", "escape_threshold")
     class ParametersEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -95,8 +106,6 @@ class Scenario(_message.Message):
     SEED_FIELD_NUMBER: _ClassVar[int]
     REPLICATES_FIELD_NUMBER: _ClassVar[int]
     ESCAPE_THRESHOLD_FIELD_NUMBER: _ClassVar[int]
-    CHECKPOINT_DAYS_FIELD_NUMBER: _ClassVar[int]
-    SBML_FIELD_NUMBER: _ClassVar[int]
     preset: str
     parameters: _containers.ScalarMap[str, float]
     initial: _containers.ScalarMap[str, float]
@@ -107,9 +116,7 @@ class Scenario(_message.Message):
     seed: int
     replicates: int
     escape_threshold: float
-    checkpoint_days: _containers.RepeatedScalarFieldContainer[float]
-    sbml: str
-    def __init__(self, preset: _Optional[str] = ..., parameters: _Optional[_Mapping[str, float]] = ..., initial: _Optional[_Mapping[str, float]] = ..., mechanisms: _Optional[_Mapping[str, bool]] = ..., therapies: _Optional[_Iterable[_Union[Therapy, _Mapping]]] = ..., horizon_days: _Optional[float] = ..., interval_days: _Optional[float] = ..., seed: _Optional[int] = ..., replicates: _Optional[int] = ..., escape_threshold: _Optional[float] = ..., checkpoint_days: _Optional[_Iterable[float]] = ..., sbml: _Optional[str] = ...) -> None: ...
+    def __init__(self, preset: _Optional[str] = ..., parameters: _Optional[_Mapping[str, float]] = ..., initial: _Optional[_Mapping[str, float]] = ..., mechanisms: _Optional[_Mapping[str, bool]] = ..., therapies: _Optional[_Iterable[_Union[Therapy, _Mapping]]] = ..., horizon_days: _Optional[float] = ..., interval_days: _Optional[float] = ..., seed: _Optional[int] = ..., replicates: _Optional[int] = ..., escape_threshold: _Optional[float] = ...) -> None: ...
 
 class Therapy(_message.Message):
     __slots__ = ("kind", "at_days", "dose", "parameters")
@@ -131,7 +138,7 @@ class Therapy(_message.Message):
     def __init__(self, kind: _Optional[str] = ..., at_days: _Optional[_Iterable[float]] = ..., dose: _Optional[float] = ..., parameters: _Optional[_Mapping[str, float]] = ...) -> None: ...
 
 class Run(_message.Message):
-    __slots__ = ("run_id", "request_id", "state", "scenario", "create_time", "update_time", "replicates_total", "replicates_done", "simulated_day", "error", "partial", "first_replicate")
+    __slots__ = ("run_id", "request_id", "state", "scenario", "create_time", "update_time", "replicates_total", "replicates_done", "simulated_day", "error", "partial", "outcomes")
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
@@ -143,7 +150,7 @@ class Run(_message.Message):
     SIMULATED_DAY_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
     PARTIAL_FIELD_NUMBER: _ClassVar[int]
-    FIRST_REPLICATE_FIELD_NUMBER: _ClassVar[int]
+    OUTCOMES_FIELD_NUMBER: _ClassVar[int]
     run_id: str
     request_id: str
     state: RunState
@@ -155,18 +162,26 @@ class Run(_message.Message):
     simulated_day: float
     error: str
     partial: bool
-    first_replicate: int
-    def __init__(self, run_id: _Optional[str] = ..., request_id: _Optional[str] = ..., state: _Optional[_Union[RunState, str]] = ..., scenario: _Optional[_Union[Scenario, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., replicates_total: _Optional[int] = ..., replicates_done: _Optional[int] = ..., simulated_day: _Optional[float] = ..., error: _Optional[str] = ..., partial: _Optional[bool] = ..., first_replicate: _Optional[int] = ...) -> None: ...
+    outcomes: OutcomeTally
+    def __init__(self, run_id: _Optional[str] = ..., request_id: _Optional[str] = ..., state: _Optional[_Union[RunState, str]] = ..., scenario: _Optional[_Union[Scenario, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., replicates_total: _Optional[int] = ..., replicates_done: _Optional[int] = ..., simulated_day: _Optional[float] = ..., error: _Optional[str] = ..., partial: _Optional[bool] = ..., outcomes: _Optional[_Union[OutcomeTally, _Mapping]] = ...) -> None: ...
+
+class OutcomeTally(_message.Message):
+    __slots__ = ("escape", "elimination", "equilibrium")
+    ESCAPE_FIELD_NUMBER: _ClassVar[int]
+    ELIMINATION_FIELD_NUMBER: _ClassVar[int]
+    EQUILIBRIUM_FIELD_NUMBER: _ClassVar[int]
+    escape: int
+    elimination: int
+    equilibrium: int
+    def __init__(self, escape: _Optional[int] = ..., elimination: _Optional[int] = ..., equilibrium: _Optional[int] = ...) -> None: ...
 
 class CreateRunRequest(_message.Message):
-    __slots__ = ("scenario", "request_id", "first_replicate")
+    __slots__ = ("scenario", "request_id")
     SCENARIO_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
-    FIRST_REPLICATE_FIELD_NUMBER: _ClassVar[int]
     scenario: Scenario
     request_id: str
-    first_replicate: int
-    def __init__(self, scenario: _Optional[_Union[Scenario, _Mapping]] = ..., request_id: _Optional[str] = ..., first_replicate: _Optional[int] = ...) -> None: ...
+    def __init__(self, scenario: _Optional[_Union[Scenario, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
 
 class CreateRunResponse(_message.Message):
     __slots__ = ("run",)
@@ -233,24 +248,28 @@ class WatchRunResponse(_message.Message):
     def __init__(self, sequence: _Optional[int] = ..., run: _Optional[_Union[Run, _Mapping]] = ...) -> None: ...
 
 class StreamResultsRequest(_message.Message):
-    __slots__ = ("run_id", "tables")
+    __slots__ = ("run_id", "tables", "format")
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     TABLES_FIELD_NUMBER: _ClassVar[int]
+    FORMAT_FIELD_NUMBER: _ClassVar[int]
     run_id: str
     tables: _containers.RepeatedScalarFieldContainer[ResultTable]
-    def __init__(self, run_id: _Optional[str] = ..., tables: _Optional[_Iterable[_Union[ResultTable, str]]] = ...) -> None: ...
+    format: ResultFormat
+    def __init__(self, run_id: _Optional[str] = ..., tables: _Optional[_Iterable[_Union[ResultTable, str]]] = ..., format: _Optional[_Union[ResultFormat, str]] = ...) -> None: ...
 
 class StreamResultsResponse(_message.Message):
-    __slots__ = ("table", "arrow_ipc", "rows", "partial")
+    __slots__ = ("table", "arrow_ipc", "rows", "partial", "text")
     TABLE_FIELD_NUMBER: _ClassVar[int]
     ARROW_IPC_FIELD_NUMBER: _ClassVar[int]
     ROWS_FIELD_NUMBER: _ClassVar[int]
     PARTIAL_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
     table: ResultTable
     arrow_ipc: bytes
     rows: int
     partial: bool
-    def __init__(self, table: _Optional[_Union[ResultTable, str]] = ..., arrow_ipc: _Optional[bytes] = ..., rows: _Optional[int] = ..., partial: _Optional[bool] = ...) -> None: ...
+    text: str
+    def __init__(self, table: _Optional[_Union[ResultTable, str]] = ..., arrow_ipc: _Optional[bytes] = ..., rows: _Optional[int] = ..., partial: _Optional[bool] = ..., text: _Optional[str] = ...) -> None: ...
 
 class SimulateRequest(_message.Message):
     __slots__ = ("scenario",)
@@ -412,20 +431,18 @@ class TherapySpec(_message.Message):
     def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., dose_unit: _Optional[str] = ..., dose_upper: _Optional[float] = ..., parameters: _Optional[_Iterable[_Union[ParameterSpec, _Mapping]]] = ...) -> None: ...
 
 class EnsembleSpec(_message.Message):
-    __slots__ = ("scenario", "replicates", "grid", "arms", "control", "branch_day")
+    __slots__ = ("scenario", "replicates", "grid", "arms", "control")
     SCENARIO_FIELD_NUMBER: _ClassVar[int]
     REPLICATES_FIELD_NUMBER: _ClassVar[int]
     GRID_FIELD_NUMBER: _ClassVar[int]
     ARMS_FIELD_NUMBER: _ClassVar[int]
     CONTROL_FIELD_NUMBER: _ClassVar[int]
-    BRANCH_DAY_FIELD_NUMBER: _ClassVar[int]
     scenario: Scenario
     replicates: int
     grid: _containers.RepeatedCompositeFieldContainer[GridAxis]
     arms: _containers.RepeatedCompositeFieldContainer[Arm]
     control: str
-    branch_day: float
-    def __init__(self, scenario: _Optional[_Union[Scenario, _Mapping]] = ..., replicates: _Optional[int] = ..., grid: _Optional[_Iterable[_Union[GridAxis, _Mapping]]] = ..., arms: _Optional[_Iterable[_Union[Arm, _Mapping]]] = ..., control: _Optional[str] = ..., branch_day: _Optional[float] = ...) -> None: ...
+    def __init__(self, scenario: _Optional[_Union[Scenario, _Mapping]] = ..., replicates: _Optional[int] = ..., grid: _Optional[_Iterable[_Union[GridAxis, _Mapping]]] = ..., arms: _Optional[_Iterable[_Union[Arm, _Mapping]]] = ..., control: _Optional[str] = ...) -> None: ...
 
 class GridAxis(_message.Message):
     __slots__ = ("field", "values", "range")
@@ -592,23 +609,27 @@ class WatchEnsembleResponse(_message.Message):
     def __init__(self, sequence: _Optional[int] = ..., ensemble: _Optional[_Union[Ensemble, _Mapping]] = ...) -> None: ...
 
 class StreamEnsembleResultsRequest(_message.Message):
-    __slots__ = ("ensemble_id", "tables")
+    __slots__ = ("ensemble_id", "tables", "format")
     ENSEMBLE_ID_FIELD_NUMBER: _ClassVar[int]
     TABLES_FIELD_NUMBER: _ClassVar[int]
+    FORMAT_FIELD_NUMBER: _ClassVar[int]
     ensemble_id: str
     tables: _containers.RepeatedScalarFieldContainer[EnsembleResultTable]
-    def __init__(self, ensemble_id: _Optional[str] = ..., tables: _Optional[_Iterable[_Union[EnsembleResultTable, str]]] = ...) -> None: ...
+    format: ResultFormat
+    def __init__(self, ensemble_id: _Optional[str] = ..., tables: _Optional[_Iterable[_Union[EnsembleResultTable, str]]] = ..., format: _Optional[_Union[ResultFormat, str]] = ...) -> None: ...
 
 class StreamEnsembleResultsResponse(_message.Message):
-    __slots__ = ("table", "arrow_ipc", "rows", "partial", "summary_json")
+    __slots__ = ("table", "arrow_ipc", "rows", "partial", "summary_json", "text")
     TABLE_FIELD_NUMBER: _ClassVar[int]
     ARROW_IPC_FIELD_NUMBER: _ClassVar[int]
     ROWS_FIELD_NUMBER: _ClassVar[int]
     PARTIAL_FIELD_NUMBER: _ClassVar[int]
     SUMMARY_JSON_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
     table: EnsembleResultTable
     arrow_ipc: bytes
     rows: int
     partial: bool
     summary_json: bytes
-    def __init__(self, table: _Optional[_Union[EnsembleResultTable, str]] = ..., arrow_ipc: _Optional[bytes] = ..., rows: _Optional[int] = ..., partial: _Optional[bool] = ..., summary_json: _Optional[bytes] = ...) -> None: ...
+    text: str
+    def __init__(self, table: _Optional[_Union[EnsembleResultTable, str]] = ..., arrow_ipc: _Optional[bytes] = ..., rows: _Optional[int] = ..., partial: _Optional[bool] = ..., summary_json: _Optional[bytes] = ..., text: _Optional[str] = ...) -> None: ...

@@ -1,0 +1,232 @@
+"""escapesim in a notebook: one call runs a scenario or an ensemble and returns DataFrames.
+
+    import escapesim
+
+    found = escapesim.run({"preset": "kuznetsov1994", "replicates": 20, "horizon_days": 60})
+    found.replicates.outcome.value_counts()
+    found.summary                       # outcome, replicates, n, probability, low, high
+
+    trial = escapesim.ensemble(yaml.safe_load(open("examples/ensemble_kuznetsov.yaml")))
+    trial.outcomes                      # per cell: probabilities, paired differences
+
+    escapesim.validate({"preset": "kuznetsov1994", "horizon_days": -1})
+    # [FieldViolation(field='horizon_days', message='must be > 0')]
+
+Every call runs here by default, on this machine's local executor through the same batch
+runner as the server (so a local run and a server run of one scenario give the same
+tables), or on a server with ``server="HOST:PORT"`` (or an open
+:class:`~escapesim.service.client.Client`) and otherwise the same arguments and answer.
+It works inside a running event loop (Jupyter's) by simulating on a thread beside it.
+
+This module sits above the service: nothing in ``escapesim.engine`` or
+``escapesim.service`` imports it (an import-linter contract keeps it so).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pandas as pd
+import pyarrow as pa
+
+from escapesim.engine import FieldViolation, OutcomeKind, Scenario, ScenarioError
+from escapesim.engine.ensemble import Ensemble
+from escapesim.engine.summary import wilson
+from escapesim.service.results import ensemble_tables
+from escapesim.service.workers.scenarios import simulate_here
+
+#: A scenario as :func:`run` accepts it: a :class:`Scenario` or a scenario file's mapping.
+ScenarioInput = Scenario | Mapping[str, Any]
+#: An ensemble as :func:`ensemble` accepts it: an :class:`Ensemble` or its file's mapping.
+EnsembleInput = Ensemble | Mapping[str, Any]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class RunFrames:
+    """A finished run as DataFrames.
+
+    ``trajectories``: one row per replicate and sampling day (``replicate``, ``t``, one
+    column per species and level); ``replicates``: one row per replicate (``outcome``,
+    ``outcome_time``, ``final.<name>``, ``counter.<name>``); ``summary``: one row per
+    outcome with its count of ``n`` replicates, the proportion and its 95% Wilson interval.
+    """
+
+    scenario: Scenario
+    trajectories: pd.DataFrame
+    replicates: pd.DataFrame
+    summary: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class EnsembleFrames:
+    """A finished ensemble as DataFrames (the tables ``escapesim ensemble --out`` writes).
+
+    ``trajectories`` and ``replicates`` as for a run with ``point`` and ``arm`` first;
+    ``outcomes``: per cell, outcome probabilities, median times and the paired difference
+    against the control arm; ``bands``: quantile bands per series; ``summary``: the
+    summary document (``summary.json``).
+    """
+
+    ensemble: Ensemble
+    trajectories: pd.DataFrame
+    replicates: pd.DataFrame
+    outcomes: pd.DataFrame
+    bands: pd.DataFrame
+    summary: dict[str, Any]
+
+
+def run(
+    scenario: ScenarioInput,
+    *,
+    server: Any = None,
+    token: str | None = None,
+    tls_ca: Path | bytes | None = None,
+    timeout: float | None = None,
+) -> RunFrames:
+    """Simulate every replicate of ``scenario`` and return the tables as DataFrames.
+
+    ``server`` (``"HOST:PORT"`` or a ``Client``) runs it as a durable run on that server
+    (``token`` and ``tls_ca`` as for ``Client``; ``timeout`` bounds the wait, in seconds);
+    without one it runs here. Raises :class:`ScenarioError` naming every bad field (see
+    :func:`validate` to get them without raising); a run that fails raises
+    ``RuntimeError`` with the server's reason.
+    """
+    built = _scenario(scenario)
+    if server is None:
+        ((trajectories, replicates),) = _beside_loop(lambda: simulate_here([built]))
+    else:
+        with _client(server, token, tls_ca) as client:
+            trajectories, replicates = _run_remote(client, built, timeout)
+    table = replicates.to_pandas()
+    return RunFrames(built, trajectories.to_pandas(), table, outcome_summary(table))
+
+
+def ensemble(
+    ensemble: EnsembleInput,
+    *,
+    server: Any = None,
+    token: str | None = None,
+    tls_ca: Path | bytes | None = None,
+    workers: int = 1,
+    timeout: float | None = None,
+) -> EnsembleFrames:
+    """Simulate every cell (grid point × arm) of ``ensemble`` and return its tables.
+
+    ``workers`` local worker processes (1: a thread of this process); ``server`` as for
+    :func:`run` (the server's executor decides the workers there).
+    """
+    built = ensemble if isinstance(ensemble, Ensemble) else Ensemble.from_dict(ensemble)
+    if server is None:
+        tables, document = _beside_loop(lambda: _ensemble_here(built, workers))
+    else:
+        with _client(server, token, tls_ca) as client:
+            made = client.create_ensemble(built)
+            final = client.wait_ensemble(made.ensemble_id, timeout=timeout)
+            _check_final("ensemble", made.ensemble_id, final.state, final.error)
+            tables = client.ensemble_result_tables(made.ensemble_id)
+            document = client.ensemble_summary(made.ensemble_id)
+    frames = {name: table.to_pandas() for name, table in tables.items()}
+    return EnsembleFrames(
+        built, frames["trajectories"], frames["replicates"], frames["outcomes"],
+        frames["bands"], document,
+    )  # fmt: skip
+
+
+def validate(
+    scenario: ScenarioInput,
+    *,
+    server: Any = None,
+    token: str | None = None,
+    tls_ca: Path | bytes | None = None,
+) -> list[FieldViolation]:
+    """Every problem with ``scenario``, returned (an empty list: it is valid).
+
+    Paths are the scenario file's (``parameters.s``, ``therapies[0].at_days``), here and
+    from a server alike.
+    """
+    if server is None:
+        try:
+            _scenario(scenario)
+        except ScenarioError as error:
+            return list(error.violations)
+        return []
+    with _client(server, token, tls_ca) as client:
+        found = client.problems(scenario)
+    return [FieldViolation(v.field.removeprefix("scenario."), v.message) for v in found]
+
+
+def outcome_summary(replicates: pd.DataFrame) -> pd.DataFrame:
+    """One row per outcome of a replicate table: its count of ``n``, the proportion and the
+    95% Wilson score interval (Wilson 1927, as :func:`escapesim.engine.summary.wilson`)."""
+    n = len(replicates)
+    counts = replicates["outcome"].value_counts() if n else pd.Series(dtype=int)
+    rows = []
+    for kind in OutcomeKind:
+        count = int(counts.get(str(kind), 0))
+        share = wilson(count, n)
+        rows.append(
+            {"outcome": str(kind), "replicates": count, "n": n,
+             "probability": share.estimate, "low": share.lower, "high": share.upper}
+        )  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def _scenario(scenario: ScenarioInput) -> Scenario:
+    return scenario if isinstance(scenario, Scenario) else Scenario.from_dict(dict(scenario))
+
+
+def _ensemble_here(built: Ensemble, workers: int) -> tuple[dict[str, pa.Table], dict[str, Any]]:
+    cells = built.points()
+    found = simulate_here([c.scenario for c in cells], workers=workers)
+    finished = ensemble_tables.summarise_cells(built, cells, found)
+    return (
+        ensemble_tables.result_tables(built, finished),
+        ensemble_tables.summary_document(built, finished),
+    )
+
+
+def _run_remote(
+    client: Any, scenario: Scenario, timeout: float | None
+) -> tuple[pa.Table, pa.Table]:
+    made = client.create_run(scenario)
+    final = client.wait(made.run_id, timeout=timeout)
+    _check_final("run", made.run_id, final.state, final.error)
+    tables = client.result_tables(made.run_id)
+    return tables["trajectories"], tables["replicates"]
+
+
+def _check_final(what: str, ident: str, state: Any, error: str | None) -> None:
+    if str(state) != "succeeded":
+        raise RuntimeError(f"{what} {ident} ended {state}" + (f": {error}" if error else ""))
+
+
+@contextmanager
+def _client(server: Any, token: str | None, tls_ca: Path | bytes | None) -> Iterator[Any]:
+    """The client of ``server``: the one given (left open), or a new one (closed after)."""
+    # Imported here: the gRPC client takes ~0.4 s to import, which local runs never need.
+    from escapesim.service.client import Client
+
+    if isinstance(server, Client):
+        yield server
+        return
+    with Client(str(server), token=token, tls_ca=tls_ca) as client:
+        yield client
+
+
+def _beside_loop(work: Callable[[], T]) -> T:
+    """``work()`` here, or on a thread when this thread runs an event loop (a notebook's
+    kernel does): the local executor runs its own loop, and one thread holds one loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return work()
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="escapesim") as pool:
+        return pool.submit(work).result()
