@@ -59,6 +59,7 @@ def variant(
         seed=base.seed,
         replicates=base.replicates if replicates is None else replicates,
         escape_threshold=base.escape_threshold,
+        exact=base.exact,
     )
 
 

@@ -41,7 +41,9 @@ class Scenario:
     """What to simulate: a preset with its parameters, initial state, therapies and clock.
 
     ``parameters`` and ``initial`` hold every value (defaults filled in), so a scenario
-    alone re-runs a result exactly. Build one with :meth:`build`.
+    alone re-runs a result exactly. ``exact`` runs every channel by Gillespie's direct
+    method (no leaps; see :class:`escapesim.engine.KernelSettings`): the exact law, at
+    the cost of one step per event. Build one with :meth:`build`.
     """
 
     preset: str
@@ -54,6 +56,7 @@ class Scenario:
     seed: int = 0
     replicates: int = 1
     escape_threshold: float = DEFAULT_ESCAPE_THRESHOLD
+    exact: bool = False
 
     @classmethod
     def build(
@@ -69,6 +72,7 @@ class Scenario:
         seed: int = 0,
         replicates: int = 1,
         escape_threshold: float = DEFAULT_ESCAPE_THRESHOLD,
+        exact: bool = False,
     ) -> Scenario:
         """Validate and build a scenario; unset parameters, initial values, mechanism
         switches and therapy parameters get their defaults.
@@ -103,6 +107,7 @@ class Scenario:
             seed=int(seed),
             replicates=int(replicates),
             escape_threshold=float(escape_threshold),
+            exact=bool(exact),
         )
 
     def network(self) -> Network:
@@ -140,6 +145,7 @@ class Scenario:
             "seed": self.seed,
             "replicates": self.replicates,
             "escape_threshold": self.escape_threshold,
+            "exact": self.exact,
         }
 
     @classmethod
@@ -162,7 +168,7 @@ def _with_defaults(net: Network, therapy: Therapy) -> Therapy:
 
 _KNOWN_KEYS = {
     "preset", "parameters", "initial", "mechanisms", "therapies", "horizon_days",
-    "interval_days", "seed", "replicates", "escape_threshold",
+    "interval_days", "seed", "replicates", "escape_threshold", "exact",
 }  # fmt: skip
 
 
@@ -182,6 +188,8 @@ def _arguments(data: Mapping[str, Any]) -> dict[str, Any]:
     for name in ("seed", "replicates"):
         if name in args and not _is_integer(args[name]):
             violations.append(FieldViolation(name, "must be a whole number"))
+    if "exact" in args and not isinstance(args["exact"], bool):
+        violations.append(FieldViolation("exact", "must be true or false"))
     therapies, therapy_violations = _parse_therapies(args.get("therapies", []))
     violations += therapy_violations
     if violations:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Generator, Iterator, Mapping
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -56,7 +57,9 @@ class Simulation:
         self._env = simpy.Environment()
         self._streams: dict[str, np.random.Generator] = {}
         self._stoichiometry = Stoichiometry.of(self._network)
-        self._settings = settings or KernelSettings()
+        settings = settings or KernelSettings()
+        # A scenario asking for the exact law gets it whatever the other settings.
+        self._settings = replace(settings, exact=True) if scenario.exact else settings
         self._pending: dict[tuple[int, float], int] = {}  # (channel, due) -> products
         self._kernel = Kernel(
             self._stoichiometry,
