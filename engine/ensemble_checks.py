@@ -60,6 +60,7 @@ def variant(
         replicates=base.replicates if replicates is None else replicates,
         escape_threshold=base.escape_threshold,
         sbml=base.sbml,
+        exact=base.exact,
     )
 
 

@@ -8,11 +8,13 @@ step late, and the simulation runs exact bursts of one event so a step is one ev
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from functools import partial
 
 from escapesim.engine.calendar import MODEL_EVENT, Calendar, Entry
 from escapesim.engine.checkpoint import CheckpointError
+from escapesim.engine.kernel import KernelSettings
 from escapesim.engine.network import FloatArray, Network
 
 
@@ -29,6 +31,14 @@ class ModelEvents:
     def state_triggered(self) -> bool:
         """Whether any event is triggered by the state (so must be polled)."""
         return bool(self._polled)
+
+    def settings(self, settings: KernelSettings) -> KernelSettings:
+        """``settings`` for this model: with state triggers, the kernel returns after every
+        step and runs exact bursts of one event, so a trigger is seen the instant it turns
+        true (docs/sbml.md)."""
+        if not self.state_triggered:
+            return settings
+        return dataclasses.replace(settings, ssa_burst=1, stepwise=True)
 
     def schedule(self, calendar: Calendar, now: float, fire: Callable[[int], None]) -> None:
         """Put every time-triggered event on ``calendar``; ``fire(i)`` runs event ``i``."""

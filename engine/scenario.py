@@ -47,7 +47,9 @@ class Scenario:
     """What to simulate: a preset with its parameters, initial state, therapies and clock.
 
     ``parameters`` and ``initial`` hold every value (defaults filled in), so a scenario
-    alone re-runs a result exactly. Build one with :meth:`build`. With ``sbml`` (the text
+    alone re-runs a result exactly. ``exact`` runs every channel by Gillespie's direct
+    method (no leaps; see :class:`escapesim.engine.KernelSettings`): the exact law, at
+    the cost of one step per event. Build one with :meth:`build`. With ``sbml`` (the text
     of an SBML document) the network is that model's and ``preset`` is its id.
     ``checkpoint_days``: sampling days (before the horizon) at whose start each replicate
     keeps a checkpoint (:class:`~escapesim.engine.checkpoint.Checkpoint`) to fork from.
@@ -65,6 +67,7 @@ class Scenario:
     escape_threshold: float = DEFAULT_ESCAPE_THRESHOLD
     checkpoint_days: tuple[float, ...] = ()
     sbml: str = ""
+    exact: bool = False
 
     @classmethod
     def build(
@@ -82,6 +85,7 @@ class Scenario:
         escape_threshold: float = DEFAULT_ESCAPE_THRESHOLD,
         checkpoint_days: Sequence[float] = (),
         sbml: str = "",
+        exact: bool = False,
     ) -> Scenario:
         """Validate and build a scenario; unset parameters, initial values, mechanism
         switches and therapy parameters get their defaults.
@@ -117,6 +121,7 @@ class Scenario:
             escape_threshold=float(escape_threshold),
             checkpoint_days=tuple(sorted({float(d) for d in checkpoint_days})),
             sbml=sbml,
+            exact=bool(exact),
         )
 
     def network(self) -> Network:
@@ -152,6 +157,7 @@ class Scenario:
             "escape_threshold": self.escape_threshold,
             "checkpoint_days": list(self.checkpoint_days),
             **({"sbml": self.sbml} if self.sbml else {}),
+            "exact": self.exact,
         }
 
     @classmethod
@@ -203,6 +209,7 @@ _KNOWN_KEYS = {
     "preset", "parameters", "initial", "mechanisms", "therapies", "horizon_days",
     "interval_days", "seed", "replicates", "escape_threshold", "checkpoint_days",
     "sbml",
+    "interval_days", "seed", "replicates", "escape_threshold", "exact",
 }  # fmt: skip
 
 
@@ -226,6 +233,8 @@ def _arguments(data: Mapping[str, Any]) -> dict[str, Any]:
     days = args.get("checkpoint_days", [])
     if not isinstance(days, Sequence) or isinstance(days, str) or not all(map(_is_number, days)):
         violations.append(FieldViolation("checkpoint_days", "must be a list of numbers"))
+    if "exact" in args and not isinstance(args["exact"], bool):
+        violations.append(FieldViolation("exact", "must be true or false"))
     therapies, therapy_violations = _parse_therapies(args.get("therapies", []))
     violations += therapy_violations
     if violations:

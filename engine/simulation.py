@@ -19,7 +19,7 @@ from functools import partial
 import numpy as np
 import simpy
 
-from escapesim.engine import fork, readout
+from escapesim.engine import fork, readout, record
 from escapesim.engine.calendar import DELIVERY, DOSE, KINETICS, MODEL_EVENT, SAMPLE, Calendar, Entry
 from escapesim.engine.checkpoint import Checkpoint, CheckpointError, check_compatible
 from escapesim.engine.deliveries import Deliveries
@@ -27,14 +27,7 @@ from escapesim.engine.frozen import FrozenMap
 from escapesim.engine.kernel import Kernel, KernelSettings
 from escapesim.engine.model_events import ModelEvents
 from escapesim.engine.network import Network
-from escapesim.engine.record import (
-    Frame,
-    Outcome,
-    OutcomeKind,
-    Provenance,
-    Result,
-    software_versions,
-)
+from escapesim.engine.record import Frame, Outcome, OutcomeKind, Provenance, Result
 from escapesim.engine.rng import stream
 from escapesim.engine.scenario import Scenario
 
@@ -81,12 +74,11 @@ class Simulation:
         self._parent: tuple[Scenario, float] | None = None
         self._streams: dict[str, np.random.Generator] = {}
         self._stoichiometry = self._network.stoichiometry
-        self._settings = settings or KernelSettings()
         bound = self._network.bind(scenario.parameters, scenario.mechanisms)
         self._model_events = ModelEvents(self._network, bound.parameters)
-        if self._model_events.state_triggered:
-            # Triggers are polled between steps: one event per burst (docs/sbml.md).
-            self._settings = dataclasses.replace(self._settings, ssa_burst=1, stepwise=True)
+        settings = self._model_events.settings(settings or KernelSettings())
+        # A scenario asking for the exact law gets it whatever the other settings.
+        self._settings = dataclasses.replace(settings, exact=True) if scenario.exact else settings
         self._deliveries = Deliveries(
             self._network, self._stoichiometry, self._settings.delivery_grid, self._calendar,
             self.random, self._deliver,
@@ -301,7 +293,7 @@ class Simulation:
             pending=tuple((c, due, n) for (c, due), n in self._deliveries.pending.items()),
             calendar=tuple(e for e in entries if e.kind != DOSE),
             streams=FrozenMap({n: dict(g.bit_generator.state) for n, g in self._streams.items()}),
-            fingerprint=self._network.fingerprint, versions=software_versions(),
+            fingerprint=self._network.fingerprint, versions=record.software_versions(),
             forked_from=self._parent,
         )  # fmt: skip
 

@@ -67,7 +67,10 @@ SMALL = tuple(c for c in CASES if c.moments()[0].max() < 1000)
 #: runs ~0.03% low around t = 20–30: Z = −4.4 at this seed (−4.5 at seed 2), and pooled
 #: over 4 × 10⁴ replicates −4.4 (trapezoidal) and −4.9 (midpoint) at t = 25. The variance
 #: is right (|Y| ≤ 2.7). Bounding tau by the net Jacobian would fix it; the CGP bound sees
-#: only the drift, which vanishes near balance.
+#: only the drift, which vanishes near balance. Bounding the gross outflow too (README
+#: "Performance") fixes it (worst |Z| 3.29 → 2.19 at this seed on today's streams, Z(25)
+#: −1.86 → −0.00) but costs kuznetsov1994 17× the
+#: leaps, so it is not in the kernel.
 STIFF = "~002 immigration-death 1000/0.1"
 
 

@@ -143,6 +143,13 @@ def _register_simulate(subparsers: Subparsers) -> None:
         help="index of the first replicate (default 0): `--first-replicate 7 --replicates 1` "
         "reruns replicate 7 of a larger run exactly, alone",
     )
+    parser.add_argument(
+        "--exact",
+        action="store_const",
+        const=True,
+        help="run every channel exactly (Gillespie's direct method, no tau-leaps): the exact "
+        "law, one step per event (scenario field `exact`; default: the hybrid kernel)",
+    )
     parser.add_argument("--out", metavar="FILE.parquet", help="write trajectories as Parquet")
     parser.add_argument("--plot", metavar="FILE.png", help="write a PNG of the trajectories")
     parser.add_argument("--json", action="store_true", help="print one JSON document to stdout")

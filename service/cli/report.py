@@ -32,6 +32,7 @@ def json_document(scenario: Scenario, results: Sequence[Result]) -> dict[str, An
         "horizon_days": scenario.horizon_days,
         "interval_days": scenario.interval_days,
         "escape_threshold": scenario.escape_threshold,
+        "exact": scenario.exact,
         "outcomes": outcome_tally(results),
         "replicates": [
             {

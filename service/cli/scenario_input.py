@@ -25,12 +25,14 @@ from escapesim.service.cli.errors import UsageError
 #: Scenario settings ``--set`` accepts besides the preset's parameters and state variables.
 SETTINGS = ("escape_threshold",)
 
-#: Flags that set a top-level scenario field: (attribute on args, field, flag).
+#: Flags that set a top-level scenario field: (attribute on args, field, flag); unset
+#: flags are None, so a scenario file's value stands.
 CLOCK_FLAGS = (
     ("horizon", "horizon_days", "--horizon"),
     ("interval", "interval_days", "--interval"),
     ("seed", "seed", "--seed"),
     ("replicates", "replicates", "--replicates"),
+    ("exact", "exact", "--exact"),
 )
 
 

@@ -30,7 +30,9 @@ from escapesim.engine.network import MechanismSpec, TherapySpec
 from escapesim.service._proto.escapesim.v1 import simulation_service_pb2 as pb
 from escapesim.service.store.run_record import Run, RunState
 
-_OPTIONAL_SCALARS = ("horizon_days", "interval_days", "seed", "replicates", "escape_threshold")
+_OPTIONAL_SCALARS = (
+    "horizon_days", "interval_days", "seed", "replicates", "escape_threshold", "exact",
+)  # fmt: skip
 
 
 # -- scenarios ---------------------------------------------------------------------------
@@ -86,6 +88,7 @@ def _scenario_message(scenario: Scenario) -> pb.Scenario:
         escape_threshold=scenario.escape_threshold,
         checkpoint_days=scenario.checkpoint_days,
         sbml=scenario.sbml,
+        exact=scenario.exact,
     )
 
 
