@@ -38,6 +38,25 @@ def kirschner_panetta(p: Mapping[str, float], y0: list[float], days: Array) -> A
     return _solve(rhs, y0, days)
 
 
+def depillis(p: Mapping[str, float], y0: list[float], days: Array) -> Array:
+    """T, N and L (rows) of de Pillis, Radunskaya & Wiseman 2005 at ``days``."""
+
+    def rhs(_t: float, y: Array) -> list[float]:
+        t, n, ctl = np.maximum(y, 0.0)  # the solver may step a vanishing tumour below zero
+        ratio = (ctl / t) ** p["lam"] if t > 0 and ctl > 0 else 0.0
+        lysis = p["d"] * ratio / (p["s"] + ratio) * t
+        return [
+            p["a"] * t * (1 - p["b"] * t) - p["c"] * n * t - lysis,
+            p["sigma"] - p["f"] * n + p["g"] * t**2 / (p["h"] + t**2) * n - p["p"] * n * t,
+            -p["m"] * ctl
+            + p["j"] * lysis**2 / (p["k"] + lysis**2) * ctl
+            - p["q"] * ctl * t
+            + p["r"] * n * t,
+        ]
+
+    return _solve(rhs, y0, days)
+
+
 def _solve(rhs: object, y0: list[float], days: Array) -> Array:
     solution = solve_ivp(
         rhs,  # type: ignore[arg-type]

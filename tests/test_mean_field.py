@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from escapesim import engine
-from tests.reference_odes import kirschner_panetta, kuznetsov
+from tests.reference_odes import depillis, kirschner_panetta, kuznetsov
 
 
 def _replicate_trajectories(scenario: engine.Scenario, names: tuple[str, ...]) -> np.ndarray:
@@ -55,3 +55,47 @@ def test_kirschner_panetta1998_mean_follows_the_ode_at_c_0035() -> None:
     # so the mean is compared on the scale of the oscillation: within 10 % of its range.
     scale = ode.max(axis=1, keepdims=True)
     assert np.max(np.abs(mean - ode) / scale) < 0.10
+
+
+def test_depillis_mean_follows_the_ode_as_the_tumour_escapes() -> None:
+    # 1e7 cells is above the mouse set's control threshold (~2.7e6 in the ODE): the tumour
+    # grows to its carrying capacity (~9.8e8) while NK cells are exhausted and CD8 cells,
+    # activated from 0 by NK-lysed debris, expand. Every population is ≥ 1e5 cells from
+    # day 1, so demographic noise is ~1/sqrt(1e5) ≈ 0.3 % per replicate.
+    scenario = engine.Scenario.build(
+        preset="depillis", initial={"T": 1e7, "L": 0}, horizon_days=60, seed=2005,
+        replicates=4,
+    )  # fmt: skip
+    days = np.array(scenario.sample_times())
+    y0 = [1e7, scenario.initial["N"], 0.0]
+    ode = depillis(scenario.parameters, y0, days)
+    runs = _replicate_trajectories(scenario, ("T", "N", "L"))
+    mean = runs.mean(axis=0)
+    standard_error = runs.std(axis=0, ddof=1) / np.sqrt(len(runs))
+
+    # From day 1 (L starts at 0): within 4 standard errors plus 2 % (the 2 % allows the
+    # kernel's leap discretisation bias, ~0.6 % on kuznetsov1994's test above).
+    later = days >= 1
+    allowed = 4 * standard_error[:, later] + 0.02 * ode[:, later]
+    assert np.all(np.abs(mean[:, later] - ode[:, later]) <= allowed)
+
+
+def test_depillis_mean_follows_the_ode_while_the_tumour_is_controlled() -> None:
+    # 1e6 cells is controlled: the mean follows the ODE while the tumour is still large
+    # (ODE T ≥ 1e4, where a replicate's relative noise is ≤ 1 %), and every replicate
+    # eliminates the tumour, where the ODE decays towards 0 without reaching it.
+    scenario = engine.Scenario.build(
+        preset="depillis", initial={"T": 1e6, "L": 0}, horizon_days=40, seed=2005,
+        replicates=4,
+    )  # fmt: skip
+    days = np.array(scenario.sample_times())
+    ode = depillis(scenario.parameters, [1e6, scenario.initial["N"], 0.0], days)
+    runs = _replicate_trajectories(scenario, ("T", "N", "L"))
+    mean = runs.mean(axis=0)
+    standard_error = runs.std(axis=0, ddof=1) / np.sqrt(len(runs))
+
+    large = ode[0] >= 1e4
+    assert large.sum() >= 3
+    allowed = 4 * standard_error[:, large] + 0.02 * ode[:, large]
+    assert np.all(np.abs(mean[:, large] - ode[:, large]) <= allowed)
+    assert np.all(runs[:, 0, -1] == 0)

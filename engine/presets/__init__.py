@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from escapesim.engine.network import Network
-from escapesim.engine.presets import birth_death, kirschner_panetta1998, kuznetsov1994
+from escapesim.engine.presets import (
+    birth_death,
+    depillis,
+    kirschner_panetta1998,
+    kuznetsov1994,
+)
 from escapesim.engine.presets.escape2004 import NETWORK as ESCAPE2004
 
 _CATALOGUE: tuple[Network, ...] = (
     kuznetsov1994.NETWORK,
     kirschner_panetta1998.NETWORK,
+    depillis.NETWORK,
     birth_death.NETWORK,
     ESCAPE2004,
 )
