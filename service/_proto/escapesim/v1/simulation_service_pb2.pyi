@@ -74,7 +74,7 @@ ENSEMBLE_RESULT_TABLE_BANDS: EnsembleResultTable
 ENSEMBLE_RESULT_TABLE_SUMMARY: EnsembleResultTable
 
 class Scenario(_message.Message):
-    __slots__ = ("preset", "parameters", "initial", "mechanisms", "therapies", "horizon_days", "interval_days", "seed", "replicates", "escape_threshold", "exact")
+    __slots__ = ("preset", "parameters", "initial", "mechanisms", "therapies", "horizon_days", "interval_days", "seed", "replicates", "escape_threshold", "exact", "checkpoint_days", "sbml")
     class ParametersEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -107,6 +107,8 @@ class Scenario(_message.Message):
     REPLICATES_FIELD_NUMBER: _ClassVar[int]
     ESCAPE_THRESHOLD_FIELD_NUMBER: _ClassVar[int]
     EXACT_FIELD_NUMBER: _ClassVar[int]
+    CHECKPOINT_DAYS_FIELD_NUMBER: _ClassVar[int]
+    SBML_FIELD_NUMBER: _ClassVar[int]
     preset: str
     parameters: _containers.ScalarMap[str, float]
     initial: _containers.ScalarMap[str, float]
@@ -118,7 +120,9 @@ class Scenario(_message.Message):
     replicates: int
     escape_threshold: float
     exact: bool
-    def __init__(self, preset: _Optional[str] = ..., parameters: _Optional[_Mapping[str, float]] = ..., initial: _Optional[_Mapping[str, float]] = ..., mechanisms: _Optional[_Mapping[str, bool]] = ..., therapies: _Optional[_Iterable[_Union[Therapy, _Mapping]]] = ..., horizon_days: _Optional[float] = ..., interval_days: _Optional[float] = ..., seed: _Optional[int] = ..., replicates: _Optional[int] = ..., escape_threshold: _Optional[float] = ..., exact: _Optional[bool] = ...) -> None: ...
+    checkpoint_days: _containers.RepeatedScalarFieldContainer[float]
+    sbml: str
+    def __init__(self, preset: _Optional[str] = ..., parameters: _Optional[_Mapping[str, float]] = ..., initial: _Optional[_Mapping[str, float]] = ..., mechanisms: _Optional[_Mapping[str, bool]] = ..., therapies: _Optional[_Iterable[_Union[Therapy, _Mapping]]] = ..., horizon_days: _Optional[float] = ..., interval_days: _Optional[float] = ..., seed: _Optional[int] = ..., replicates: _Optional[int] = ..., escape_threshold: _Optional[float] = ..., exact: _Optional[bool] = ..., checkpoint_days: _Optional[_Iterable[float]] = ..., sbml: _Optional[str] = ...) -> None: ...
 
 class Therapy(_message.Message):
     __slots__ = ("kind", "at_days", "dose", "parameters")
@@ -140,7 +144,7 @@ class Therapy(_message.Message):
     def __init__(self, kind: _Optional[str] = ..., at_days: _Optional[_Iterable[float]] = ..., dose: _Optional[float] = ..., parameters: _Optional[_Mapping[str, float]] = ...) -> None: ...
 
 class Run(_message.Message):
-    __slots__ = ("run_id", "request_id", "state", "scenario", "create_time", "update_time", "replicates_total", "replicates_done", "simulated_day", "error", "partial", "outcomes")
+    __slots__ = ("run_id", "request_id", "state", "scenario", "create_time", "update_time", "replicates_total", "replicates_done", "simulated_day", "error", "partial", "first_replicate", "outcomes")
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
@@ -152,6 +156,7 @@ class Run(_message.Message):
     SIMULATED_DAY_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
     PARTIAL_FIELD_NUMBER: _ClassVar[int]
+    FIRST_REPLICATE_FIELD_NUMBER: _ClassVar[int]
     OUTCOMES_FIELD_NUMBER: _ClassVar[int]
     run_id: str
     request_id: str
@@ -164,8 +169,9 @@ class Run(_message.Message):
     simulated_day: float
     error: str
     partial: bool
+    first_replicate: int
     outcomes: OutcomeTally
-    def __init__(self, run_id: _Optional[str] = ..., request_id: _Optional[str] = ..., state: _Optional[_Union[RunState, str]] = ..., scenario: _Optional[_Union[Scenario, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., replicates_total: _Optional[int] = ..., replicates_done: _Optional[int] = ..., simulated_day: _Optional[float] = ..., error: _Optional[str] = ..., partial: _Optional[bool] = ..., outcomes: _Optional[_Union[OutcomeTally, _Mapping]] = ...) -> None: ...
+    def __init__(self, run_id: _Optional[str] = ..., request_id: _Optional[str] = ..., state: _Optional[_Union[RunState, str]] = ..., scenario: _Optional[_Union[Scenario, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., replicates_total: _Optional[int] = ..., replicates_done: _Optional[int] = ..., simulated_day: _Optional[float] = ..., error: _Optional[str] = ..., partial: _Optional[bool] = ..., first_replicate: _Optional[int] = ..., outcomes: _Optional[_Union[OutcomeTally, _Mapping]] = ...) -> None: ...
 
 class OutcomeTally(_message.Message):
     __slots__ = ("escape", "elimination", "equilibrium")
@@ -178,12 +184,14 @@ class OutcomeTally(_message.Message):
     def __init__(self, escape: _Optional[int] = ..., elimination: _Optional[int] = ..., equilibrium: _Optional[int] = ...) -> None: ...
 
 class CreateRunRequest(_message.Message):
-    __slots__ = ("scenario", "request_id")
+    __slots__ = ("scenario", "request_id", "first_replicate")
     SCENARIO_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    FIRST_REPLICATE_FIELD_NUMBER: _ClassVar[int]
     scenario: Scenario
     request_id: str
-    def __init__(self, scenario: _Optional[_Union[Scenario, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
+    first_replicate: int
+    def __init__(self, scenario: _Optional[_Union[Scenario, _Mapping]] = ..., request_id: _Optional[str] = ..., first_replicate: _Optional[int] = ...) -> None: ...
 
 class CreateRunResponse(_message.Message):
     __slots__ = ("run",)
@@ -433,18 +441,20 @@ class TherapySpec(_message.Message):
     def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., dose_unit: _Optional[str] = ..., dose_upper: _Optional[float] = ..., parameters: _Optional[_Iterable[_Union[ParameterSpec, _Mapping]]] = ...) -> None: ...
 
 class EnsembleSpec(_message.Message):
-    __slots__ = ("scenario", "replicates", "grid", "arms", "control")
+    __slots__ = ("scenario", "replicates", "grid", "arms", "control", "branch_day")
     SCENARIO_FIELD_NUMBER: _ClassVar[int]
     REPLICATES_FIELD_NUMBER: _ClassVar[int]
     GRID_FIELD_NUMBER: _ClassVar[int]
     ARMS_FIELD_NUMBER: _ClassVar[int]
     CONTROL_FIELD_NUMBER: _ClassVar[int]
+    BRANCH_DAY_FIELD_NUMBER: _ClassVar[int]
     scenario: Scenario
     replicates: int
     grid: _containers.RepeatedCompositeFieldContainer[GridAxis]
     arms: _containers.RepeatedCompositeFieldContainer[Arm]
     control: str
-    def __init__(self, scenario: _Optional[_Union[Scenario, _Mapping]] = ..., replicates: _Optional[int] = ..., grid: _Optional[_Iterable[_Union[GridAxis, _Mapping]]] = ..., arms: _Optional[_Iterable[_Union[Arm, _Mapping]]] = ..., control: _Optional[str] = ...) -> None: ...
+    branch_day: float
+    def __init__(self, scenario: _Optional[_Union[Scenario, _Mapping]] = ..., replicates: _Optional[int] = ..., grid: _Optional[_Iterable[_Union[GridAxis, _Mapping]]] = ..., arms: _Optional[_Iterable[_Union[Arm, _Mapping]]] = ..., control: _Optional[str] = ..., branch_day: _Optional[float] = ...) -> None: ...
 
 class GridAxis(_message.Message):
     __slots__ = ("field", "values", "range")
