@@ -209,7 +209,7 @@ _KNOWN_KEYS = {
     "preset", "parameters", "initial", "mechanisms", "therapies", "horizon_days",
     "interval_days", "seed", "replicates", "escape_threshold", "checkpoint_days",
     "sbml",
-    "interval_days", "seed", "replicates", "escape_threshold", "exact",
+    "exact",
 }  # fmt: skip
 
 
