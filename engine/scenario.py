@@ -8,28 +8,49 @@ preset and raises :class:`ScenarioError` listing every violation with its field 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from escapesim.engine.errors import FieldViolation, ScenarioError
 from escapesim.engine.frozen import FrozenMap
-from escapesim.engine.network import MAX_COUNT, Network, is_whole
+from escapesim.engine.network import Network
 from escapesim.engine.presets import network as preset_network
 from escapesim.engine.sbml import SbmlError, load_text
+from escapesim.engine.scenario_checks import (
+    DEFAULT_ESCAPE_THRESHOLD as DEFAULT_ESCAPE_THRESHOLD,
+)
+from escapesim.engine.scenario_checks import (
+    MAX_CHECKPOINTS as MAX_CHECKPOINTS,
+)
+from escapesim.engine.scenario_checks import (
+    MAX_HORIZON_DAYS as MAX_HORIZON_DAYS,
+)
+from escapesim.engine.scenario_checks import (
+    MAX_REPLICATES as MAX_REPLICATES,
+)
+from escapesim.engine.scenario_checks import (
+    MAX_SAMPLES as MAX_SAMPLES,
+)
+from escapesim.engine.scenario_checks import (
+    MAX_SBML_CHARS as MAX_SBML_CHARS,
+)
+from escapesim.engine.scenario_checks import (
+    MAX_SEED as MAX_SEED,
+)
+from escapesim.engine.scenario_checks import (
+    check_checkpoint_days,
+    check_clock,
+    check_initial,
+    check_mechanisms,
+    check_parameters,
+    check_therapies,
+    is_integer,
+    is_number,
+    sample_times,
+)
 
 #: Caps that keep one request from taking a server down (documented in the README).
-MAX_HORIZON_DAYS = 36_500.0
-MAX_SAMPLES = 200_000
-MAX_REPLICATES = 100_000
-MAX_SEED = 2**63 - 1
-#: Checkpoints one replicate may keep (each holds the samples so far: docs/checkpoints.md).
-MAX_CHECKPOINTS = 100
-#: Characters of an SBML model a scenario may carry (BioModels' tumour-immune models are
-#: 20-200 kB; the gRPC cap on Scenario.sbml is the same).
-MAX_SBML_CHARS = 512_000
-DEFAULT_ESCAPE_THRESHOLD = 1e9
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -95,12 +116,12 @@ class Scenario:
         net = _network_of(preset, sbml)
         parameters, initial, mechanisms = parameters or {}, initial or {}, mechanisms or {}
         violations = [
-            *_check_parameters(net, parameters),
-            *_check_initial(net, initial),
-            *_check_mechanisms(net, mechanisms),
-            *_check_clock(horizon_days, interval_days, seed, replicates, escape_threshold),
-            *_check_therapies(net, therapies, horizon_days),
-            *_check_checkpoint_days(checkpoint_days, horizon_days, interval_days),
+            *check_parameters(net, parameters),
+            *check_initial(net, initial),
+            *check_mechanisms(net, mechanisms),
+            *check_clock(horizon_days, interval_days, seed, replicates, escape_threshold),
+            *check_therapies(net, therapies, horizon_days),
+            *check_checkpoint_days(checkpoint_days, horizon_days, interval_days),
         ]
         if violations:
             raise ScenarioError(violations)
@@ -132,7 +153,7 @@ class Scenario:
 
     def sample_times(self) -> list[float]:
         """The sampling times: 0, interval, 2·interval, ... up to and including the horizon."""
-        return _sample_times(self.horizon_days, self.interval_days)
+        return sample_times(self.horizon_days, self.interval_days)
 
     def to_dict(self) -> dict[str, Any]:
         """The scenario file form (and the shape of the gRPC message)."""
@@ -170,12 +191,6 @@ class Scenario:
         return Scenario.from_dict({**self.to_dict(), **changes})
 
 
-def _sample_times(horizon: float, interval: float) -> list[float]:
-    count = math.floor(horizon / interval + 1e-9)
-    times = [i * interval for i in range(count + 1)]
-    if horizon - times[-1] > 1e-9:
-        times.append(horizon)
-    return times
 def _network_of(preset: str, sbml: Any) -> Network:
     """The scenario's network: its SBML model's if it has one, else the preset's."""
     if not sbml:
@@ -225,13 +240,13 @@ def _arguments(data: Mapping[str, Any]) -> dict[str, Any]:
         if name in args and not isinstance(args[name], Mapping):
             violations.append(FieldViolation(name, "must be a mapping of names to values"))
     for name in ("horizon_days", "interval_days", "escape_threshold"):
-        if name in args and not _is_number(args[name]):
+        if name in args and not is_number(args[name]):
             violations.append(FieldViolation(name, "must be a number"))
     for name in ("seed", "replicates"):
-        if name in args and not _is_integer(args[name]):
+        if name in args and not is_integer(args[name]):
             violations.append(FieldViolation(name, "must be a whole number"))
     days = args.get("checkpoint_days", [])
-    if not isinstance(days, Sequence) or isinstance(days, str) or not all(map(_is_number, days)):
+    if not isinstance(days, Sequence) or isinstance(days, str) or not all(map(is_number, days)):
         violations.append(FieldViolation("checkpoint_days", "must be a list of numbers"))
     if "exact" in args and not isinstance(args["exact"], bool):
         violations.append(FieldViolation("exact", "must be true or false"))
@@ -255,10 +270,10 @@ def _parse_therapies(raw: Any) -> tuple[list[Therapy], list[FieldViolation]]:
         unknown = set(item) - {"kind", "at_days", "dose", "parameters"}
         violations += [FieldViolation(f"{where}.{k}", "unknown field") for k in sorted(unknown)]
         at_days = item.get("at_days", [])
-        if not isinstance(at_days, Sequence) or not all(_is_number(d) for d in at_days):
+        if not isinstance(at_days, Sequence) or not all(is_number(d) for d in at_days):
             violations.append(FieldViolation(f"{where}.at_days", "must be a list of numbers"))
             continue
-        if not _is_number(item.get("dose", 1.0)):
+        if not is_number(item.get("dose", 1.0)):
             violations.append(FieldViolation(f"{where}.dose", "must be a number"))
             continue
         extra = item.get("parameters", {})
@@ -274,141 +289,3 @@ def _parse_therapies(raw: Any) -> tuple[list[Therapy], list[FieldViolation]]:
             )
         )
     return therapies, violations
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _is_integer(value: Any) -> bool:
-    return (isinstance(value, int) and not isinstance(value, bool)) or (
-        isinstance(value, float) and value.is_integer()
-    )
-
-
-def _bounded(where: str, value: Any, lower: float, upper: float) -> list[FieldViolation]:
-    if not _is_number(value) or not math.isfinite(value):
-        return [FieldViolation(where, "must be a finite number")]
-    if not lower <= value <= upper:
-        return [FieldViolation(where, f"must be within [{lower:g}, {upper:g}], got {value:g}")]
-    return []
-
-
-def _check_parameters(net: Network, parameters: Mapping[str, Any]) -> list[FieldViolation]:
-    violations = []
-    for name, value in parameters.items():
-        spec = net.parameter(name)
-        if spec is None:
-            violations.append(
-                FieldViolation(f"parameters.{name}", f"unknown parameter of preset {net.name!r}")
-            )
-        else:
-            violations += _bounded(f"parameters.{name}", value, spec.lower, spec.upper)
-    return violations
-
-
-def _check_initial(net: Network, initial: Mapping[str, Any]) -> list[FieldViolation]:
-    violations = []
-    counts = {s.name for s in net.species}
-    for name, value in initial.items():
-        where = f"initial.{name}"
-        spec = net.state_variable(name)
-        if spec is None:
-            violations.append(FieldViolation(where, f"unknown species of preset {net.name!r}"))
-            continue
-        found = _bounded(where, value, 0.0, spec.upper)
-        if not found and name in counts and not is_whole(value):
-            found = [FieldViolation(where, "must be a whole number of cells")]
-        violations += found
-    return violations
-
-
-def _check_mechanisms(net: Network, mechanisms: Mapping[str, Any]) -> list[FieldViolation]:
-    known = {m.name for m in net.mechanisms}
-    violations = []
-    for name, value in mechanisms.items():
-        if name not in known:
-            violations.append(
-                FieldViolation(f"mechanisms.{name}", f"unknown mechanism of preset {net.name!r}")
-            )
-        elif not isinstance(value, bool):
-            violations.append(FieldViolation(f"mechanisms.{name}", "must be true or false"))
-    return violations
-
-
-def _check_clock(
-    horizon: Any, interval: Any, seed: Any, replicates: Any, threshold: Any
-) -> list[FieldViolation]:
-    violations = _bounded("horizon_days", horizon, 0.0, MAX_HORIZON_DAYS)
-    if not violations and horizon <= 0:
-        violations.append(FieldViolation("horizon_days", "must be > 0"))
-    found = _bounded("interval_days", interval, 0.0, MAX_HORIZON_DAYS)
-    if not found and interval <= 0:
-        found = [FieldViolation("interval_days", "must be > 0")]
-    if not found and not violations and horizon / interval > MAX_SAMPLES:
-        found = [FieldViolation("interval_days", f"gives more than {MAX_SAMPLES} samples")]
-    violations += found
-    if not _is_integer(seed) or not 0 <= seed <= MAX_SEED:
-        violations.append(FieldViolation("seed", f"must be a whole number in [0, {MAX_SEED}]"))
-    if not _is_integer(replicates) or not 1 <= replicates <= MAX_REPLICATES:
-        violations.append(
-            FieldViolation("replicates", f"must be a whole number in [1, {MAX_REPLICATES}]")
-        )
-    found = _bounded("escape_threshold", threshold, 0.0, MAX_COUNT)
-    if not found and threshold < 1:
-        found = [FieldViolation("escape_threshold", "must be >= 1 cell")]
-    return violations + found
-
-
-def _check_therapies(
-    net: Network, therapies: Sequence[Therapy], horizon: Any
-) -> list[FieldViolation]:
-    violations = []
-    limit = horizon if _is_number(horizon) and math.isfinite(horizon) else MAX_HORIZON_DAYS
-    for i, therapy in enumerate(therapies):
-        where = f"therapies[{i}]"
-        spec = net.therapy(therapy.kind)
-        if spec is None:
-            offered = ", ".join(t.name for t in net.therapies) or "none"
-            violations.append(
-                FieldViolation(
-                    f"{where}.kind", f"unknown therapy {therapy.kind!r} (offered: {offered})"
-                )
-            )
-            continue
-        if not therapy.at_days:
-            violations.append(FieldViolation(f"{where}.at_days", "must list at least one day"))
-        for k, day in enumerate(therapy.at_days):
-            violations += _bounded(f"{where}.at_days[{k}]", day, 0.0, limit)
-        violations += _bounded(f"{where}.dose", therapy.dose, 0.0, spec.dose_upper)
-        for name, value in therapy.parameters.items():
-            param = next((p for p in spec.parameters if p.name == name), None)
-            if param is None:
-                violations.append(FieldViolation(f"{where}.parameters.{name}", "unknown parameter"))
-            else:
-                violations += _bounded(
-                    f"{where}.parameters.{name}", value, param.lower, param.upper
-                )
-    return violations
-
-
-def _check_checkpoint_days(days: Any, horizon: Any, interval: Any) -> list[FieldViolation]:
-    """Checkpoints follow a sample: the kernel's state is exactly at a calendar event only
-    (a stop anywhere else would split a step and change the run it checkpoints)."""
-    if len(days) > MAX_CHECKPOINTS:
-        return [FieldViolation("checkpoint_days", f"at most {MAX_CHECKPOINTS} days")]
-    clock_ok = not _check_clock(horizon, interval, 0, 1, DEFAULT_ESCAPE_THRESHOLD)
-    samples = set(_sample_times(horizon, interval)[:-1]) if clock_ok and days else set()
-    violations = []
-    for k, day in enumerate(days):
-        where = f"checkpoint_days[{k}]"
-        found = _bounded(where, day, 0.0, MAX_HORIZON_DAYS)
-        if not found and clock_ok and day not in samples:
-            found = [
-                FieldViolation(
-                    where, f"must be a sampling day (a multiple of interval_days "
-                    f"{interval:g}) before horizon_days {horizon:g}",
-                )
-            ]  # fmt: skip
-        violations += found
-    return violations

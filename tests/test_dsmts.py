@@ -99,6 +99,9 @@ def test_hybrid_kernel_meets_the_suite_criteria(case: Case) -> None:
     _judge(case, None)
 
 
+# Slow since session 5 (~110 s of a ~10-minute CI on 2 cores): the exact mode is Gillespie's
+# direct method, exact by construction; the hybrid kernel above is what CI must hold.
+@pytest.mark.slow
 @pytest.mark.parametrize("case", SMALL, ids=lambda c: c.name)
 def test_exact_mode_meets_the_suite_criteria(case: Case) -> None:
     _judge(case, engine.KernelSettings(exact=True))

@@ -17,6 +17,7 @@ from escapesim.service.cli import main as escapesim
 from escapesim.service.cli.kernel_notice import COMPILING, kernel_notice
 from escapesim.service.store.database import Store
 from escapesim.service.store.run_record import Run
+from escapesim.service.store.run_rows import SCHEMA_VERSION
 from escapesim.service.testing import READY_PREFIX
 
 
@@ -105,9 +106,10 @@ def test_a_store_from_before_first_replicates_opens_and_keeps_its_runs(tmp_path:
     store = Store(tmp_path)
     store.insert(Run.queued("old-run", None, scenario), 1)
     store.close()
-    # Make it a version-1 store: no first_replicate column.
+    # Make it a version-1 store: no first_replicate (version 2) or outcomes (3) column.
     with sqlite3.connect(tmp_path / "runs.sqlite3") as db:
         db.execute("ALTER TABLE runs DROP COLUMN first_replicate")
+        db.execute("ALTER TABLE runs DROP COLUMN outcomes")
         db.execute("PRAGMA user_version=1")
     reopened = Store(tmp_path)
     try:
@@ -121,4 +123,4 @@ def test_a_store_from_before_first_replicates_opens_and_keeps_its_runs(tmp_path:
     finally:
         reopened.close()
     with sqlite3.connect(tmp_path / "runs.sqlite3") as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION

@@ -164,8 +164,10 @@ NETWORK = Network(
     splitting=__doc__ or "",
     species=(
         Species(name="T", unit="cells", initial=1e6, description="tumour cells"),
-        # NK cells start at their tumour-free equilibrium sigma/f; CD8 cells start naive-absent.
-        Species(name="N", unit="cells", initial=1.3e4 / 4.12e-2, description="NK cells"),
+        # NK cells start at their tumour-free equilibrium sigma/f (in whole cells: a count);
+        # CD8 cells start naive-absent.
+        Species(name="N", unit="cells", initial=float(round(1.3e4 / 4.12e-2)),
+                description="NK cells"),
         Species(name="L", unit="cells", initial=0.0, description="tumour-specific CD8+ T cells"),
     ),
     levels=(),

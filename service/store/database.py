@@ -49,6 +49,7 @@ from escapesim.service.store.run_record import Run, RunState, utc_now
 from escapesim.service.store.run_rows import (
     COLUMNS,
     MIGRATIONS,
+    PLACEHOLDERS,
     SCHEMA,
     SCHEMA_VERSION,
     row_of,
@@ -131,7 +132,7 @@ class Store:
         """Record a new run (raises ``sqlite3.IntegrityError`` on a duplicate id)."""
         with self._transaction() as db:
             db.execute(
-                f"INSERT INTO runs ({COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                f"INSERT INTO runs ({COLUMNS}) VALUES ({PLACEHOLDERS})",
                 row_of(run, sequence),
             )
         self._remember(run.run_id, run.scenario)

@@ -51,6 +51,8 @@ COLUMNS = (
     "run_id, request_id, state, scenario, created_at, updated_at, replicates_total, "
     "replicates_done, simulated_day, error, partial, sequence, first_replicate, outcomes"
 )
+#: One ``?`` per column of :data:`COLUMNS`, for an INSERT.
+PLACEHOLDERS = ", ".join("?" for _ in COLUMNS.split(","))
 
 
 def scenario_json(scenario: Scenario) -> str:
