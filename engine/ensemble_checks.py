@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from escapesim.engine.errors import FieldViolation, ScenarioError
-from escapesim.engine.scenario import MAX_REPLICATES, Scenario, Therapy
+from escapesim.engine.scenario import Scenario, Therapy
+from escapesim.engine.scenario_checks import MAX_REPLICATES
 
 if TYPE_CHECKING:
     from escapesim.engine.ensemble import Arm, Axis

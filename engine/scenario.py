@@ -18,27 +18,8 @@ from escapesim.engine.network import Network
 from escapesim.engine.presets import network as preset_network
 from escapesim.engine.sbml import SbmlError, load_text
 from escapesim.engine.scenario_checks import (
-    DEFAULT_ESCAPE_THRESHOLD as DEFAULT_ESCAPE_THRESHOLD,
-)
-from escapesim.engine.scenario_checks import (
-    MAX_CHECKPOINTS as MAX_CHECKPOINTS,
-)
-from escapesim.engine.scenario_checks import (
-    MAX_HORIZON_DAYS as MAX_HORIZON_DAYS,
-)
-from escapesim.engine.scenario_checks import (
-    MAX_REPLICATES as MAX_REPLICATES,
-)
-from escapesim.engine.scenario_checks import (
-    MAX_SAMPLES as MAX_SAMPLES,
-)
-from escapesim.engine.scenario_checks import (
-    MAX_SBML_CHARS as MAX_SBML_CHARS,
-)
-from escapesim.engine.scenario_checks import (
-    MAX_SEED as MAX_SEED,
-)
-from escapesim.engine.scenario_checks import (
+    DEFAULT_ESCAPE_THRESHOLD,
+    MAX_SBML_CHARS,
     check_checkpoint_days,
     check_clock,
     check_initial,
@@ -49,8 +30,6 @@ from escapesim.engine.scenario_checks import (
     is_number,
     sample_times,
 )
-
-#: Caps that keep one request from taking a server down (documented in the README).
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -16,6 +16,7 @@ from escapesim.engine.network import MAX_COUNT, Network, is_whole
 if TYPE_CHECKING:
     from escapesim.engine.scenario import Therapy
 
+#: Caps that keep one request from taking a server down (documented in the README).
 MAX_HORIZON_DAYS = 36_500.0
 MAX_SAMPLES = 200_000
 MAX_REPLICATES = 100_000

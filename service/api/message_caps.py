@@ -25,7 +25,7 @@ ENTRIES: dict[str, int] = {
     f"{_PACKAGE}.Scenario.mechanisms": 32,
     f"{_PACKAGE}.Scenario.therapies": 16,
     f"{_PACKAGE}.Therapy.at_days": 400,
-    f"{_PACKAGE}.Scenario.checkpoint_days": 100,  # engine.scenario.MAX_CHECKPOINTS
+    f"{_PACKAGE}.Scenario.checkpoint_days": 100,  # engine.scenario_checks.MAX_CHECKPOINTS
     f"{_PACKAGE}.Therapy.parameters": 8,
     f"{_PACKAGE}.StreamResultsRequest.tables": 8,
     f"{_PACKAGE}.StreamEnsembleResultsRequest.tables": 8,
@@ -43,7 +43,7 @@ TEXT: dict[str, int] = {
     f"{_PACKAGE}.CreateEnsembleRequest.request_id": 128,
     f"{_PACKAGE}.ListRunsRequest.page_token": 256,
     f"{_PACKAGE}.ListEnsemblesRequest.page_token": 256,
-    # An SBML model travels inside its scenario (engine.scenario.MAX_SBML_CHARS).
+    # An SBML model travels inside its scenario (engine.scenario_checks.MAX_SBML_CHARS).
     f"{_PACKAGE}.Scenario.sbml": 512_000,
 }
 

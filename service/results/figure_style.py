@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from escapesim.engine import Network, Role, Scenario, Species
-from escapesim.engine.scenario import DEFAULT_ESCAPE_THRESHOLD
+from escapesim.engine.scenario_checks import DEFAULT_ESCAPE_THRESHOLD
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
