@@ -58,16 +58,12 @@ def test_kirschner_panetta1998_mean_follows_the_ode_at_c_0035() -> None:
     assert np.max(np.abs(mean - ode) / scale) < 0.10
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="fails on the merged main of session 5 (passes on the depillis branch alone, "
-    "same seeds); the cause was not found before the session ended: see issue #12's note",
-)
 def test_depillis_mean_follows_the_ode_as_the_tumour_escapes() -> None:
     # 1e7 cells is above the mouse set's control threshold (~2.7e6 in the ODE): the tumour
-    # grows to its carrying capacity (~9.8e8) while NK cells are exhausted and CD8 cells,
-    # activated from 0 by NK-lysed debris, expand. Every population is ≥ 1e5 cells from
-    # day 1, so demographic noise is ~1/sqrt(1e5) ≈ 0.3 % per replicate.
+    # grows to its carrying capacity (~9.8e8) while CD8 cells, activated from 0 by
+    # NK-lysed debris, expand to ≥ 1e5 cells from day 1. NK cells are killed by the tumour
+    # (p·N·T) down to a plateau of ~133 cells from day ~15, where one replicate's noise is
+    # ~9 % and 4 replicates cannot estimate their own spread day by day.
     scenario = engine.Scenario.build(
         preset="depillis", initial={"T": 1e7, "L": 0}, horizon_days=60, seed=2005,
         replicates=4,
@@ -79,11 +75,22 @@ def test_depillis_mean_follows_the_ode_as_the_tumour_escapes() -> None:
     mean = runs.mean(axis=0)
     standard_error = runs.std(axis=0, ddof=1) / np.sqrt(len(runs))
 
-    # From day 1 (L starts at 0): within 4 standard errors plus 2 % (the 2 % allows the
-    # kernel's leap discretisation bias, ~0.6 % on kuznetsov1994's test above).
-    later = days >= 1
-    allowed = 4 * standard_error[:, later] + 0.02 * ode[:, later]
-    assert np.all(np.abs(mean[:, later] - ode[:, later]) <= allowed)
+    # Day by day where every population is large (≥ 1e4 cells in the ODE, ≤ 1 % relative
+    # noise per replicate; L from day 1 as it starts at 0): within 4 standard errors plus
+    # 2 % (the 2 % allows the kernel's leap bias, ~0.6 % on kuznetsov1994's test above).
+    large = (ode >= 1e4) & (days >= 1)
+    allowed = 4 * standard_error + 0.02 * ode
+    assert np.all((np.abs(mean - ode) <= allowed)[large])
+    # The NK plateau (days ≥ 20, the ODE within 1 % of 132.6 cells): its relaxation rate
+    # p·T ≈ 1e-7 · 9e8 ≈ 90/day makes daily samples independent, so the 4 × 41 deviations
+    # from the ODE pool into one mean (standard error ≈ √133 / √164 ≈ 0.9 cells), held to
+    # 4 standard errors plus the same 2 % leap allowance (over seeds 1–6 the pooled mean
+    # sits ~1 % below the ODE: −1.3 standard errors on average).
+    plateau = days >= 20
+    assert np.ptp(ode[1, plateau]) < 1e-2 * ode[1, plateau].mean()
+    deviation = (runs[:, 1, plateau] - ode[1, plateau]).ravel()
+    pooled_error = deviation.std(ddof=1) / np.sqrt(deviation.size)
+    assert abs(deviation.mean()) <= 4 * pooled_error + 0.02 * ode[1, plateau].mean()
 
 
 def test_depillis_mean_follows_the_ode_while_the_tumour_is_controlled() -> None:
