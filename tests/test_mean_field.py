@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from escapesim import engine
 from tests.reference_odes import depillis, kirschner_panetta, kuznetsov
