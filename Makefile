@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run shell test test-slow lint typecheck bench bench-service bench-ensembles clean venv proto compose-check compose-smoke
+.PHONY: run shell test test-slow lint typecheck bench bench-service bench-ensembles clean venv proto lock compose-check compose-smoke
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,13 @@ proto: $(STAMP)
 	$(BIN)/python -m grpc_tools.protoc -Iproto --python_out=service/_proto --pyi_out=service/_proto $(PROTOS)
 	@# The descriptor set (with its imports) for tools without reflection: grpcurl -protoset.
 	$(BIN)/python -m grpc_tools.protoc -Iproto -I$$($(BIN)/python -c 'import grpc_tools, os; print(os.path.join(os.path.dirname(grpc_tools.__file__), "_proto"))') --include_imports --descriptor_set_out=proto/escapesim.protoset $(PROTOS)
+
+## The image's lock (requirements/image.lock): every runtime and Dask dependency, and the
+## build backend, pinned with hashes for any platform (tests/test_image_lock.py checks it
+## against pyproject.toml). Run after changing dependencies.
+lock: $(STAMP)
+	printf 'setuptools>=77\nwheel\n' | $(BIN)/uv pip compile pyproject.toml - --extra dask \
+		--universal --python-version 3.11 --generate-hashes --quiet -o requirements/image.lock
 
 ## The main job: the gRPC service on its embedded defaults.
 run: $(STAMP)

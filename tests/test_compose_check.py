@@ -48,8 +48,21 @@ def test_the_project_compose_file_passes(tmp_path: Path) -> None:
         (("- escapesim-data:/data", "- /srv/escapesim:/data"), "named volume"),
         (("tls://scheduler:8786}", "tls://localhost:8786}"), "must use the scheduler"),
         (('REQUIRE_ENCRYPTION: "True"', 'REQUIRE_ENCRYPTION: "False"'), "must require Dask TLS"),
+        (("  read_only: true", "  read_only: false"), "must run with a read-only root"),
+        (("    - /var/cache/escapesim:", "    - /var/cache/other:"), "the numba cache"),
+        (('["seed-caches", "dask", "worker"]', '["dask", "worker"]'), "through seed-caches"),
     ],
-    ids=["schema", "public-port", "grace", "volume", "scheduler", "dask-tls"],
+    ids=[
+        "schema",
+        "public-port",
+        "grace",
+        "volume",
+        "scheduler",
+        "dask-tls",
+        "read-only",
+        "cache-tmpfs",
+        "seeded-worker",
+    ],
 )
 def test_a_broken_compose_file_fails(tmp_path: Path, edit: tuple[str, str], message: str) -> None:
     result = _check(tmp_path, edit)

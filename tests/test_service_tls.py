@@ -13,6 +13,8 @@ from pathlib import Path
 import grpc
 import pytest
 
+from escapesim.service import cli
+from escapesim.service.api import probe
 from escapesim.service.api.settings import Settings
 from escapesim.service.client import Client, ServiceError
 from escapesim.service.testing import InProcessServer
@@ -64,3 +66,44 @@ def test_a_plaintext_client_gets_nothing(tls_server: InProcessServer) -> None:
     with Client(tls_server.address, timeout=3) as client, pytest.raises(ServiceError) as caught:
         client.presets()
     assert caught.value.code is grpc.StatusCode.UNAVAILABLE
+
+
+def test_the_health_probe_speaks_tls_when_given_the_certificate(
+    tls_server: InProcessServer, certificate: tuple[Path, Path]
+) -> None:
+    addr, ca = tls_server.address, str(certificate[0])
+    assert probe.main(["--addr", addr, "--tls-ca", ca]) == probe.SERVING
+    # The name checked is the override, not the dialled IP: right name, then a wrong one.
+    assert probe.main(["--addr", addr, "--tls-ca", ca, "--tls-server-name", "localhost"]) == (
+        probe.SERVING
+    )
+    wrong = ["--addr", addr, "--tls-ca", ca, "--tls-server-name", "elsewhere.example"]
+    assert probe.main([*wrong, "--timeout", "2"]) == probe.UNREACHABLE
+    # Plaintext against a TLS server does not pass for healthy.
+    assert probe.main(["--addr", addr, "--timeout", "2"]) == probe.UNREACHABLE
+
+
+def test_the_probe_names_a_missing_certificate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        probe.main(["--tls-ca", str(tmp_path / "absent.pem")])
+    assert stopped.value.code == 2
+    assert "--tls-ca / ESCAPESIM_PROBE_TLS_CA" in capsys.readouterr().err
+
+
+def test_the_command_line_speaks_tls_trusting_escapesim_tls_ca(
+    tls_server: InProcessServer,
+    certificate: tuple[Path, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("ESCAPESIM_TLS_CA", str(certificate[0]))
+    assert cli.main(["runs", "list", "--server", tls_server.address]) == 0
+    assert capsys.readouterr().out.startswith("RUN")
+    monkeypatch.setenv("ESCAPESIM_TLS_CA", str(tmp_path / "absent.pem"))
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(["runs", "list", "--server", tls_server.address])
+    assert stopped.value.code == 2
+    assert "ESCAPESIM_TLS_CA: " in capsys.readouterr().err

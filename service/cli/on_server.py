@@ -4,8 +4,9 @@ talks to a server shares.
 
 The gRPC client is imported here, at the top, and this module only when a command talks
 to a server: the commands that run locally never pay for it. Every command that talks to
-a server takes ``--server HOST:PORT`` and sends ``$ESCAPESIM_TOKEN`` as a bearer token
-when it is set. Exit status: 0 success, 1 the server or the run failed, 2 bad input.
+a server takes ``--server HOST:PORT``, sends ``$ESCAPESIM_TOKEN`` as a bearer token
+when it is set, and speaks TLS trusting ``$ESCAPESIM_TLS_CA`` (a PEM file) when that is
+set. Exit status: 0 success, 1 the server or the run failed, 2 bad input.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import argparse
 import os
 import sys
 import uuid
+from pathlib import Path
 
 from escapesim.engine import Scenario
 from escapesim.engine.ensemble import Ensemble
@@ -24,8 +26,16 @@ from escapesim.service.store.run_record import RunState
 
 
 def connect(server: str) -> Client:
-    """A client of ``server`` carrying ``$ESCAPESIM_TOKEN`` (if set) as its bearer token."""
-    return Client(server, token=os.environ.get("ESCAPESIM_TOKEN") or None)
+    """A client of ``server`` carrying ``$ESCAPESIM_TOKEN`` (if set) as its bearer token,
+    over TLS trusting ``$ESCAPESIM_TLS_CA`` (if set; exits with status 2 if unreadable)."""
+    token = os.environ.get("ESCAPESIM_TOKEN") or None
+    tls_ca = os.environ.get("ESCAPESIM_TLS_CA") or None
+    if tls_ca is None:
+        return Client(server, token=token)
+    if not Path(tls_ca).is_file():
+        print(f"escapesim: error: ESCAPESIM_TLS_CA: {tls_ca} is not a file", file=sys.stderr)
+        sys.exit(2)
+    return Client(server, token=token, tls_ca=Path(tls_ca))
 
 
 def report(command: str, error: ServiceError) -> int:
