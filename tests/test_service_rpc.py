@@ -97,6 +97,16 @@ def test_list_presets_matches_the_catalogue(client: Client) -> None:
         spec.unit,
         spec.default,
     )
+    # Species carry their names in words and their roles, as figures group them.
+    escape = next(p for p in presets if p.name == "escape2004")
+    network = next(n for n in engine.catalog() if n.name == "escape2004")
+    for sent, species in zip(escape.species, network.species, strict=True):
+        assert sent.label == species.display
+        assert pb.StateVariableRole.Name(sent.role) == f"STATE_VARIABLE_ROLE_{species.role.name}"
+    assert {s.role for s in escape.species} >= {
+        pb.STATE_VARIABLE_ROLE_TUMOUR,
+        pb.STATE_VARIABLE_ROLE_EFFECTOR,
+    }
 
 
 # -- ValidateScenario and bad input ------------------------------------------------------------

@@ -233,6 +233,8 @@ def _state_variable(species: Species) -> pb.StateVariableSpec:
         initial=species.initial,
         upper=species.upper,
         description=species.description,
+        label=species.display,
+        role=pb.StateVariableRole.Value(f"STATE_VARIABLE_ROLE_{species.role.name}"),
     )
 
 

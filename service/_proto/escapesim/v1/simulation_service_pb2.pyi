@@ -40,6 +40,17 @@ class OutcomeKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     OUTCOME_KIND_EQUILIBRIUM: _ClassVar[OutcomeKind]
     OUTCOME_KIND_ESCAPE: _ClassVar[OutcomeKind]
 
+class StateVariableRole(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    STATE_VARIABLE_ROLE_UNSPECIFIED: _ClassVar[StateVariableRole]
+    STATE_VARIABLE_ROLE_TUMOUR: _ClassVar[StateVariableRole]
+    STATE_VARIABLE_ROLE_EFFECTOR: _ClassVar[StateVariableRole]
+    STATE_VARIABLE_ROLE_PRIMING: _ClassVar[StateVariableRole]
+    STATE_VARIABLE_ROLE_SUPPRESSOR: _ClassVar[StateVariableRole]
+    STATE_VARIABLE_ROLE_SIGNAL: _ClassVar[StateVariableRole]
+    STATE_VARIABLE_ROLE_DRUG: _ClassVar[StateVariableRole]
+    STATE_VARIABLE_ROLE_OTHER: _ClassVar[StateVariableRole]
+
 class EnsembleResultTable(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     ENSEMBLE_RESULT_TABLE_UNSPECIFIED: _ClassVar[EnsembleResultTable]
@@ -66,6 +77,14 @@ OUTCOME_KIND_UNSPECIFIED: OutcomeKind
 OUTCOME_KIND_ELIMINATION: OutcomeKind
 OUTCOME_KIND_EQUILIBRIUM: OutcomeKind
 OUTCOME_KIND_ESCAPE: OutcomeKind
+STATE_VARIABLE_ROLE_UNSPECIFIED: StateVariableRole
+STATE_VARIABLE_ROLE_TUMOUR: StateVariableRole
+STATE_VARIABLE_ROLE_EFFECTOR: StateVariableRole
+STATE_VARIABLE_ROLE_PRIMING: StateVariableRole
+STATE_VARIABLE_ROLE_SUPPRESSOR: StateVariableRole
+STATE_VARIABLE_ROLE_SIGNAL: StateVariableRole
+STATE_VARIABLE_ROLE_DRUG: StateVariableRole
+STATE_VARIABLE_ROLE_OTHER: StateVariableRole
 ENSEMBLE_RESULT_TABLE_UNSPECIFIED: EnsembleResultTable
 ENSEMBLE_RESULT_TABLE_TRAJECTORIES: EnsembleResultTable
 ENSEMBLE_RESULT_TABLE_REPLICATES: EnsembleResultTable
@@ -385,18 +404,22 @@ class Preset(_message.Message):
     def __init__(self, name: _Optional[str] = ..., title: _Optional[str] = ..., citation: _Optional[str] = ..., species: _Optional[_Iterable[_Union[StateVariableSpec, _Mapping]]] = ..., levels: _Optional[_Iterable[_Union[StateVariableSpec, _Mapping]]] = ..., parameters: _Optional[_Iterable[_Union[ParameterSpec, _Mapping]]] = ..., mechanisms: _Optional[_Iterable[_Union[MechanismSpec, _Mapping]]] = ..., therapies: _Optional[_Iterable[_Union[TherapySpec, _Mapping]]] = ...) -> None: ...
 
 class StateVariableSpec(_message.Message):
-    __slots__ = ("name", "unit", "initial", "upper", "description")
+    __slots__ = ("name", "unit", "initial", "upper", "description", "label", "role")
     NAME_FIELD_NUMBER: _ClassVar[int]
     UNIT_FIELD_NUMBER: _ClassVar[int]
     INITIAL_FIELD_NUMBER: _ClassVar[int]
     UPPER_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
     name: str
     unit: str
     initial: float
     upper: float
     description: str
-    def __init__(self, name: _Optional[str] = ..., unit: _Optional[str] = ..., initial: _Optional[float] = ..., upper: _Optional[float] = ..., description: _Optional[str] = ...) -> None: ...
+    label: str
+    role: StateVariableRole
+    def __init__(self, name: _Optional[str] = ..., unit: _Optional[str] = ..., initial: _Optional[float] = ..., upper: _Optional[float] = ..., description: _Optional[str] = ..., label: _Optional[str] = ..., role: _Optional[_Union[StateVariableRole, str]] = ...) -> None: ...
 
 class ParameterSpec(_message.Message):
     __slots__ = ("name", "unit", "default_value", "lower", "upper", "description", "source")
