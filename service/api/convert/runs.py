@@ -234,7 +234,7 @@ def _state_variable(species: Species) -> pb.StateVariableSpec:
         upper=species.upper,
         description=species.description,
         label=species.display,
-        role=pb.StateVariableRole.Value(f"STATE_VARIABLE_ROLE_{species.role.name}"),
+        role=f"STATE_VARIABLE_ROLE_{species.role.name}",  # the enum value, by its name
     )
 
 
