@@ -38,8 +38,8 @@ from escapesim.service.jobs.ensembles import EnsembleLifecycle
 from escapesim.service.jobs.runs import RunLifecycle
 from escapesim.service.store.database import Store
 from escapesim.service.store.ensembles import EnsembleStore
-from escapesim.service.workers.choice import executor_from_env
-from escapesim.service.workers.live import LiveSimulations
+from escapesim.service.workers.choice import executor_from_env, live_simulations
+from escapesim.service.workers.live import LiveStream
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ class EscapesimServer:
         self._store: Store | None = None
         self._lifecycle: RunLifecycle | None = None
         self._ensembles: EnsembleLifecycle | None = None
-        self._live: LiveSimulations | None = None
+        self._live: LiveStream | None = None
         self._servicer: SimulationServicer | None = None
         self._health = health.aio.HealthServicer()
         self.metrics = CallMetrics()
@@ -104,7 +104,8 @@ class EscapesimServer:
             max_queued=settings.max_queued_runs,
         )
         await self._ensembles.start()
-        self._live = LiveSimulations(settings.simulate_workers)
+        # Simulate calls run on the Dask workers when Dask is the executor.
+        self._live = live_simulations(executor, settings.simulate_workers)
         self._live.warm()
         self._servicer = SimulationServicer(
             self._lifecycle, self._live, settings.limits, self._ensembles

@@ -35,7 +35,7 @@ from escapesim.service.api.result_stream import chunks
 from escapesim.service.api.settings import Limits
 from escapesim.service.jobs.ensembles import EnsembleLifecycle
 from escapesim.service.jobs.runs import RunLifecycle
-from escapesim.service.workers.live import LiveFrame, LiveSimulations
+from escapesim.service.workers.live import LiveFrame, LiveStream
 
 Context: TypeAlias = "grpc.aio.ServicerContext[Any, Any]"
 T = TypeVar("T")
@@ -54,7 +54,7 @@ class SimulationServicer:
     def __init__(
         self,
         lifecycle: RunLifecycle,
-        live: LiveSimulations,
+        live: LiveStream,
         limits: Limits,
         ensembles: EnsembleLifecycle,
     ) -> None:

@@ -9,8 +9,10 @@ imported when asked for: ``distributed`` is an optional dependency (the ``dask``
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 
+from escapesim.service.workers.live import LiveSimulations, LiveStream
 from escapesim.service.workers.local import Executor, LocalExecutor
 
 EXECUTOR_ENV = "ESCAPESIM_EXECUTOR"
@@ -36,3 +38,15 @@ def executor_from_env(workers: int, environ: Mapping[str, str] | None = None) ->
             f"{EXECUTOR_ENV}=dask needs Dask distributed: pip install 'escapesim[dask]' ({error})"
         ) from error
     return DaskExecutor.from_env(environ, workers=workers)
+
+
+def live_simulations(executor: Executor, calls: int) -> LiveStream:
+    """Where ``Simulate`` calls run: on the Dask workers when ``executor`` is Dask (the API
+    container then only streams), else in ``calls`` local spawned workers."""
+    # A Dask executor exists only if its module was imported (distributed is optional).
+    dask_cluster = sys.modules.get("escapesim.service.workers.dask_cluster")
+    if dask_cluster is not None and isinstance(executor, dask_cluster.DaskExecutor):
+        from escapesim.service.workers.dask_live import DaskLiveSimulations
+
+        return DaskLiveSimulations(executor, calls)
+    return LiveSimulations(calls)

@@ -26,7 +26,7 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import Any, Protocol
 
 from escapesim.engine import Frame, Result, Scenario
 from escapesim.service.workers.batches import replicate_results
@@ -55,6 +55,21 @@ class SimulationError(Exception):
 
 class ScenarioFailure(SimulationError):  # noqa: N818 - named like the engine's errors
     """The scenario itself cannot be simulated (a population past what the kernel counts)."""
+
+
+class LiveStream(Protocol):
+    """Where ``Simulate`` calls run: these local workers, or the Dask workers
+    (``service/workers/dask_live.py``) when Dask is the executor."""
+
+    def warm(self) -> None:
+        """Ready the workers so the first calls do not pay the start-up."""
+
+    def stream(self, scenario: Scenario) -> AsyncIterator[LiveFrame | Result]:
+        """Frames of every replicate in order, each replicate's result after its frames."""
+        ...
+
+    async def close(self) -> None:
+        """Stop: running calls end with :class:`SimulationError`."""
 
 
 class LiveSimulations:
