@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from escapesim.engine.presets.escape2004.mechanisms import (
     adaptive_resistance,
+    cd4_help,
     counterattack,
     cytotoxicity,
     dysfunction,
@@ -44,6 +45,7 @@ PARTS: tuple[Part, ...] = (
     presentation.PART,
     priming.PART,
     il2_help.PART,
+    cd4_help.PART,
     regulation.PART,
     suppression.PART,
     turnover.PART,
