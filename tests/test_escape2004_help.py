@@ -27,9 +27,8 @@ def test_help_lowers_the_dormant_tumour_burden() -> None:
         on: runs(base.with_changes(mechanisms={**base.mechanisms, "help": on}), REPLICATES)
         for on in (True, False)
     }
-    diff = np.array(
-        [mean_log_burden(a) - mean_log_burden(b) for a, b in zip(arms[True], arms[False])]
-    )
+    pairs = zip(arms[True], arms[False], strict=True)
+    diff = np.array([mean_log_burden(a) - mean_log_burden(b) for a, b in pairs])
     assert all(r.trajectory["CD4_help"].max() > 1e3 for r in arms[True])
     assert all(r.trajectory["CD4_help"].max() == 0.0 for r in arms[False])
     # Paired mean difference below 0 by more than 3 standard errors (one-sided, ~0.1 %
@@ -49,7 +48,7 @@ def test_treg_il2_consumption_lowers_il2_and_ctl_support() -> None:
         base.with_changes(parameters={**base.parameters, "treg_il2_consumption": 0.0}),
         REPLICATES,
     )
-    for with_sink, without in zip(sink, no_sink):
+    for with_sink, without in zip(sink, no_sink, strict=True):
         treg = float(np.mean(with_sink.trajectory["Treg"]))
         expected = 1e-3 * treg / base.parameters["il2_decay"]
         ratio = np.mean(without.trajectory["IL2"]) / np.mean(with_sink.trajectory["IL2"])

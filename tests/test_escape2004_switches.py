@@ -43,6 +43,7 @@ FOOTPRINT: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     # Treg-made TGF-β included: with none, none recruits Tregs.
     "suppression": ((), ("TGFb",)),
     "adaptive_resistance": ((), ("PDL1_induced",)),
+    "gompertz_growth": ((), ()),  # a growth law: it changes rates, not which channels fire
 }
 
 INITIAL = {"T": 1e5, "T_pfs": 1e5, "T_m": 1e4, "CTL": 1e4, "exhausted": 1e3}

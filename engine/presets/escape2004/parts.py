@@ -14,6 +14,7 @@ from escapesim.engine.presets.escape2004.mechanisms import (
     counterattack,
     cytotoxicity,
     dysfunction,
+    gompertz,
     growth,
     il2_help,
     nk_recruitment,
@@ -38,6 +39,7 @@ from escapesim.engine.presets.escape2004.therapies import (
 
 PARTS: tuple[Part, ...] = (
     growth.PART,
+    gompertz.PART,
     variants.PART,
     cytotoxicity.PART,
     dysfunction.PART,
