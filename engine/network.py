@@ -224,6 +224,18 @@ class ModelEvent:
     initial_value: bool = True
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Profile:
+    """A named parameter set (a species: ``mouse``, ``human``) a scenario may select.
+
+    Its ``values`` replace the parameters' defaults; values a scenario gives still win.
+    """
+
+    name: str
+    description: str
+    values: FrozenMap[float]
+
+
 @dataclass(frozen=True, kw_only=True)
 class Network:
     """Species, concentrations, parameters and channels, and the factory of their rates."""
@@ -241,6 +253,11 @@ class Network:
     mechanisms: tuple[MechanismSpec, ...] = ()
     therapies: tuple[TherapySpec, ...] = ()
     events: tuple[ModelEvent, ...] = ()
+    profiles: tuple[Profile, ...] = ()
+
+    def profile(self, name: str) -> Profile | None:
+        """The parameter profile called ``name``, if the network offers it."""
+        return next((p for p in self.profiles if p.name == name), None)
 
     def therapy(self, name: str) -> TherapySpec | None:
         """The therapy called ``name``, if the network offers it."""

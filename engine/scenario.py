@@ -25,6 +25,7 @@ from escapesim.engine.scenario_checks import (
     check_initial,
     check_mechanisms,
     check_parameters,
+    check_profile,
     check_therapies,
     is_integer,
     is_number,
@@ -53,6 +54,8 @@ class Scenario:
     of an SBML document) the network is that model's and ``preset`` is its id.
     ``checkpoint_days``: sampling days (before the horizon) at whose start each replicate
     keeps a checkpoint (:class:`~escapesim.engine.checkpoint.Checkpoint`) to fork from.
+    ``profile``: a named parameter set of the preset (``mouse``, ``human``; "" for none)
+    whose values replace the defaults before ``parameters`` are applied.
     """
 
     preset: str
@@ -68,6 +71,7 @@ class Scenario:
     checkpoint_days: tuple[float, ...] = ()
     sbml: str = ""
     exact: bool = False
+    profile: str = ""
 
     @classmethod
     def build(
@@ -86,15 +90,18 @@ class Scenario:
         checkpoint_days: Sequence[float] = (),
         sbml: str = "",
         exact: bool = False,
+        profile: str = "",
     ) -> Scenario:
         """Validate and build a scenario; unset parameters, initial values, mechanism
-        switches and therapy parameters get their defaults.
+        switches and therapy parameters get their defaults (the profile's values, if it
+        names one, in place of the parameters' defaults).
 
         Raises :class:`ScenarioError` naming every field that is wrong.
         """
         net = _network_of(preset, sbml)
         parameters, initial, mechanisms = parameters or {}, initial or {}, mechanisms or {}
         violations = [
+            *check_profile(net, profile),
             *check_parameters(net, parameters),
             *check_initial(net, initial),
             *check_mechanisms(net, mechanisms),
@@ -104,10 +111,15 @@ class Scenario:
         ]
         if violations:
             raise ScenarioError(violations)
+        chosen = net.profile(profile) if profile else None
         return cls(
             preset=net.name,
             parameters=FrozenMap(
-                {**net.defaults(), **{k: float(v) for k, v in parameters.items()}}
+                {
+                    **net.defaults(),
+                    **(chosen.values if chosen else {}),
+                    **{k: float(v) for k, v in parameters.items()},
+                }
             ),
             initial=FrozenMap({**net.initial_state(), **{k: float(v) for k, v in initial.items()}}),
             mechanisms=FrozenMap(
@@ -122,6 +134,7 @@ class Scenario:
             checkpoint_days=tuple(sorted({float(d) for d in checkpoint_days})),
             sbml=sbml,
             exact=bool(exact),
+            profile=profile,
         )
 
     def network(self) -> Network:
@@ -158,6 +171,7 @@ class Scenario:
             "checkpoint_days": list(self.checkpoint_days),
             **({"sbml": self.sbml} if self.sbml else {}),
             "exact": self.exact,
+            **({"profile": self.profile} if self.profile else {}),
         }
 
     @classmethod
@@ -204,6 +218,7 @@ _KNOWN_KEYS = {
     "interval_days", "seed", "replicates", "escape_threshold", "checkpoint_days",
     "sbml",
     "exact",
+    "profile",
 }  # fmt: skip
 
 
@@ -229,6 +244,8 @@ def _arguments(data: Mapping[str, Any]) -> dict[str, Any]:
         violations.append(FieldViolation("checkpoint_days", "must be a list of numbers"))
     if "exact" in args and not isinstance(args["exact"], bool):
         violations.append(FieldViolation("exact", "must be true or false"))
+    if "profile" in args and not isinstance(args["profile"], str):
+        violations.append(FieldViolation("profile", "must be a profile's name (a string)"))
     therapies, therapy_violations = _parse_therapies(args.get("therapies", []))
     violations += therapy_violations
     if violations:

@@ -173,3 +173,16 @@ def check_checkpoint_days(days: Any, horizon: Any, interval: Any) -> list[FieldV
             ]  # fmt: skip
         violations += found
     return violations
+
+
+def check_profile(net: Network, profile: str) -> list[FieldViolation]:
+    """The profile, if one is named, is one the network offers."""
+    if not profile:
+        return []
+    if not net.profiles:
+        return [FieldViolation("profile", f"preset {net.name!r} has no profiles")]
+    if net.profile(profile) is None:
+        offered = ", ".join(p.name for p in net.profiles)
+        message = f"unknown profile {profile!r}; {net.name} offers {offered}"
+        return [FieldViolation("profile", message)]
+    return []

@@ -49,11 +49,13 @@ def test_channels_are_unique_and_change_only_known_species() -> None:
         assert set(c.change) | set(c.delayed) <= species, c.name
 
 
-def test_the_ten_mechanisms_and_eight_therapies_are_offered() -> None:
+def test_the_eleven_mechanisms_and_eight_therapies_are_offered() -> None:
     assert {m.name for m in NETWORK.mechanisms} == {
         "presentation", "priming", "cytotoxicity", "help", "suppression", "counterattack",
-        "variants", "dysfunction", "regulation", "adaptive_resistance",
+        "variants", "dysfunction", "regulation", "adaptive_resistance", "gompertz_growth",
     }  # fmt: skip
+    # Every mechanism is on by default except the growth-law option (logistic default).
+    assert {m.name for m in NETWORK.mechanisms if not m.enabled} == {"gompertz_growth"}
     assert {t.name for t in NETWORK.therapies} == {
         "dc_vaccine", "peptide_vaccine", "adoptive_transfer", "il2", "anti_pd1", "anti_tgfb",
         "anti_cd25", "chemotherapy",

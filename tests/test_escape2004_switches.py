@@ -28,13 +28,14 @@ FOOTPRINT: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "ctl_kill.", "nk_kill.", "ctl_inactivation", "nk_inactivation", "exhaust",
             "counterattack", "reinvigorate", "nk_recruit",
         ),
-        ("IFNg", "IL2", "PDL1_induced"),  # no kills, no IFN-γ to induce PD-L1
+        # No kills, no IFN-γ to induce PD-L1; CD4 helpers still make IL-2 (not encounters).
+        ("IFNg", "PDL1_induced"),
     ),
     "dysfunction": (("exhaust", "anergise", "reinvigorate"), ()),
     "counterattack": (("counterattack",), ()),
     "presentation": (("load",), ()),
-    "priming": (("prime", "prime.arrived", "anergise"), ()),
-    "help": (("il2_proliferation", "nk_il2_expand"), ("IL2",)),
+    "priming": (("prime", "prime.arrived", "anergise"), ("CD4_help",)),
+    "help": (("il2_proliferation", "nk_il2_expand"), ("IL2", "CD4_help")),
     "regulation": (
         ("treg_influx", "treg_recruit", "treg_expand", "treg_death", "treg_depletion"),
         (),
@@ -42,6 +43,7 @@ FOOTPRINT: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     # Treg-made TGF-β included: with none, none recruits Tregs.
     "suppression": ((), ("TGFb",)),
     "adaptive_resistance": ((), ("PDL1_induced",)),
+    "gompertz_growth": ((), ()),  # a growth law: it changes rates, not which channels fire
 }
 
 INITIAL = {"T": 1e5, "T_pfs": 1e5, "T_m": 1e4, "CTL": 1e4, "exhausted": 1e3}

@@ -150,6 +150,12 @@ def _register_simulate(subparsers: Subparsers) -> None:
         help="run every channel exactly (Gillespie's direct method, no tau-leaps): the exact "
         "law, one step per event (scenario field `exact`; default: the hybrid kernel)",
     )
+    parser.add_argument(
+        "--profile",
+        metavar="NAME",
+        help="a named parameter set of the preset (escape2004: mouse, human) in place of the "
+        "defaults; --set and the file's parameters still win (scenario field `profile`)",
+    )
     parser.add_argument("--out", metavar="FILE.parquet", help="write trajectories as Parquet")
     parser.add_argument("--plot", metavar="FILE.png", help="write a PNG of the trajectories")
     parser.add_argument("--json", action="store_true", help="print one JSON document to stdout")

@@ -33,6 +33,7 @@ def json_document(scenario: Scenario, results: Sequence[Result]) -> dict[str, An
         "interval_days": scenario.interval_days,
         "escape_threshold": scenario.escape_threshold,
         "exact": scenario.exact,
+        "profile": scenario.profile,
         "outcomes": outcome_tally(results),
         "replicates": [
             {

@@ -33,6 +33,7 @@ CLOCK_FLAGS = (
     ("seed", "seed", "--seed"),
     ("replicates", "replicates", "--replicates"),
     ("exact", "exact", "--exact"),
+    ("profile", "profile", "--profile"),
 )
 
 

@@ -18,6 +18,7 @@ from escapesim.engine.presets.escape2004 import layout
 from escapesim.engine.presets.escape2004.clones import CLONES
 from escapesim.engine.presets.escape2004.kinetics import CHANNELS, bind
 from escapesim.engine.presets.escape2004.parts import PARTS
+from escapesim.engine.presets.escape2004.profiles import PROFILES
 
 # Parts declare what they own; the state vectors keep the order of layout.py.
 _SPECIES = sorted(
@@ -42,4 +43,5 @@ NETWORK = Network(
     bind=bind,
     mechanisms=tuple(p.mechanism for p in PARTS if p.mechanism is not None),
     therapies=tuple(p.therapy for p in PARTS if p.therapy is not None),
+    profiles=PROFILES,
 )

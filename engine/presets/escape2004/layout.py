@@ -2,7 +2,7 @@
 
 Populations: the 32 tumour clones (in mask order, see :mod:`.clones`), then the immune
 cells. Concentrations: the three cytokines, then one exposure per drug therapy, then the
-IFN-γ-induced PD-L1 share.
+IFN-γ-induced PD-L1 share, then the CD4 helper activity.
 """
 
 from __future__ import annotations
@@ -33,8 +33,9 @@ CHEMO = 6  # cytotoxic drug exposure
 PEPTIDE = 7  # peptide vaccine exposure at the injection site
 RIL2 = 8  # recombinant IL-2 exposure
 PDL1_INDUCED = 9  # share of PD-L1-low cells with IFN-γ-induced PD-L1
+CD4_HELP = 10  # activated tumour-specific CD4 helper T cells (a mean-field level)
 
 LEVEL_NAMES = (
     "IL2", "TGFb", "IFNg", "anti_PD1", "anti_TGFb", "anti_CD25", "chemo", "peptide", "rIL2",
-    "PDL1_induced",
+    "PDL1_induced", "CD4_help",
 )  # fmt: skip

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from escapesim.engine.presets.escape2004.mechanisms import (
     adaptive_resistance,
+    cd4_help,
     counterattack,
     cytotoxicity,
     dysfunction,
+    gompertz,
     growth,
     il2_help,
     nk_recruitment,
@@ -37,6 +39,7 @@ from escapesim.engine.presets.escape2004.therapies import (
 
 PARTS: tuple[Part, ...] = (
     growth.PART,
+    gompertz.PART,
     variants.PART,
     cytotoxicity.PART,
     dysfunction.PART,
@@ -44,6 +47,7 @@ PARTS: tuple[Part, ...] = (
     presentation.PART,
     priming.PART,
     il2_help.PART,
+    cd4_help.PART,
     regulation.PART,
     suppression.PART,
     turnover.PART,

@@ -45,6 +45,8 @@ def scenario_mapping(message: pb.Scenario) -> dict[str, Any]:
         data["preset"] = message.preset
     if message.sbml:
         data["sbml"] = message.sbml
+    if message.profile:
+        data["profile"] = message.profile
     # Empty maps and lists mean the same as absent ones, so they are always present.
     for name in ("parameters", "initial", "mechanisms"):
         data[name] = dict(getattr(message, name))
@@ -89,6 +91,7 @@ def _scenario_message(scenario: Scenario) -> pb.Scenario:
         checkpoint_days=scenario.checkpoint_days,
         sbml=scenario.sbml,
         exact=scenario.exact,
+        profile=scenario.profile,
     )
 
 

@@ -7,6 +7,7 @@ Logistic growth ``r·T·(1 − b·T)`` plus basal turnover is split into
 | divide.<c>    | r·w_c·(1 − μ_c)·T_c                 | T_c + 1 |
 | die.<c>       | (d + r·b·T)·T_c                     | T_c − 1 |
 
+or, with ``gompertz_growth`` on (:mod:`.gompertz`), ``die.<c>`` at ``(d + β·ln T)·T_c``;
 where ``w_c`` is the clone's relative fitness and ``μ_c`` the share of its divisions that
 produce a variant daughter (both from :mod:`.variants`). Basal deaths matter: dying
 antigen-bearing cells are what dendritic cells load antigen from before any CTL kills,
@@ -16,12 +17,13 @@ immune kill (:mod:`.presentation`).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 from escapesim.engine.compiled import jit
 from escapesim.engine.network import Channel, FloatArray, Role, Species
 from escapesim.engine.presets.escape2004.clones import CLONES
-from escapesim.engine.presets.escape2004.mechanisms import variants
+from escapesim.engine.presets.escape2004.mechanisms import gompertz, variants
 from escapesim.engine.presets.escape2004.part import (
     Part,
     block,
@@ -64,25 +66,31 @@ CHANNELS: tuple[Channel, ...] = (
 )
 
 
-_DEATH, _DIVISION, _INVERSE_CAPACITY, _FAITHFUL = 0, 1, 2, 3  # then one per clone
+_DEATH, _DIVISION, _INVERSE_CAPACITY, _GOMPERTZ, _FAITHFUL = range(5)  # then one per clone
 
 
 def bind(values: Mapping[str, float], switches: Mapping[str, bool]) -> FloatArray:
     """Parameter block; ``faithful`` per clone: divisions whose daughters both keep the
     parent type (the variant share and the fitness come from :mod:`.variants`)."""
-    division, death, inverse_capacity = values_of(
-        values, "division_rate", "death_rate", "inverse_capacity"
+    division, death, inverse_capacity, beta = values_of(
+        values, "division_rate", "death_rate", "inverse_capacity", "gompertz_rate"
     )
     fitness = variants.fitness(values)
     mutating = variants.mutating(values, is_on(switches, variants.MECHANISM))
-    return block(death, division, inverse_capacity, division * fitness * (1.0 - mutating))
+    # The growth law: Gompertz's β (logistic crowding off), or -1 for the logistic law.
+    law = beta if is_on(switches, gompertz.MECHANISM) else -1.0
+    return block(death, division, inverse_capacity, law,
+                 division * fitness * (1.0 - mutating))  # fmt: skip
 
 
 @jit
 def fill(counts: FloatArray, levels: FloatArray, s: FloatArray, p: FloatArray,
          out: FloatArray) -> None:  # fmt: skip
     """Divisions then deaths, clone by clone."""
-    crowding = p[_DEATH] + p[_DIVISION] * p[_INVERSE_CAPACITY] * s[TUMOUR]
+    if p[_GOMPERTZ] < 0.0:
+        crowding = p[_DEATH] + p[_DIVISION] * p[_INVERSE_CAPACITY] * s[TUMOUR]
+    else:
+        crowding = p[_DEATH] + p[_GOMPERTZ] * math.log(max(s[TUMOUR], 1.0))
     for c in range(_N):
         out[c] = p[_FAITHFUL + c] * counts[c]
         out[_N + c] = crowding * counts[c]

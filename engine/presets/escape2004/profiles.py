@@ -1,0 +1,56 @@
+"""Species profiles: named parameter sets for growth, immune kinetics and drug PK.
+
+The defaults mix species: mouse tumour growth (Kuznetsov et al. 1994's BCL1 in mice) and
+immune kinetics with the human PK of the clinical antibodies (nivolumab, fresolimumab,
+daclizumab), so one 10 mg/kg anti-PD-1 dose stays > 50 % blocking for ~166 days against a
+tumour that doubles in ~4 days. A scenario's ``profile`` replaces the defaults by one
+species' values (scenario values still win). No profile keeps the defaults exactly (every
+scenario and example from before profiles reproduces). ``mouse`` is the defaults with
+mouse PK; ``human`` is human tumour cell kinetics and capacity, human NK turnover and the
+human PK the defaults already have. Sources per value: docs/escape2004.md, "Profiles".
+Parameters not listed are shared: no species difference was sourced for them.
+"""
+
+from __future__ import annotations
+
+from escapesim.engine.frozen import FrozenMap
+from escapesim.engine.network import Profile
+
+#: Human tumour cells: potential doubling time 4.5 days (median Tpot, Begg et al. 1999),
+#: volume doubling ~60 days (Steel 1977): division ln2/4.5 = 0.154/day, net ln2/60 =
+#: 0.0116/day, so a cell-loss rate of 0.142/day (cell-loss factor 0.92, Steel's ~0.9 for
+#: carcinomas); logistic capacity (r − d)/(r·b) = 1e12 cells (a lethal burden, ~1 kg).
+_HUMAN_DIVISION, _HUMAN_NET = 0.154, 0.0116
+_HUMAN_CAPACITY = 1e12
+
+#: Generic mouse IgG serum half-life in mice, days (the antibodies' own mouse PK unknown).
+_MOUSE_IGG_HALF_LIFE = 7.0
+
+MOUSE = Profile(
+    name="mouse",
+    description="mouse tumour growth and immune kinetics (the defaults) with mouse drug PK",
+    values=FrozenMap({
+        "anti_pd1_half_life": _MOUSE_IGG_HALF_LIFE,
+        "anti_tgfb_half_life": _MOUSE_IGG_HALF_LIFE,
+        "anti_cd25_half_life": _MOUSE_IGG_HALF_LIFE,
+        "ril2_half_life": 0.06,  # i.p. bolus: serum IL-2 ≥ 10 U/ml for 3-5 h
+    }),
+)  # fmt: skip
+
+HUMAN = Profile(
+    name="human",
+    description="human tumour cell kinetics and capacity, human NK turnover, human drug PK",
+    values=FrozenMap({
+        "division_rate": _HUMAN_DIVISION,
+        "death_rate": round(_HUMAN_DIVISION - _HUMAN_NET, 4),
+        "inverse_capacity": float(f"{_HUMAN_NET / (_HUMAN_DIVISION * _HUMAN_CAPACITY):.3g}"),
+        "nk_death": 0.069,  # labelled blood NK cells disappear at 6.9 %/day
+        "anti_pd1_half_life": 25.0,
+        "anti_tgfb_half_life": 21.7,
+        "anti_cd25_half_life": 20.0,
+        "ril2_half_life": 0.25,  # s.c.: serum levels ~constant for ~8 h
+        "chemo_half_life": 0.3,
+    }),
+)  # fmt: skip
+
+PROFILES = (MOUSE, HUMAN)
