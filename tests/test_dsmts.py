@@ -46,7 +46,16 @@ import numpy as np
 import pytest
 
 from escapesim import engine
-from tests.dsmts_support import CASES, Case, run_case, run_replicates, score, two_sample_scores
+from tests.dsmts_kernel import kernel_alone, kernel_samples
+from tests.dsmts_support import (
+    CASES,
+    Case,
+    run_case,
+    run_replicates,
+    score,
+    simulation_samples,
+    two_sample_scores,
+)
 
 #: The suite's replicate count and limits, and this module's fixed seed.
 REPLICATES = 10_000
@@ -150,6 +159,23 @@ def test_kuznetsov_at_1_1000_scale_meets_the_criteria_against_an_exact_ssa() -> 
         failures += [f"{name} day {d}: Z={v:+.2f}" for d, v in enumerate(z, 1) if abs(v) >= Z_LIMIT]
         failures += [f"{name} day {d}: Y={v:+.2f}" for d, v in enumerate(y, 1) if abs(v) >= Y_LIMIT]
     assert failures == []
+
+
+@pytest.mark.parametrize("settings", [None, engine.KernelSettings(exact=True)], ids=["hybrid", "exact"])
+def test_the_kernel_alone_gives_the_simulations_trajectories(
+    settings: engine.KernelSettings | None,
+) -> None:
+    """The models without a timed event run on the kernel alone (tests.dsmts_kernel,
+    for CI time): the judged numbers must be bitwise a full simulation's."""
+    alone = [c for c in CASES if kernel_alone(c.scenario(SEED, 20), c.network)]
+    assert len(alone) == len(CASES) - 1, "all but the reset run on the kernel alone"
+    # Exactly, the large-count models cost ~10⁵–10⁶ events a replicate: the small ones
+    # cover the exact path's stops (extinction, the burden watch) at a fraction of that.
+    for case in alone if settings is None else [c for c in alone if c in SMALL]:
+        scenario = case.scenario(SEED, 20)
+        simulated = simulation_samples(scenario, case.network, (case.species,), 0, 20, settings)
+        direct = kernel_samples(scenario, case.network, case.species, 0, 20, settings)
+        assert np.array_equal(direct, simulated[:, :, 0]), case.name
 
 
 def test_exact_mode_never_leaps_even_at_large_counts() -> None:
