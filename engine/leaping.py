@@ -169,7 +169,7 @@ def _relaxation(s: LeapState, i: int) -> float:
         for k in range(s.ptr[j], s.ptr[j + 1]):
             if s.species[k] == i:
                 slope += s.amount[k] * (s.means[j] - s.rates[j])
-    return slope / step
+    return float(slope / step)
 
 
 @_jit

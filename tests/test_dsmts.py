@@ -140,7 +140,9 @@ def test_kuznetsov_at_1_1000_scale_meets_the_criteria_against_an_exact_ssa() -> 
     assert failures == []
 
 
-@pytest.mark.parametrize("settings", [None, engine.KernelSettings(exact=True)], ids=["hybrid", "exact"])
+@pytest.mark.parametrize(
+    "settings", [None, engine.KernelSettings(exact=True)], ids=["hybrid", "exact"]
+)
 def test_the_kernel_alone_gives_the_simulations_trajectories(
     settings: engine.KernelSettings | None,
 ) -> None:
