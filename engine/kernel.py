@@ -12,7 +12,11 @@ Cao, Gillespie & Petzold:
 * **Step size** (CGP 2006, "Efficient step size selection for the tau-leaping simulation
   method", J Chem Phys 124:044109, eq. 33): the leap ``tau'`` bounds the expected relative
   change of every species by ``epsilon / g_i`` (mean and standard deviation), where g_i is
-  the highest order of a rate law changing species i. The critical channels' next firing
+  the highest order of a rate law changing species i; and, because that bound sees only
+  the drift, which vanishes near a balance, ``tau·|∂f_i/∂x_i| <= epsilon / g_i`` for the
+  net drift's own relaxation rate (its Jacobian's diagonal, probed from the rate laws
+  each leap): every second-order leap's mean error is O((tau·|∂f/∂x|)²), ~0.03% on
+  immigration–death at 10⁴ molecules without it. The critical channels' next firing
   time ``tau''`` is exponential in their summed propensity; the step is the smaller of the
   two and of the time to the next calendar event.
 * **Exact fallback** (CGP 2006, section IV): when ``tau'`` is below ``ssa_multiple / a0``

@@ -140,7 +140,36 @@ def _leap_size(s: LeapState) -> float:
     for i in range(s.counts.size):
         bound = max(s.bound_scale[i] * s.counts[i], 1.0)
         fastest = max(fastest, max(abs(s.drift[i]), s.spread[i] / bound) / bound)
+        if s.spread[i] > 0.0:
+            # The net Jacobian's diagonal: tau·|∂f_i/∂x_i| ≤ epsilon/g_i as well.
+            fastest = max(fastest, abs(_relaxation(s, i)) / s.bound_scale[i])
     return 1.0 / fastest if fastest > 0.0 else np.inf
+
+
+@_jit
+def _relaxation(s: LeapState, i: int) -> float:
+    """∂f_i/∂x_i, the net drift's sensitivity to species i's own count (leaping channels
+    only), by a forward difference of the rate laws (exact for laws linear in x_i).
+
+    Why: near a balance the drift vanishes, so CGP's bound lets a leap grow until mu·tau
+    is large, and every second-order leap has a mean error O((mu·tau)²) (immigration–death
+    at 10⁴ molecules: −0.03%, Z = −4.4 at n = 10⁴). The drift's relaxation rate is what
+    sets that error: −mu there, but only ≈ −a·b·T for kuznetsov1994's tumour, whose gross
+    turnover (killing balanced by growth) is fast while its net response is slow, so the
+    bound binds where leaps lose accuracy and not merely where events are many.
+    """
+    step = max(1.0, 1e-3 * s.counts[i])
+    s.ahead[:] = s.counts
+    s.ahead[i] += step
+    s.rate_law(s.ahead, s.levels, s.parameters, s.means)
+    slope = 0.0
+    for j in range(s.leaping.size):
+        if s.leaping[j] == 0.0:
+            continue
+        for k in range(s.ptr[j], s.ptr[j + 1]):
+            if s.species[k] == i:
+                slope += s.amount[k] * (s.means[j] - s.rates[j])
+    return float(slope / step)
 
 
 @_jit

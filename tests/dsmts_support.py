@@ -43,6 +43,7 @@ from escapesim.engine.network import (
     TherapySpec,
 )
 from escapesim.engine.presets import birth_death
+from tests.dsmts_kernel import kernel_alone, run_kernel
 
 #: DSMTS's clock: samples at t = 0, 1, ..., 50.
 HORIZON = 50.0
@@ -259,10 +260,12 @@ class Case:
         )  # fmt: skip
 
 
-def _run_chunk(
+def simulation_samples(
     scenario: engine.Scenario, network: Network | None, species: tuple[str, ...],
     first: int, last: int, settings: engine.KernelSettings | None,
 ) -> FloatArray:  # fmt: skip
+    """Replicates ``first``..``last − 1`` simulated in this process, shape (replicates,
+    samples, species)."""
     out = np.empty((last - first, len(scenario.sample_times()), len(species)))
     for row, k in enumerate(range(first, last)):
         result = engine.Simulation(scenario, k, settings=settings, network=network).run()
@@ -282,11 +285,11 @@ def run_replicates(
     Replicate k draws from its own named streams, so the split over processes does not
     change a single number.
     """
-    _run_chunk(scenario, network, species, 0, 1, settings)  # compiled code, loaded once
+    simulation_samples(scenario, network, species, 0, 1, settings)  # compiled code, loaded once
     bounds = np.linspace(0, scenario.replicates, workers + 1).astype(int).tolist()
     with ProcessPoolExecutor(workers) as pool:
         chunks = [
-            pool.submit(_run_chunk, scenario, network, species, a, b, settings)
+            pool.submit(simulation_samples, scenario, network, species, a, b, settings)
             for a, b in itertools.pairwise(bounds)
         ]
         return np.concatenate([c.result() for c in chunks])
@@ -297,6 +300,8 @@ def run_case(
 ) -> FloatArray:
     """``replicates`` trajectories of the case's species at :data:`TIMES`, (replicates, 51)."""
     scenario = case.scenario(seed, replicates)
+    if kernel_alone(scenario, case.network):  # bitwise the simulation's, ~3x faster
+        return run_kernel(scenario, case.network, case.species, settings)
     return run_replicates(scenario, (case.species,), settings=settings, network=case.network)[
         :, :, 0
     ]

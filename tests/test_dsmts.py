@@ -46,7 +46,16 @@ import numpy as np
 import pytest
 
 from escapesim import engine
-from tests.dsmts_support import CASES, Case, run_case, run_replicates, score, two_sample_scores
+from tests.dsmts_kernel import kernel_alone, kernel_samples
+from tests.dsmts_support import (
+    CASES,
+    Case,
+    run_case,
+    run_replicates,
+    score,
+    simulation_samples,
+    two_sample_scores,
+)
 
 #: The suite's replicate count and limits, and this module's fixed seed.
 REPLICATES = 10_000
@@ -60,28 +69,12 @@ SECOND_SEED = 2009
 #: enough to run fully exact by default. The others (10⁵–10⁶ events) run in the slow suite.
 SMALL = tuple(c for c in CASES if c.moments()[0].max() < 1000)
 
-#: The hybrid kernel's one miss, measured and not yet fixed, kept visible (strict: the
-#: test fails once it passes). Every second-order leap (trapezoidal and midpoint alike)
-#: has a global mean error O((mu·tau)²); on immigration–death at 10⁴ molecules the CGP
-#: bound does not bind near balance, leaps reach max_leap = 1 (mu·tau = 0.1) and the mean
-#: runs ~0.03% low around t = 20–30: Z = −4.4 at this seed (−4.5 at seed 2), and pooled
-#: over 4 × 10⁴ replicates −4.4 (trapezoidal) and −4.9 (midpoint) at t = 25. The variance
-#: is right (|Y| ≤ 2.7). Bounding tau by the net Jacobian would fix it; the CGP bound sees
-#: only the drift, which vanishes near balance. Bounding the gross outflow too (README
-#: "Performance") fixes it (worst |Z| 3.29 → 2.19 at this seed on today's streams, Z(25)
-#: −1.86 → −0.00) but costs kuznetsov1994 17× the
-#: leaps, so it is not in the kernel.
-STIFF = "~002 immigration-death 1000/0.1"
-
 
 def _judge(case: Case, settings: engine.KernelSettings | None) -> None:
     scores = score(case, run_case(case, SEED, REPLICATES, settings))
     missed = scores.failures(Z_LIMIT, Y_LIMIT)
     if not missed:
         return
-    # The known miss gets no second chance: its small bias passes some seeds (it did at
-    # SECOND_SEED), and the strict xfail must keep failing until the bias is fixed.
-    assert case.name != STIFF, f"{case.name}: {', '.join(missed)}"
     again = score(case, run_case(case, SECOND_SEED, REPLICATES, settings))
     assert again.failures(Z_LIMIT, Y_LIMIT) == [], (
         f"{case.name}: missed at seed {SEED} ({', '.join(missed)}) and again at seed "
@@ -89,12 +82,7 @@ def _judge(case: Case, settings: engine.KernelSettings | None) -> None:
     )
 
 
-def _hybrid_cases() -> list[object]:
-    miss = pytest.mark.xfail(strict=True, reason="O((mu·tau)²) mean error, see STIFF")
-    return [pytest.param(c, id=c.name, marks=[miss] if c.name == STIFF else []) for c in CASES]
-
-
-@pytest.mark.parametrize("case", _hybrid_cases())
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 def test_hybrid_kernel_meets_the_suite_criteria(case: Case) -> None:
     _judge(case, None)
 
@@ -150,6 +138,25 @@ def test_kuznetsov_at_1_1000_scale_meets_the_criteria_against_an_exact_ssa() -> 
         failures += [f"{name} day {d}: Z={v:+.2f}" for d, v in enumerate(z, 1) if abs(v) >= Z_LIMIT]
         failures += [f"{name} day {d}: Y={v:+.2f}" for d, v in enumerate(y, 1) if abs(v) >= Y_LIMIT]
     assert failures == []
+
+
+@pytest.mark.parametrize(
+    "settings", [None, engine.KernelSettings(exact=True)], ids=["hybrid", "exact"]
+)
+def test_the_kernel_alone_gives_the_simulations_trajectories(
+    settings: engine.KernelSettings | None,
+) -> None:
+    """The models without a timed event run on the kernel alone (tests.dsmts_kernel,
+    for CI time): the judged numbers must be bitwise a full simulation's."""
+    alone = [c for c in CASES if kernel_alone(c.scenario(SEED, 20), c.network)]
+    assert len(alone) == len(CASES) - 1, "all but the reset run on the kernel alone"
+    # Exactly, the large-count models cost ~10⁵–10⁶ events a replicate: the small ones
+    # cover the exact path's stops (extinction, the burden watch) at a fraction of that.
+    for case in alone if settings is None else [c for c in alone if c in SMALL]:
+        scenario = case.scenario(SEED, 20)
+        simulated = simulation_samples(scenario, case.network, (case.species,), 0, 20, settings)
+        direct = kernel_samples(scenario, case.network, case.species, 0, 20, settings)
+        assert np.array_equal(direct, simulated[:, :, 0]), case.name
 
 
 def test_exact_mode_never_leaps_even_at_large_counts() -> None:
