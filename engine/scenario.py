@@ -25,6 +25,7 @@ from escapesim.engine.scenario_checks import (
     check_initial,
     check_mechanisms,
     check_parameters,
+    check_sample_days,
     check_therapies,
     is_integer,
     is_number,
@@ -53,6 +54,9 @@ class Scenario:
     of an SBML document) the network is that model's and ``preset`` is its id.
     ``checkpoint_days``: sampling days (before the horizon) at whose start each replicate
     keeps a checkpoint (:class:`~escapesim.engine.checkpoint.Checkpoint`) to fork from.
+    ``stop_at_outcome`` ends a replicate once its outcome is decided (later samples hold
+    the state at the stop: :mod:`escapesim.engine.outcome_watch`); ``sample_days``, if
+    given, are the only days sampled (with the horizon) instead of every interval.
     """
 
     preset: str
@@ -68,6 +72,8 @@ class Scenario:
     checkpoint_days: tuple[float, ...] = ()
     sbml: str = ""
     exact: bool = False
+    stop_at_outcome: bool = False
+    sample_days: tuple[float, ...] = ()
 
     @classmethod
     def build(
@@ -86,6 +92,8 @@ class Scenario:
         checkpoint_days: Sequence[float] = (),
         sbml: str = "",
         exact: bool = False,
+        stop_at_outcome: bool = False,
+        sample_days: Sequence[float] = (),
     ) -> Scenario:
         """Validate and build a scenario; unset parameters, initial values, mechanism
         switches and therapy parameters get their defaults.
@@ -100,7 +108,8 @@ class Scenario:
             *check_mechanisms(net, mechanisms),
             *check_clock(horizon_days, interval_days, seed, replicates, escape_threshold),
             *check_therapies(net, therapies, horizon_days),
-            *check_checkpoint_days(checkpoint_days, horizon_days, interval_days),
+            *check_sample_days(sample_days, horizon_days),
+            *check_checkpoint_days(checkpoint_days, horizon_days, interval_days, sample_days),
         ]
         if violations:
             raise ScenarioError(violations)
@@ -122,6 +131,8 @@ class Scenario:
             checkpoint_days=tuple(sorted({float(d) for d in checkpoint_days})),
             sbml=sbml,
             exact=bool(exact),
+            stop_at_outcome=bool(stop_at_outcome),
+            sample_days=tuple(sorted({float(d) for d in sample_days})),
         )
 
     def network(self) -> Network:
@@ -131,8 +142,9 @@ class Scenario:
         return net
 
     def sample_times(self) -> list[float]:
-        """The sampling times: 0, interval, 2·interval, ... up to and including the horizon."""
-        return sample_times(self.horizon_days, self.interval_days)
+        """The sampling times: 0, interval, 2·interval, ... up to and including the
+        horizon; with ``sample_days``, those days and the horizon."""
+        return sample_times(self.horizon_days, self.interval_days, self.sample_days)
 
     def to_dict(self) -> dict[str, Any]:
         """The scenario file form (and the shape of the gRPC message)."""
@@ -158,6 +170,9 @@ class Scenario:
             "checkpoint_days": list(self.checkpoint_days),
             **({"sbml": self.sbml} if self.sbml else {}),
             "exact": self.exact,
+            # Only when set: a default scenario's file (and stored metadata) is unchanged.
+            **({"stop_at_outcome": True} if self.stop_at_outcome else {}),
+            **({"sample_days": list(self.sample_days)} if self.sample_days else {}),
         }
 
     @classmethod
@@ -203,7 +218,7 @@ _KNOWN_KEYS = {
     "preset", "parameters", "initial", "mechanisms", "therapies", "horizon_days",
     "interval_days", "seed", "replicates", "escape_threshold", "checkpoint_days",
     "sbml",
-    "exact",
+    "exact", "stop_at_outcome", "sample_days",
 }  # fmt: skip
 
 
@@ -227,8 +242,12 @@ def _arguments(data: Mapping[str, Any]) -> dict[str, Any]:
     days = args.get("checkpoint_days", [])
     if not isinstance(days, Sequence) or isinstance(days, str) or not all(map(is_number, days)):
         violations.append(FieldViolation("checkpoint_days", "must be a list of numbers"))
-    if "exact" in args and not isinstance(args["exact"], bool):
-        violations.append(FieldViolation("exact", "must be true or false"))
+    for name in ("exact", "stop_at_outcome"):
+        if name in args and not isinstance(args[name], bool):
+            violations.append(FieldViolation(name, "must be true or false"))
+    days = args.get("sample_days", [])
+    if not isinstance(days, Sequence) or isinstance(days, str) or not all(map(is_number, days)):
+        violations.append(FieldViolation("sample_days", "must be a list of numbers"))
     therapies, therapy_violations = _parse_therapies(args.get("therapies", []))
     violations += therapy_violations
     if violations:

@@ -34,7 +34,8 @@ def register(subparsers: Subparsers) -> None:
     # The flags of `simulate` that an export has no use for, so one parser of scenarios serves.
     parser.set_defaults(
         handler=run_export, sbml=None, therapy=None, mechanism=None, horizon=None,
-        interval=None, seed=None, replicates=None, exact=None,
+        interval=None, seed=None, replicates=None, exact=None, stop_at_outcome=None,
+        sample_days=None,
     )  # fmt: skip
 
 

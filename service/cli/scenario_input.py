@@ -33,6 +33,8 @@ CLOCK_FLAGS = (
     ("seed", "seed", "--seed"),
     ("replicates", "replicates", "--replicates"),
     ("exact", "exact", "--exact"),
+    ("stop_at_outcome", "stop_at_outcome", "--stop-at-outcome"),
+    ("sample_days", "sample_days", "--sample-days"),
 )
 
 

@@ -74,7 +74,7 @@ ENSEMBLE_RESULT_TABLE_BANDS: EnsembleResultTable
 ENSEMBLE_RESULT_TABLE_SUMMARY: EnsembleResultTable
 
 class Scenario(_message.Message):
-    __slots__ = ("preset", "parameters", "initial", "mechanisms", "therapies", "horizon_days", "interval_days", "seed", "replicates", "escape_threshold", "exact", "checkpoint_days", "sbml")
+    __slots__ = ("preset", "parameters", "initial", "mechanisms", "therapies", "horizon_days", "interval_days", "seed", "replicates", "escape_threshold", "exact", "checkpoint_days", "sbml", "stop_at_outcome", "sample_days")
     class ParametersEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -109,6 +109,8 @@ class Scenario(_message.Message):
     EXACT_FIELD_NUMBER: _ClassVar[int]
     CHECKPOINT_DAYS_FIELD_NUMBER: _ClassVar[int]
     SBML_FIELD_NUMBER: _ClassVar[int]
+    STOP_AT_OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    SAMPLE_DAYS_FIELD_NUMBER: _ClassVar[int]
     preset: str
     parameters: _containers.ScalarMap[str, float]
     initial: _containers.ScalarMap[str, float]
@@ -122,7 +124,9 @@ class Scenario(_message.Message):
     exact: bool
     checkpoint_days: _containers.RepeatedScalarFieldContainer[float]
     sbml: str
-    def __init__(self, preset: _Optional[str] = ..., parameters: _Optional[_Mapping[str, float]] = ..., initial: _Optional[_Mapping[str, float]] = ..., mechanisms: _Optional[_Mapping[str, bool]] = ..., therapies: _Optional[_Iterable[_Union[Therapy, _Mapping]]] = ..., horizon_days: _Optional[float] = ..., interval_days: _Optional[float] = ..., seed: _Optional[int] = ..., replicates: _Optional[int] = ..., escape_threshold: _Optional[float] = ..., exact: _Optional[bool] = ..., checkpoint_days: _Optional[_Iterable[float]] = ..., sbml: _Optional[str] = ...) -> None: ...
+    stop_at_outcome: bool
+    sample_days: _containers.RepeatedScalarFieldContainer[float]
+    def __init__(self, preset: _Optional[str] = ..., parameters: _Optional[_Mapping[str, float]] = ..., initial: _Optional[_Mapping[str, float]] = ..., mechanisms: _Optional[_Mapping[str, bool]] = ..., therapies: _Optional[_Iterable[_Union[Therapy, _Mapping]]] = ..., horizon_days: _Optional[float] = ..., interval_days: _Optional[float] = ..., seed: _Optional[int] = ..., replicates: _Optional[int] = ..., escape_threshold: _Optional[float] = ..., exact: _Optional[bool] = ..., checkpoint_days: _Optional[_Iterable[float]] = ..., sbml: _Optional[str] = ..., stop_at_outcome: _Optional[bool] = ..., sample_days: _Optional[_Iterable[float]] = ...) -> None: ...
 
 class Therapy(_message.Message):
     __slots__ = ("kind", "at_days", "dose", "parameters")
