@@ -267,7 +267,8 @@ class Simulation:
         self._watch(0.0)
         self._give()
         self._given = len(self._doses)
-        self._calendar.after(0.0, partial(Entry, kind=SAMPLE, index=0), partial(self._sample, 0))
+        first = partial(Entry, kind=SAMPLE, index=0)  # day 0, or the first of sample_days
+        self._calendar.after(self._times[0], first, partial(self._sample, 0))
         self._calendar.after(0.0, partial(Entry, kind=KINETICS), self._kinetics)
 
     def _give(self) -> None:

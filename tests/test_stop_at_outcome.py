@@ -97,6 +97,9 @@ def test_sample_days_are_the_only_samples_with_the_horizon() -> None:
     result = simulate(scenario)
     assert result.times.tolist() == [7.0, 14.0, 28.0, 60.0]
     assert all(len(v) == 4 for v in result.trajectory.values())
+    # The first sample is taken on day 7, not at the start: the tumour has changed.
+    assert result.trajectory["T"][0] != scenario.initial["T"]
+    assert result.trajectory["T"][1] != result.trajectory["T"][0]
 
 
 def test_to_dict_round_trips_and_omits_the_defaults() -> None:

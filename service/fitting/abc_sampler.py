@@ -50,9 +50,15 @@ class SeededSampler(Sampler):  # type: ignore[misc]
         pool: concurrent.futures.Executor | None,
         workers: int,
         on_generation: OnGeneration | None = None,
+        budget: float = np.inf,
     ) -> None:
+        """``budget``: candidates to simulate in all generations together, at most (pyABC
+        checks its own simulation budget only between generations, so a generation that
+        accepts almost nothing would otherwise never end)."""
         super().__init__()
         self.seed = seed
+        self.budget = budget
+        self._used = 0
         self.pool = pool
         self.workers = workers
         self.on_generation = on_generation
@@ -72,6 +78,7 @@ class SeededSampler(Sampler):  # type: ignore[misc]
         candidates did not suffice)."""
         del all_accepted, ana_vars  # every candidate is judged by its own flag
         payload = cloudpickle.dumps(simulate_one)
+        max_eval = min(max_eval, self.budget - self._used)
         sample = self._create_empty_sample()
         accepted = evaluations = round_ = 0
         while accepted < n and evaluations < max_eval:
@@ -86,6 +93,7 @@ class SeededSampler(Sampler):  # type: ignore[misc]
             self._rate = max(accepted / evaluations, 1.0 / (_MAX_ROUND_FACTOR * n))
             round_ += 1
         self.nr_evaluations_ = evaluations
+        self._used += evaluations
         if accepted < n:
             sample.ok = False
         if self.on_generation is not None:

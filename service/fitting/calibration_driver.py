@@ -77,7 +77,7 @@ def run_calibration(
         else pyabc.PNormDistance(p=2, fixed_weights=weights)
     )
     stopping = spec.stopping
-    sampler = SeededSampler(spec.seed, pool, workers, on_generation)
+    sampler = SeededSampler(spec.seed, pool, workers, on_generation, stopping.simulations)
     abc = pyabc.ABCSMC(
         ScenarioModel(spec), prior_of(spec.priors), distance,
         population_size=spec.population, sampler=sampler,
