@@ -130,11 +130,11 @@ def _death_posterior(n0: int, k: int, day: float, low: float, high: float) -> tu
 def test_rejection_abc_matches_the_closed_form_posterior(tmp_path: Path) -> None:
     # Pure death (birth 0): counts are whole, so epsilon 0.5 accepts exact matches only
     # and ABC's posterior is the exact posterior (Pritchard et al. 1999).
-    n0, k, day, low, high = 20, 12, 5.0, 0.01, 0.5
+    n0, k, day, low, high = 20, 12, 5.0, 0.02, 0.3
     data = {"scenario": {"preset": "birth_death", "parameters": {"birth": 0.0},
                          "initial": {"T": n0}, "exact": True},
             "priors": {"death": {"kind": "uniform", "low": low, "high": high}},
-            "population": 200, "seed": 11, "predictive_draws": 0,
+            "population": 150, "seed": 11, "predictive_draws": 0,
             "stopping": {"epsilons": [0.5], "generations": 1}}  # fmt: skip
     rows = [{"observableId": "T", "simulationConditionId": "c", "time": day,
              "measurement": float(k), "noiseParameters": 1.0}]  # fmt: skip
@@ -144,27 +144,25 @@ def test_rejection_abc_matches_the_closed_form_posterior(tmp_path: Path) -> None
     abc_mean = float((last["death"] * w).sum())
     abc_sd = float(np.sqrt((w * (last["death"] - abc_mean) ** 2).sum()))
     mean, sd = _death_posterior(n0, k, day, low, high)
-    # 200 equally weighted particles: the Monte Carlo error of the mean is sd/√200 =
-    # 0.071 sd, of the sd about 1/√(2·200) = 5 %; 4 errors each (a false alarm < 1e-4).
-    assert abs(abc_mean - mean) < 4 * sd / math.sqrt(200)
-    assert abs(abc_sd / sd - 1) < 4 * 0.05
+    # 150 equally weighted particles: the Monte Carlo error of the mean is sd/√150 =
+    # 0.082 sd, of the sd about 1/√(2·150) = 5.8 %; 4 errors each (false alarm < 1e-4).
+    assert abs(abc_mean - mean) < 4 * sd / math.sqrt(150)
+    assert abs(abc_sd / sd - 1) < 4 / math.sqrt(2 * 150)
     assert document["posterior"]["death"]["low"] < mean < document["posterior"]["death"]["high"]
 
 
 def _small_fit(out: Path, workers: int) -> pd.DataFrame:
     table = pd.read_csv(EXAMPLES / "data" / "kuznetsov_measurements.tsv", sep="\t")
     rows = table[table["simulationConditionId"] == "standard_start"].to_dict("records")
-    spec = _kuznetsov([{**r, "simulationConditionId": "c"} for r in rows])
+    spec = _kuznetsov([{**r, "simulationConditionId": "c"} for r in rows], population=20)
     calibrate_here(spec, out, workers=workers)
     return pd.read_parquet(out / "particles.parquet")
 
 
-def test_same_seed_gives_the_same_posterior_on_one_or_two_workers(tmp_path: Path) -> None:
+def test_same_seed_gives_the_same_posterior(tmp_path: Path) -> None:
     one = _small_fit(tmp_path / "one", 1)
     again = _small_fit(tmp_path / "again", 1)
-    two = _small_fit(tmp_path / "two", 2)
     pd.testing.assert_frame_equal(one, again)
-    pd.testing.assert_frame_equal(one, two)
     generations = pd.read_parquet(tmp_path / "one" / "generations.parquet")
     assert generations["generation"].tolist() == [0, 1]
     assert (generations["acceptance_rate"] > 0).all() and (generations["acceptance_rate"] <= 1).all()
@@ -185,6 +183,12 @@ def test_cli_refuses_a_bad_table_and_writes_nothing(
     assert status == 2
     assert "measurements[2].measurement" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_same_posterior_on_two_workers(tmp_path: Path) -> None:
+    """Spawning two workers (each importing pyABC and loading the kernel) takes ~20 s."""
+    pd.testing.assert_frame_equal(_small_fit(tmp_path / "one", 1), _small_fit(tmp_path / "two", 2))
 
 
 @pytest.mark.slow
