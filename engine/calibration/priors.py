@@ -101,8 +101,8 @@ def _one(net: Network, name: str, raw: Any) -> tuple[Prior | None, list[FieldVio
     unknown = set(raw) - {"kind", a, b}
     found = [FieldViolation(f"{where}.{k}", "unknown field") for k in sorted(map(str, unknown))]
     for key in (a, b):
-        value = raw.get(key)
-        if not is_number(value) or not math.isfinite(value):
+        value: Any = raw.get(key)
+        if not is_number(value) or not math.isfinite(float(value)):
             found.append(FieldViolation(f"{where}.{key}", "must be a finite number"))
     if found:
         return None, found

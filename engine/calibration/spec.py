@@ -63,7 +63,9 @@ class CalibrationSpec:
     predictive_draws: int = 50
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]) -> CalibrationSpec:
+    def from_dict(
+        cls, data: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]
+    ) -> CalibrationSpec:
         """Validate the calibration file's mapping and the measurement table's rows;
         raises :class:`ScenarioError` naming every bad field (``priors.a.low``,
         ``measurements[3].time``, ``conditions.treated.therapies[0].kind``)."""
@@ -102,13 +104,17 @@ class CalibrationSpec:
 
     def subjects(self, condition: str) -> tuple[str, ...]:
         """The subjects measured under ``condition`` (replicate k is the k-th)."""
-        return tuple(dict.fromkeys(m.subject for m in self.measurements if m.condition == condition))
+        return tuple(
+            dict.fromkeys(m.subject for m in self.measurements if m.condition == condition)
+        )
 
     def values(self, sampled: Mapping[str, float]) -> dict[str, float]:
         """Parameter values from the sampler's variables (``ln_a`` → ``a``)."""
         return {p.parameter: p.value(float(sampled[p.name])) for p in self.priors}
 
-    def condition_scenario(self, condition: str, values: Mapping[str, float], seed: int) -> Scenario:
+    def condition_scenario(
+        self, condition: str, values: Mapping[str, float], seed: int
+    ) -> Scenario:
         """The scenario of ``condition`` with ``values`` for the fitted parameters."""
         data = self.scenario.to_dict()
         for key, change in dict(self.conditions.get(condition) or {}).items():
@@ -197,8 +203,10 @@ def _stopping(raw: Any) -> tuple[Stopping, list[FieldViolation]]:
         if not is_integer(value) or not 1 <= value <= cap:
             found.append(FieldViolation(f"stopping.{key}", f"must be a whole number in [1, {cap}]"))
     schedule = raw.get("epsilons", [])
-    if not isinstance(schedule, Sequence) or isinstance(schedule, str) or not all(
-        is_number(e) and e > 0 for e in schedule
+    if (
+        not isinstance(schedule, Sequence)
+        or isinstance(schedule, str)
+        or not all(is_number(e) and e > 0 for e in schedule)
     ):
         found.append(FieldViolation("stopping.epsilons", "must be a list of numbers > 0"))
     if found:
@@ -215,7 +223,9 @@ def _settings(data: Mapping[str, Any]) -> list[FieldViolation]:
     found = []
     population = data.get("population", 200)
     if not is_integer(population) or not 2 <= population <= MAX_POPULATION:
-        found.append(FieldViolation("population", f"must be a whole number in [2, {MAX_POPULATION}]"))
+        found.append(
+            FieldViolation("population", f"must be a whole number in [2, {MAX_POPULATION}]")
+        )
     seed = data.get("seed", 0)
     if not is_integer(seed) or not 0 <= seed <= MAX_SEED:
         found.append(FieldViolation("seed", f"must be a whole number in [0, {MAX_SEED}]"))
@@ -223,8 +233,10 @@ def _settings(data: Mapping[str, Any]) -> list[FieldViolation]:
     if not is_integer(draws) or not 0 <= draws <= 1000:
         found.append(FieldViolation("predictive_draws", "must be a whole number in [0, 1000]"))
     distance = data.get("distance", {})
-    if not isinstance(distance, Mapping) or set(distance) - {"adaptive"} or not isinstance(
-        distance.get("adaptive", False), bool
+    if (
+        not isinstance(distance, Mapping)
+        or set(distance) - {"adaptive"}
+        or not isinstance(distance.get("adaptive", False), bool)
     ):
         found.append(FieldViolation("distance", "must be {adaptive: true|false}"))
     return found

@@ -89,8 +89,10 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(document, indent=2))
         return 0
-    print(f"{document['preset']}: {document['generations']} generations, "
-          f"{document['evaluations']} simulated, {document['seconds']:.1f} s; outputs in {args.out}")
+    print(
+        f"{document['preset']}: {document['generations']} generations, "
+        f"{document['evaluations']} simulated, {document['seconds']:.1f} s; outputs in {args.out}"
+    )
     for name, found in document["posterior"].items():
         print(f"  {name}: median {found['median']:.4g}, 95% CI [{found['low']:.4g}, "
               f"{found['high']:.4g}]")  # fmt: skip

@@ -41,7 +41,7 @@ def _evaluate(payload: bytes, seeds: Sequence[int]) -> list[Any]:
     return particles
 
 
-class SeededSampler(Sampler):  # type: ignore[misc]
+class SeededSampler(Sampler):
     """Rounds of seeded candidates on ``pool`` (``None``: this process)."""
 
     def __init__(

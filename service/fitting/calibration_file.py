@@ -23,8 +23,10 @@ def read_measurements(path: Path) -> list[dict[str, Any]]:
     try:
         table: pd.DataFrame = petab.get_measurement_df(str(path))
     except (OSError, ValueError, KeyError) as error:
-        raise ScenarioError([FieldViolation("measurements", f"cannot read {path}: {error}")]) from None
-    return [dict(row) for row in table.to_dict(orient="records")]
+        raise ScenarioError(
+            [FieldViolation("measurements", f"cannot read {path}: {error}")]
+        ) from None
+    return [{str(k): v for k, v in row.items()} for row in table.to_dict(orient="records")]
 
 
 def spec_from_mapping(data: Mapping[str, Any], directory: Path) -> CalibrationSpec:

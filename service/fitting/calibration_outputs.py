@@ -19,17 +19,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-import matplotlib
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")  # files only: never a display
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from escapesim.engine.calibration import CalibrationSpec  # noqa: E402
-from escapesim.engine.calibration.spec import weighted_quantiles  # noqa: E402
-from escapesim.service.fitting.abc_model import simulated_statistics  # noqa: E402
-from escapesim.service.fitting.calibration_driver import Calibrated  # noqa: E402
+from escapesim.engine.calibration import CalibrationSpec
+from escapesim.engine.calibration.spec import weighted_quantiles
+from escapesim.service.fitting.abc_model import simulated_statistics
+from escapesim.service.fitting.calibration_driver import Calibrated
 
 
 def particles(found: Calibrated) -> pd.DataFrame:
@@ -121,7 +117,11 @@ def posterior_figure(spec: CalibrationSpec, last: pd.DataFrame, path: Path) -> N
     names = [p.parameter for p in spec.priors]
     logs = {p.parameter: p.log for p in spec.priors}
     k = len(names)
-    fig, axes = plt.subplots(k, k, figsize=(2.6 * k + 1, 2.6 * k + 1), squeeze=False)
+    # Imported here, as in results/plot.py: slow to import, and only figures need it.
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(2.6 * k + 1, 2.6 * k + 1))
+    axes = fig.subplots(k, k, squeeze=False)
     weights = last["weight"].to_numpy(float)
     for i, y in enumerate(names):
         for j, x in enumerate(names):
@@ -142,7 +142,6 @@ def posterior_figure(spec: CalibrationSpec, last: pd.DataFrame, path: Path) -> N
     fig.suptitle(f"{spec.scenario.preset}: posterior (last generation, {len(last)} particles)")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
 def predictive_figure(spec: CalibrationSpec, checks: pd.DataFrame, path: Path) -> None:
@@ -153,7 +152,10 @@ def predictive_figure(spec: CalibrationSpec, checks: pd.DataFrame, path: Path) -
                          for m in spec.measurements])  # fmt: skip
     joined = checks.merge(data, on="row")
     panels = list(dict.fromkeys(zip(data["condition"], data["observable"], strict=True)))
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.5 * len(panels), 3.6), squeeze=False)
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(4.5 * len(panels), 3.6))
+    axes = fig.subplots(1, len(panels), squeeze=False)
     for ax, (condition, observable) in zip(axes[0], panels, strict=True):
         sim = joined[(joined["condition"] == condition) & (joined["observable"] == observable)]
         bands = sim.groupby("time")["simulated"].quantile([0.05, 0.5, 0.95]).unstack()
@@ -168,4 +170,3 @@ def predictive_figure(spec: CalibrationSpec, checks: pd.DataFrame, path: Path) -
     axes[0][0].legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
