@@ -63,6 +63,12 @@ class Prior:
         raw = math.exp(sampled) if self.log else sampled
         return min(max(raw, self.lower), self.upper)
 
+    def typical(self, default: float) -> float:
+        """A value the prior allows: the middle of its support (``default``, the
+        parameter's default, when the support is unbounded)."""
+        low, high = self.support()
+        return self.value((low + high) / 2) if math.isfinite(low + high) else default
+
     def to_dict(self) -> dict[str, Any]:
         """The calibration file's form of this prior."""
         a, b = _KEYS[self.kind]

@@ -155,8 +155,9 @@ class CalibrationSpec:
         return {m.key: 1.0 / m.sigma for m in self.measurements}
 
     def _check_conditions(self) -> None:
-        centre = {p.parameter: p.value(sum(p.support()) / 2) if all(map(math.isfinite, p.support()))
-                  else self.scenario.parameters[p.parameter] for p in self.priors}  # fmt: skip
+        # Any value a prior allows builds the same scenario structure: check one.
+        defaults = self.scenario.parameters
+        centre = {p.parameter: p.typical(defaults[p.parameter]) for p in self.priors}
         violations = []
         for condition in self.condition_ids():
             try:

@@ -83,6 +83,7 @@ def run_calibration(
         population_size=spec.population, sampler=sampler,
         eps=pyabc.ListEpsilon(list(stopping.epsilons)) if stopping.epsilons else None,
     )  # fmt: skip
+    database.parent.mkdir(parents=True, exist_ok=True)
     database.unlink(missing_ok=True)
     abc.new(f"sqlite:///{database}", spec.observed())
     generations = stopping.generations
