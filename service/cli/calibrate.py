@@ -21,8 +21,6 @@ from escapesim.engine import ScenarioError
 from escapesim.engine.calibration import CalibrationSpec
 from escapesim.service.cli.errors import UsageError
 from escapesim.service.cli.scenario_input import load_scenario_file
-from escapesim.service.fitting.calibration_file import spec_from_mapping
-from escapesim.service.fitting.calibration_local import calibrate_here
 
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
@@ -58,6 +56,9 @@ def load_calibration(path: str) -> CalibrationSpec:
 
 def calibration_of(data: Mapping[str, Any], directory: Path, *, where: str) -> CalibrationSpec:
     """The spec of a calibration mapping (a ``scenario`` path read as a scenario file)."""
+    # Imported here: petab and pyABC take seconds to import, which no other command needs.
+    from escapesim.service.fitting.calibration_file import spec_from_mapping
+
     given = dict(data)
     scenario = given.get("scenario")
     if isinstance(scenario, str):
@@ -79,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"escapesim calibrate: error: {problem}", file=sys.stderr)
         return 2
     logging.getLogger("ABC").setLevel(logging.WARNING)  # pyABC's per-generation chatter
+    from escapesim.service.fitting.calibration_local import calibrate_here
 
     def progress(generation: int, evaluations: int, accepted: int) -> None:
         if generation >= 0:
