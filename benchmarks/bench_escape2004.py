@@ -17,6 +17,9 @@ capacity 2e9), 365 days sampled daily. Then how the cost grows with the tumour s
   LocalExecutor on 2 spawned workers (what ``escapesim serve`` uses) and prints the
   wall time.
 
+``stop_at_outcome`` (issue 15): the main case again, ending each replicate at its
+outcome, and with only days 7, 14 and 28 sampled, as ratios to the default mode.
+
 Target (issue 4): under 1 s per replicate, and a 1000-replicate ensemble under 5 minutes
 on 2 cores. Per-replicate times are CPU seconds of this process (what one free core
 would take), so other load on the machine does not inflate them; the load average is
@@ -185,6 +188,20 @@ async def ensemble_wall_seconds(scenario: Scenario) -> tuple[float, float]:
     return started - start, time.perf_counter() - started
 
 
+def stop_at_outcome(replicates: int, default_cost: float) -> None:
+    """The main case with ``stop_at_outcome`` (and with only days 7, 14, 28 sampled
+    too), against the default mode's cost measured just before, in this run (issue 15
+    target: <= 0.1 s CPU per simulation)."""
+    stopping = case(1e9).with_changes(stop_at_outcome=True)
+    sparse = stopping.with_changes(sample_days=[7.0, 14.0, 28.0])
+    for label, scenario in (("stop_at_outcome", stopping), ("+ sample_days 7,14,28", sparse)):
+        cost, outcome = seconds_per_replicate(scenario, replicates)
+        print(
+            f"main, {label}: {cost:.3f} s/replicate ({outcome}); "
+            f"default/this = {default_cost / cost:.1f}x"
+        )
+
+
 def main() -> None:
     """Run the cases and print a table."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -206,6 +223,7 @@ def main() -> None:
         f"({outcome}); 1000 replicates on 2 cores ≈ {main_cost * 1000 / 2 / 60:.1f} min"
     )
     print(step_report(case(1e9)))
+    stop_at_outcome(args.replicates, main_cost)
     if args.reference:
         compare(args.reference, args.replicates, args.rounds)
     if args.ensemble:

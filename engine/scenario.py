@@ -26,6 +26,7 @@ from escapesim.engine.scenario_checks import (
     check_mechanisms,
     check_parameters,
     check_profile,
+    check_sample_days,
     check_therapies,
     is_integer,
     is_number,
@@ -56,6 +57,9 @@ class Scenario:
     keeps a checkpoint (:class:`~escapesim.engine.checkpoint.Checkpoint`) to fork from.
     ``profile``: a named parameter set of the preset (``mouse``, ``human``; "" for none)
     whose values replace the defaults before ``parameters`` are applied.
+    ``stop_at_outcome`` ends a replicate once its outcome is decided (later samples hold
+    the state at the stop: :mod:`escapesim.engine.outcome_watch`); ``sample_days``, if
+    given, are the only days sampled (with the horizon) instead of every interval.
     """
 
     preset: str
@@ -72,6 +76,8 @@ class Scenario:
     sbml: str = ""
     exact: bool = False
     profile: str = ""
+    stop_at_outcome: bool = False
+    sample_days: tuple[float, ...] = ()
 
     @classmethod
     def build(
@@ -91,6 +97,8 @@ class Scenario:
         sbml: str = "",
         exact: bool = False,
         profile: str = "",
+        stop_at_outcome: bool = False,
+        sample_days: Sequence[float] = (),
     ) -> Scenario:
         """Validate and build a scenario; unset parameters, initial values, mechanism
         switches and therapy parameters get their defaults (the profile's values, if it
@@ -107,7 +115,8 @@ class Scenario:
             *check_mechanisms(net, mechanisms),
             *check_clock(horizon_days, interval_days, seed, replicates, escape_threshold),
             *check_therapies(net, therapies, horizon_days),
-            *check_checkpoint_days(checkpoint_days, horizon_days, interval_days),
+            *check_sample_days(sample_days, horizon_days),
+            *check_checkpoint_days(checkpoint_days, horizon_days, interval_days, sample_days),
         ]
         if violations:
             raise ScenarioError(violations)
@@ -135,6 +144,8 @@ class Scenario:
             sbml=sbml,
             exact=bool(exact),
             profile=profile,
+            stop_at_outcome=bool(stop_at_outcome),
+            sample_days=tuple(sorted({float(d) for d in sample_days})),
         )
 
     def network(self) -> Network:
@@ -144,8 +155,9 @@ class Scenario:
         return net
 
     def sample_times(self) -> list[float]:
-        """The sampling times: 0, interval, 2·interval, ... up to and including the horizon."""
-        return sample_times(self.horizon_days, self.interval_days)
+        """The sampling times: 0, interval, 2·interval, ... up to and including the
+        horizon; with ``sample_days``, those days and the horizon."""
+        return sample_times(self.horizon_days, self.interval_days, self.sample_days)
 
     def to_dict(self) -> dict[str, Any]:
         """The scenario file form (and the shape of the gRPC message)."""
@@ -172,6 +184,9 @@ class Scenario:
             **({"sbml": self.sbml} if self.sbml else {}),
             "exact": self.exact,
             **({"profile": self.profile} if self.profile else {}),
+            # Only when set: a default scenario's file (and stored metadata) is unchanged.
+            **({"stop_at_outcome": True} if self.stop_at_outcome else {}),
+            **({"sample_days": list(self.sample_days)} if self.sample_days else {}),
         }
 
     @classmethod
@@ -216,9 +231,7 @@ def _with_defaults(net: Network, therapy: Therapy) -> Therapy:
 _KNOWN_KEYS = {
     "preset", "parameters", "initial", "mechanisms", "therapies", "horizon_days",
     "interval_days", "seed", "replicates", "escape_threshold", "checkpoint_days",
-    "sbml",
-    "exact",
-    "profile",
+    "sbml", "exact", "profile", "stop_at_outcome", "sample_days",
 }  # fmt: skip
 
 
@@ -246,6 +259,12 @@ def _arguments(data: Mapping[str, Any]) -> dict[str, Any]:
         violations.append(FieldViolation("exact", "must be true or false"))
     if "profile" in args and not isinstance(args["profile"], str):
         violations.append(FieldViolation("profile", "must be a profile's name (a string)"))
+    for name in ("exact", "stop_at_outcome"):
+        if name in args and not isinstance(args[name], bool):
+            violations.append(FieldViolation(name, "must be true or false"))
+    days = args.get("sample_days", [])
+    if not isinstance(days, Sequence) or isinstance(days, str) or not all(map(is_number, days)):
+        violations.append(FieldViolation("sample_days", "must be a list of numbers"))
     therapies, therapy_violations = _parse_therapies(args.get("therapies", []))
     violations += therapy_violations
     if violations:

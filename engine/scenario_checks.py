@@ -29,7 +29,11 @@ MAX_SBML_CHARS = 512_000
 DEFAULT_ESCAPE_THRESHOLD = 1e9
 
 
-def sample_times(horizon: float, interval: float) -> list[float]:
+def sample_times(horizon: float, interval: float, days: Sequence[float] = ()) -> list[float]:
+    """Every ``interval`` from 0 to ``horizon`` (and the horizon); or, with ``days``,
+    those days and the horizon (the final state every result reports)."""
+    if days:
+        return sorted({*map(float, days), float(horizon)})
     count = math.floor(horizon / interval + 1e-9)
     times = [i * interval for i in range(count + 1)]
     if horizon - times[-1] > 1e-9:
@@ -153,22 +157,37 @@ def check_therapies(
     return violations
 
 
-def check_checkpoint_days(days: Any, horizon: Any, interval: Any) -> list[FieldViolation]:
+def check_sample_days(days: Any, horizon: Any) -> list[FieldViolation]:
+    """Sampling days lie within the run (a day after the horizon would never come)."""
+    if len(days) > MAX_SAMPLES:
+        return [FieldViolation("sample_days", f"at most {MAX_SAMPLES} days")]
+    limit = horizon if is_number(horizon) and math.isfinite(horizon) else MAX_HORIZON_DAYS
+    violations = []
+    for k, day in enumerate(days):
+        violations += bounded(f"sample_days[{k}]", day, 0.0, limit)
+    return violations
+
+
+def check_checkpoint_days(
+    days: Any, horizon: Any, interval: Any, sampled: Sequence[float] = ()
+) -> list[FieldViolation]:
     """Checkpoints follow a sample: the kernel's state is exactly at a calendar event only
     (a stop anywhere else would split a step and change the run it checkpoints)."""
     if len(days) > MAX_CHECKPOINTS:
         return [FieldViolation("checkpoint_days", f"at most {MAX_CHECKPOINTS} days")]
     clock_ok = not check_clock(horizon, interval, 0, 1, DEFAULT_ESCAPE_THRESHOLD)
-    samples = set(sample_times(horizon, interval)[:-1]) if clock_ok and days else set()
+    sampled_ok = clock_ok and not check_sample_days(sampled, horizon)
+    times = sample_times(horizon, interval, sampled) if sampled_ok and days else [0.0]
+    samples = set(times[:-1])
     violations = []
     for k, day in enumerate(days):
         where = f"checkpoint_days[{k}]"
         found = bounded(where, day, 0.0, MAX_HORIZON_DAYS)
-        if not found and clock_ok and day not in samples:
+        if not found and sampled_ok and day not in samples:
+            grid = "one of sample_days" if sampled else f"a multiple of interval_days {interval:g}"
             found = [
                 FieldViolation(
-                    where, f"must be a sampling day (a multiple of interval_days "
-                    f"{interval:g}) before horizon_days {horizon:g}",
+                    where, f"must be a sampling day ({grid}) before horizon_days {horizon:g}"
                 )
             ]  # fmt: skip
         violations += found

@@ -27,6 +27,7 @@ from escapesim.engine.frozen import FrozenMap
 from escapesim.engine.kernel import Kernel, KernelSettings
 from escapesim.engine.model_events import ModelEvents
 from escapesim.engine.network import Network
+from escapesim.engine.outcome_watch import OutcomeWatch, hold_after_stop
 from escapesim.engine.record import Frame, Outcome, OutcomeKind, Provenance, Result
 from escapesim.engine.rng import stream
 from escapesim.engine.scenario import Scenario
@@ -99,6 +100,7 @@ class Simulation:
         tumour_names = set(self._network.tumour)
         # A 0/1 weight per population: the tumour burden is one dot product per step.
         self._tumour = np.array([float(s.name in tumour_names) for s in self._network.species])
+        self._judge = OutcomeWatch(self._tumour, scenario.escape_threshold)
         # The kernel stops where the burden reaches 0 or the escape threshold (a model
         # without tumour species, as an SBML model may be, has no outcome to find).
         if self._network.tumour:
@@ -265,7 +267,8 @@ class Simulation:
         self._watch(0.0)
         self._give()
         self._given = len(self._doses)
-        self._calendar.after(0.0, partial(Entry, kind=SAMPLE, index=0), partial(self._sample, 0))
+        first = partial(Entry, kind=SAMPLE, index=0)  # day 0, or the first of sample_days
+        self._calendar.after(self._times[0], first, partial(self._sample, 0))
         self._calendar.after(0.0, partial(Entry, kind=KINETICS), self._kinetics)
 
     def _give(self) -> None:
@@ -336,17 +339,19 @@ class Simulation:
         """Advance the kernel to the next calendar event, then wait for it (a zero delay
         still queues behind the events already due now)."""
         env, horizon = self._env, self.scenario.horizon_days
-        if env.now >= horizon:
+        if env.now >= horizon or self._end.triggered:  # (ended early: stop_at_outcome)
             return
         t = env.now
         target = min(env.peek(), horizon)
-        while t < target:
+        while t < target and not self._end.triggered:
             t = self._kernel.advance(t, target)
             self._watch(t)
             target = min(target, env.peek())
         self._calendar.after(t - env.now, partial(Entry, kind=KINETICS), self._kinetics)
 
     def _sample(self, i: int) -> None:
+        if self._end.triggered:  # stopped at its outcome: every sample is taken
+            return
         self._samples[i, : self._kernel.counts.size] = self._kernel.counts
         self._samples[i, self._kernel.counts.size :] = self._kernel.levels
         self._recorded = i + 1
@@ -381,15 +386,13 @@ class Simulation:
         self._model_events.poll(t, self._kernel.counts, self._kernel.levels)
         if self._outcome is not None or not self._network.tumour:
             return
-        counts = self._kernel.counts
-        tumour = float(counts @ self._tumour)
-        if tumour <= 0.0:
-            self._outcome = Outcome(OutcomeKind.ELIMINATION, t)
-        elif tumour >= self.scenario.escape_threshold:
-            self._outcome = Outcome(OutcomeKind.ESCAPE, t)
-        else:
+        self._outcome = self._judge.decide(self._kernel.counts, t)
+        if self._outcome is None:
             return
         self._kernel.watch(self._tumour, -np.inf, np.inf)  # decided: no need to stop again
+        if self.scenario.stop_at_outcome:
+            self._recorded = hold_after_stop(self._samples, self._recorded, self._kernel)
+            self._end.succeed()
 
 
 def simulate(scenario: Scenario, replicate: int = 0, *, progress: Progress | None = None) -> Result:

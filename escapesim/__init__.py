@@ -16,7 +16,9 @@ from typing import Any
 __version__ = "0.2.0"
 
 #: What ``escapesim.<name>`` gives from :mod:`escapesim.library` (imported on first use).
-_LIBRARY = frozenset({"run", "ensemble", "validate", "RunFrames", "EnsembleFrames"})
+_LIBRARY = frozenset(
+    {"run", "ensemble", "validate", "calibrate", "RunFrames", "EnsembleFrames", "CalibrationFrames"}
+)
 
 
 def __getattr__(name: str) -> Any:

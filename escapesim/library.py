@@ -9,6 +9,9 @@
     trial = escapesim.ensemble(yaml.safe_load(open("examples/ensemble_kuznetsov.yaml")))
     trial.outcomes                      # per cell: probabilities, paired differences
 
+    fit = escapesim.calibrate("examples/calibrate_kuznetsov.yaml", out="out/fit")
+    fit.summary["posterior"]["a"]        # median and 95% credible interval per parameter
+
     escapesim.validate({"preset": "kuznetsov1994", "horizon_days": -1})
     # [FieldViolation(field='horizon_days', message='must be > 0')]
 
@@ -36,6 +39,7 @@ import pandas as pd
 import pyarrow as pa
 
 from escapesim.engine import FieldViolation, OutcomeKind, Scenario, ScenarioError
+from escapesim.engine.calibration import CalibrationSpec
 from escapesim.engine.ensemble import Ensemble
 from escapesim.engine.summary import wilson
 from escapesim.service.results import ensemble_tables
@@ -137,6 +141,52 @@ def ensemble(
     return EnsembleFrames(
         built, frames["trajectories"], frames["replicates"], frames["outcomes"],
         frames["bands"], document,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class CalibrationFrames:
+    """A finished calibration (the files ``escapesim calibrate --out`` writes, read back).
+
+    ``particles``: every generation's particles with weights; ``generations``: epsilon,
+    evaluations and acceptance rate per generation; ``summary``: the summary document
+    (posterior median and 95% credible interval per parameter); ``out``: the folder.
+    """
+
+    spec: CalibrationSpec
+    particles: pd.DataFrame
+    generations: pd.DataFrame
+    summary: dict[str, Any]
+    out: Path
+
+
+def calibrate(
+    calibration: CalibrationSpec | Mapping[str, Any] | str | Path,
+    *,
+    out: str | Path,
+    workers: int = 1,
+    directory: str | Path = ".",
+) -> CalibrationFrames:
+    """Fit a calibration by ABC-SMC (docs/calibration.md) and return its outputs.
+
+    ``calibration``: a calibration file's path, its mapping (paths in it relative to
+    ``directory``) or a built spec. Raises :class:`ScenarioError` (or, for a file, the
+    command line's ``UsageError``) naming every bad field or table cell.
+    """
+    from escapesim.service.cli.calibrate import calibration_of, load_calibration
+    from escapesim.service.fitting.calibration_local import calibrate_here
+
+    if isinstance(calibration, CalibrationSpec):
+        spec = calibration
+    elif isinstance(calibration, str | Path):
+        spec = load_calibration(str(calibration))
+    else:
+        spec = calibration_of(calibration, Path(directory), where="calibration")
+    folder = Path(out)
+    document = _beside_loop(lambda: calibrate_here(spec, folder, workers=workers))
+    return CalibrationFrames(
+        spec, pd.read_parquet(folder / "particles.parquet"),
+        pd.read_parquet(folder / "generations.parquet"), document, folder,
     )  # fmt: skip
 
 

@@ -3,7 +3,8 @@
 ``escapesim.service.cli.local`` adds ``presets`` and ``simulate`` (run in this process);
 ``escapesim.service.cli.remote`` adds ``serve`` and ``runs`` (talk to the gRPC service);
 ``escapesim.service.cli.ensemble`` adds ``ensemble`` (replicates × grid × arms);
-``escapesim.service.cli.sbml_export`` adds ``export-sbml``. Every
+``escapesim.service.cli.sbml_export`` adds ``export-sbml``;
+``escapesim.service.cli.calibrate`` adds ``calibrate`` (ABC-SMC fits). Every
 subcommand sets ``handler`` on its parser: a function from the parsed arguments to an
 exit status (0 success, 1 failure while running, 2 bad input).
 """
@@ -16,7 +17,7 @@ import sys
 from collections.abc import Callable
 
 from escapesim import __version__
-from escapesim.service.cli import ensemble, local, remote, sbml_export
+from escapesim.service.cli import calibrate, ensemble, local, remote, sbml_export
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -33,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     remote.register(subparsers)
     ensemble.register(subparsers)
     sbml_export.register(subparsers)
+    calibrate.register(subparsers)
     return parser
 
 

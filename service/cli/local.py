@@ -156,6 +156,20 @@ def _register_simulate(subparsers: Subparsers) -> None:
         help="a named parameter set of the preset (escape2004: mouse, human) in place of the "
         "defaults; --set and the file's parameters still win (scenario field `profile`)",
     )
+    parser.add_argument(
+        "--stop-at-outcome",
+        action="store_const",
+        const=True,
+        help="end each replicate once its outcome is decided (scenario field "
+        "`stop_at_outcome`; later samples hold the state at the stop)",
+    )
+    parser.add_argument(
+        "--sample-days",
+        type=_numbers("--sample-days"),
+        metavar="DAY,DAY,...",
+        help="sample only these days and the horizon (scenario field `sample_days`; "
+        "default: every --interval)",
+    )
     parser.add_argument("--out", metavar="FILE.parquet", help="write trajectories as Parquet")
     parser.add_argument("--plot", metavar="FILE.png", help="write a PNG of the trajectories")
     parser.add_argument("--json", action="store_true", help="print one JSON document to stdout")
@@ -233,6 +247,16 @@ def _number(flag: str) -> Callable[[str], float]:
             return float(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{flag}: {text!r} is not a number") from None
+
+    return parse
+
+
+def _numbers(flag: str) -> Callable[[str], list[float]]:
+    """An argparse type for a comma-separated list of numbers (``7,14,28``)."""
+    one = _number(flag)
+
+    def parse(text: str) -> list[float]:
+        return [one(part.strip()) for part in text.split(",") if part.strip()]
 
     return parse
 

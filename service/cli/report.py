@@ -34,6 +34,8 @@ def json_document(scenario: Scenario, results: Sequence[Result]) -> dict[str, An
         "escape_threshold": scenario.escape_threshold,
         "exact": scenario.exact,
         "profile": scenario.profile,
+        "stop_at_outcome": scenario.stop_at_outcome,
+        "sample_days": list(scenario.sample_days),
         "outcomes": outcome_tally(results),
         "replicates": [
             {
@@ -65,8 +67,8 @@ def summary_text(scenario: Scenario, results: Sequence[Result]) -> str:
     noun = "replicate" if len(results) == 1 else "replicates"
     lines = [
         f"{net.name} — {net.title}",
-        f"{len(results)} {noun}, {scenario.horizon_days:g} days sampled every "
-        f"{scenario.interval_days:g}, seed {scenario.seed}",
+        f"{len(results)} {noun}, {scenario.horizon_days:g} days {_sampling(scenario)}, "
+        f"seed {scenario.seed}" + (", stopped at the outcome" if scenario.stop_at_outcome else ""),
         "",
         "  ".join([f"{'replicate':>9}", f"{'outcome':<11}", f"{'day':>8}"])
         + "".join(f"{name:>12}" for name in columns),
@@ -102,3 +104,9 @@ def summary_columns(net: Network, results: Sequence[Result]) -> tuple[dict[str, 
     busy = [n for n in names if n not in tumour and any(f[n] != 0 for f in finals)]
     columns.update((name, itemgetter(name)) for name in busy[: SUMMARY_COLUMNS - 1])
     return columns, len(names) - len(columns) + 1
+
+
+def _sampling(scenario: Scenario) -> str:
+    if scenario.sample_days:
+        return "sampled on days " + ", ".join(f"{d:g}" for d in scenario.sample_days)
+    return f"sampled every {scenario.interval_days:g}"

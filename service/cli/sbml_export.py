@@ -35,6 +35,7 @@ def register(subparsers: Subparsers) -> None:
     parser.set_defaults(
         handler=run_export, sbml=None, therapy=None, mechanism=None, horizon=None,
         interval=None, seed=None, replicates=None, exact=None, profile=None,
+        stop_at_outcome=None, sample_days=None,
     )  # fmt: skip
 
 

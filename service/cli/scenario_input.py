@@ -34,6 +34,8 @@ CLOCK_FLAGS = (
     ("replicates", "replicates", "--replicates"),
     ("exact", "exact", "--exact"),
     ("profile", "profile", "--profile"),
+    ("stop_at_outcome", "stop_at_outcome", "--stop-at-outcome"),
+    ("sample_days", "sample_days", "--sample-days"),
 )
 
 

@@ -52,6 +52,11 @@ def scenario_mapping(message: pb.Scenario) -> dict[str, Any]:
         data[name] = dict(getattr(message, name))
     data["therapies"] = [_therapy_mapping(t) for t in message.therapies]
     data["checkpoint_days"] = list(message.checkpoint_days)
+    # Opt-in fields only when set, as Scenario.to_dict writes them (false is the default).
+    if message.stop_at_outcome:
+        data["stop_at_outcome"] = True
+    if message.sample_days:
+        data["sample_days"] = list(message.sample_days)
     for name in _OPTIONAL_SCALARS:
         if message.HasField(name):
             data[name] = getattr(message, name)
@@ -92,6 +97,8 @@ def _scenario_message(scenario: Scenario) -> pb.Scenario:
         sbml=scenario.sbml,
         exact=scenario.exact,
         profile=scenario.profile,
+        stop_at_outcome=scenario.stop_at_outcome,
+        sample_days=scenario.sample_days,
     )
 
 
