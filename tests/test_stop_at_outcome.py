@@ -3,7 +3,7 @@
 ``stop_at_outcome`` ends a replicate when its outcome is decided; ``sample_days`` records
 only those days (and the horizon). The default mode must compute exactly what it did
 before these fields existed: the digests below were taken from the engine of the commit
-before them (d858ad9) with this same code, and any change to a default run changes them.
+before them with this same code, and any change to a default run changes them.
 """
 
 from __future__ import annotations
@@ -20,9 +20,10 @@ from escapesim.service.api.convert import runs as convert
 from escapesim.service.cli import main
 
 #: sha256 over 3 replicates' times, trajectories, counters and outcomes (see _digest),
-#: from d858ad9, before stop_at_outcome existed.
+#: from 8ebc000, before stop_at_outcome existed (the kernel's Jacobian leap bound, merged
+#: just before, changed kuznetsov1994's leaps: d858ad9 gave b1308014…).
 DEFAULT_DIGESTS = {
-    ("kuznetsov1994", 60.0, 11): "b13080149da9457f59895fe8e1e9622e7f627ed609b0929a5e27aa24419fcec8",
+    ("kuznetsov1994", 60.0, 11): "707239664521f371afad540d728a856b56278c1f26e9bfd476baf5ca5743e28b",
     ("birth_death", 30.0, 5): "9d8e81706a695bf70ea8a5115116f55d6838381aa34be133e4d4fcb120c8b472",
 }
 
