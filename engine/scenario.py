@@ -15,6 +15,8 @@ from typing import Any
 from escapesim.engine.errors import FieldViolation, ScenarioError
 from escapesim.engine.frozen import FrozenMap
 from escapesim.engine.network import Network
+from escapesim.engine.population import Population
+from escapesim.engine.population_file import parse as parse_population
 from escapesim.engine.presets import network as preset_network
 from escapesim.engine.sbml import SbmlError, load_text
 from escapesim.engine.scenario_checks import (
@@ -53,6 +55,8 @@ class Scenario:
     of an SBML document) the network is that model's and ``preset`` is its id.
     ``checkpoint_days``: sampling days (before the horizon) at whose start each replicate
     keeps a checkpoint (:class:`~escapesim.engine.checkpoint.Checkpoint`) to fork from.
+    ``population``: replicate k's values of some parameters are drawn from it
+    (:mod:`escapesim.engine.population`); see :meth:`replicate_parameters`.
     """
 
     preset: str
@@ -68,6 +72,7 @@ class Scenario:
     checkpoint_days: tuple[float, ...] = ()
     sbml: str = ""
     exact: bool = False
+    population: Population | None = None
 
     @classmethod
     def build(
@@ -86,6 +91,7 @@ class Scenario:
         checkpoint_days: Sequence[float] = (),
         sbml: str = "",
         exact: bool = False,
+        population: Mapping[str, Any] | Population | None = None,
     ) -> Scenario:
         """Validate and build a scenario; unset parameters, initial values, mechanism
         switches and therapy parameters get their defaults.
@@ -102,6 +108,10 @@ class Scenario:
             *check_therapies(net, therapies, horizon_days),
             *check_checkpoint_days(checkpoint_days, horizon_days, interval_days),
         ]
+        if isinstance(population, Population):
+            population = population.to_dict()
+        drawn, found = parse_population(population, net)
+        violations += found
         if violations:
             raise ScenarioError(violations)
         return cls(
@@ -122,7 +132,22 @@ class Scenario:
             checkpoint_days=tuple(sorted({float(d) for d in checkpoint_days})),
             sbml=sbml,
             exact=bool(exact),
+            population=drawn,
         )
+
+    def replicate_parameters(self, replicate: int) -> FrozenMap[float]:
+        """Replicate ``replicate``'s parameters: :attr:`parameters` with the population's
+        draw for (seed, replicate) in place (the same in every arm of an ensemble)."""
+        if self.population is None:
+            return self.parameters
+        net = self.network()
+        bounds = {}
+        for name in self.population.parameters:
+            spec = net.parameter(name)
+            assert spec is not None, "a built population names only the network's parameters"
+            bounds[name] = (spec.lower, spec.upper)
+        drawn = self.population.draw(self.seed, replicate, bounds)
+        return FrozenMap({**self.parameters, **drawn})
 
     def network(self) -> Network:
         """The preset's network (or the SBML model's)."""
@@ -158,6 +183,7 @@ class Scenario:
             "checkpoint_days": list(self.checkpoint_days),
             **({"sbml": self.sbml} if self.sbml else {}),
             "exact": self.exact,
+            **({"population": self.population.to_dict()} if self.population else {}),
         }
 
     @classmethod
@@ -204,6 +230,7 @@ _KNOWN_KEYS = {
     "interval_days", "seed", "replicates", "escape_threshold", "checkpoint_days",
     "sbml",
     "exact",
+    "population",
 }  # fmt: skip
 
 
