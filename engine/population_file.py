@@ -112,7 +112,7 @@ def _distribution_problems(
         problems.append(FieldViolation(f"{here}.parameter", f"unknown parameter of {net.name!r}"))
     elif name in seen:
         problems.append(FieldViolation(f"{here}.parameter", f"{name!r} has two distributions"))
-    if kind not in ARGUMENTS:
+    if not isinstance(kind, str) or kind not in ARGUMENTS:
         return [*problems, FieldViolation(f"{here}.kind", f"must be one of {sorted(ARGUMENTS)}")]
     expected = ARGUMENTS[kind]
     if not isinstance(arguments, Mapping) or set(arguments) != set(expected):
@@ -162,7 +162,7 @@ def _correlations(raw: Any, named: Sequence[str]) -> tuple[list[Correlation], li
         if not isinstance(item, Mapping) or set(item) - {"first", "second", "rho"}:
             violations.append(FieldViolation(here, "must be a mapping of first, second, rho"))
             continue
-        first, second, rho = item.get("first"), item.get("second"), item.get("rho", 0.0)
+        first, second, rho = str(item.get("first")), str(item.get("second")), item.get("rho", 0.0)
         problems = [
             FieldViolation(f"{here}.{key}", "must name a parameter with a distribution")
             for key, name in (("first", first), ("second", second))
@@ -175,7 +175,7 @@ def _correlations(raw: Any, named: Sequence[str]) -> tuple[list[Correlation], li
         violations += problems
         if not problems:
             pairs.add(frozenset((first, second)))
-            found.append(Correlation(first=str(first), second=str(second), rho=float(rho)))
+            found.append(Correlation(first=first, second=second, rho=float(rho)))
     return found, violations
 
 

@@ -1,5 +1,6 @@
 import datetime
 
+from escapesim.v1 import population_pb2 as _population_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
@@ -74,7 +75,7 @@ ENSEMBLE_RESULT_TABLE_BANDS: EnsembleResultTable
 ENSEMBLE_RESULT_TABLE_SUMMARY: EnsembleResultTable
 
 class Scenario(_message.Message):
-    __slots__ = ("preset", "parameters", "initial", "mechanisms", "therapies", "horizon_days", "interval_days", "seed", "replicates", "escape_threshold", "exact", "checkpoint_days", "sbml")
+    __slots__ = ("preset", "parameters", "initial", "mechanisms", "therapies", "horizon_days", "interval_days", "seed", "replicates", "escape_threshold", "exact", "checkpoint_days", "sbml", "population")
     class ParametersEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -109,6 +110,7 @@ class Scenario(_message.Message):
     EXACT_FIELD_NUMBER: _ClassVar[int]
     CHECKPOINT_DAYS_FIELD_NUMBER: _ClassVar[int]
     SBML_FIELD_NUMBER: _ClassVar[int]
+    POPULATION_FIELD_NUMBER: _ClassVar[int]
     preset: str
     parameters: _containers.ScalarMap[str, float]
     initial: _containers.ScalarMap[str, float]
@@ -122,7 +124,8 @@ class Scenario(_message.Message):
     exact: bool
     checkpoint_days: _containers.RepeatedScalarFieldContainer[float]
     sbml: str
-    def __init__(self, preset: _Optional[str] = ..., parameters: _Optional[_Mapping[str, float]] = ..., initial: _Optional[_Mapping[str, float]] = ..., mechanisms: _Optional[_Mapping[str, bool]] = ..., therapies: _Optional[_Iterable[_Union[Therapy, _Mapping]]] = ..., horizon_days: _Optional[float] = ..., interval_days: _Optional[float] = ..., seed: _Optional[int] = ..., replicates: _Optional[int] = ..., escape_threshold: _Optional[float] = ..., exact: _Optional[bool] = ..., checkpoint_days: _Optional[_Iterable[float]] = ..., sbml: _Optional[str] = ...) -> None: ...
+    population: _population_pb2.Population
+    def __init__(self, preset: _Optional[str] = ..., parameters: _Optional[_Mapping[str, float]] = ..., initial: _Optional[_Mapping[str, float]] = ..., mechanisms: _Optional[_Mapping[str, bool]] = ..., therapies: _Optional[_Iterable[_Union[Therapy, _Mapping]]] = ..., horizon_days: _Optional[float] = ..., interval_days: _Optional[float] = ..., seed: _Optional[int] = ..., replicates: _Optional[int] = ..., escape_threshold: _Optional[float] = ..., exact: _Optional[bool] = ..., checkpoint_days: _Optional[_Iterable[float]] = ..., sbml: _Optional[str] = ..., population: _Optional[_Union[_population_pb2.Population, _Mapping]] = ...) -> None: ...
 
 class Therapy(_message.Message):
     __slots__ = ("kind", "at_days", "dose", "parameters")

@@ -1,0 +1,1 @@
+"""fitting: sensitivity analyses (and calibration) driving the batch runner."""
