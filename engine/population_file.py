@@ -50,7 +50,8 @@ _KEYS = {"distributions", "correlations", "particles"}
 
 def parse(raw: Any, net: Network) -> tuple[Population | None, list[FieldViolation]]:
     """The population of ``raw`` (the file form) for ``net``, or None and the violations."""
-    if raw is None or (isinstance(raw, Mapping) and not any(raw.get(k) for k in _KEYS)):
+    empty = isinstance(raw, Mapping) and set(raw) <= _KEYS and not any(raw.values())
+    if raw is None or empty:
         return None, []
     if not isinstance(raw, Mapping):
         return None, [FieldViolation(_WHERE, "must be a mapping")]
