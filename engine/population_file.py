@@ -38,11 +38,13 @@ from escapesim.engine.population import (
 )
 from escapesim.engine.scenario_checks import is_number
 
-#: Caps that keep one request small (a particle table travels in the Scenario message,
-#: well under the 4 MiB gRPC limit: 100k numbers are 0.8 MB).
-MAX_PARTICLES = 20_000
-MAX_PARTICLE_NUMBERS = 100_000
+#: Caps that keep one request small: a particle table travels in the Scenario message,
+#: beside up to 512 kB of SBML, under the 4 MiB gRPC limit (20k numbers are 0.16 MB; a
+#: posterior of 1,000 particles of 8 parameters is 8k numbers).
+MAX_PARTICLES = 4_000
+MAX_PARTICLE_NUMBERS = 20_000
 MAX_DISTRIBUTIONS = 64
+MAX_CORRELATIONS = 128
 
 _WHERE = "population"
 _KEYS = {"distributions", "correlations", "particles"}
@@ -155,6 +157,8 @@ def _correlations(raw: Any, named: Sequence[str]) -> tuple[list[Correlation], li
     where = f"{_WHERE}.correlations"
     if not _is_list(raw):
         return [], [FieldViolation(where, "must be a list")]
+    if len(raw) > MAX_CORRELATIONS:
+        return [], [FieldViolation(where, f"at most {MAX_CORRELATIONS} correlations")]
     found: list[Correlation] = []
     violations: list[FieldViolation] = []
     pairs: set[frozenset[str]] = set()
