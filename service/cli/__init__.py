@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable
 
 from escapesim import __version__
-from escapesim.service.cli import ensemble, local, remote, sbml_export
+from escapesim.service.cli import ensemble, local, remote, sbml_export, sensitivity
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -33,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     remote.register(subparsers)
     ensemble.register(subparsers)
     sbml_export.register(subparsers)
+    sensitivity.register(subparsers)
     return parser
 
 
