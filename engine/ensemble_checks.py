@@ -62,6 +62,7 @@ def variant(
         escape_threshold=base.escape_threshold,
         sbml=base.sbml,
         exact=base.exact,
+        population=base.population,
     )
 
 
@@ -158,6 +159,9 @@ def _check_grid(base: Scenario, grid: Sequence[Axis]) -> list[FieldViolation]:
             noun = "parameter" if axis.section == "parameters" else "species"
             violations.append(FieldViolation(where, f"unknown {noun} of preset {net.name!r}"))
             continue
+        if axis.section == "parameters" and axis.name in _drawn(base):
+            violations.append(FieldViolation(where, "is drawn by the scenario's population"))
+            continue
         violations += _check_axis_values(base, axis)
     return violations
 
@@ -236,6 +240,12 @@ def _check_arms(
             for name in arm.parameters
             if name in varied
         ]
+        # An arm setting a drawn parameter would replace every patient's own value.
+        violations += [
+            FieldViolation(f"arms[{i}].parameters.{name}", "is drawn by the scenario's population")
+            for name in arm.parameters
+            if name in _drawn(base)
+        ]
         try:
             variant(base, parameters=arm.parameters, therapies=arm.therapies)
         except ScenarioError as error:
@@ -243,6 +253,11 @@ def _check_arms(
     if control not in names:
         violations.append(FieldViolation("control", f"must name an arm (arms: {', '.join(names)})"))
     return violations
+
+
+def _drawn(base: Scenario) -> tuple[str, ...]:
+    """The parameters the base scenario's population draws per replicate."""
+    return base.population.parameters if base.population is not None else ()
 
 
 def _check_size(cells: int, per_cell: int, times: int) -> list[FieldViolation]:

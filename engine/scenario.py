@@ -15,6 +15,8 @@ from typing import Any
 from escapesim.engine.errors import FieldViolation, ScenarioError
 from escapesim.engine.frozen import FrozenMap
 from escapesim.engine.network import Network
+from escapesim.engine.population import Population
+from escapesim.engine.population_file import parse as parse_population
 from escapesim.engine.presets import network as preset_network
 from escapesim.engine.sbml import SbmlError, load_text
 from escapesim.engine.scenario_checks import (
@@ -60,6 +62,8 @@ class Scenario:
     ``stop_at_outcome`` ends a replicate once its outcome is decided (later samples hold
     the state at the stop: :mod:`escapesim.engine.outcome_watch`); ``sample_days``, if
     given, are the only days sampled (with the horizon) instead of every interval.
+    ``population``: replicate k's values of some parameters are drawn from it
+    (:mod:`escapesim.engine.population`); see :meth:`replicate_parameters`.
     """
 
     preset: str
@@ -78,6 +82,7 @@ class Scenario:
     profile: str = ""
     stop_at_outcome: bool = False
     sample_days: tuple[float, ...] = ()
+    population: Population | None = None
 
     @classmethod
     def build(
@@ -99,6 +104,7 @@ class Scenario:
         profile: str = "",
         stop_at_outcome: bool = False,
         sample_days: Sequence[float] = (),
+        population: Mapping[str, Any] | Population | None = None,
     ) -> Scenario:
         """Validate and build a scenario; unset parameters, initial values, mechanism
         switches and therapy parameters get their defaults (the profile's values, if it
@@ -118,6 +124,10 @@ class Scenario:
             *check_sample_days(sample_days, horizon_days),
             *check_checkpoint_days(checkpoint_days, horizon_days, interval_days, sample_days),
         ]
+        if isinstance(population, Population):
+            population = population.to_dict()
+        drawn, found = parse_population(population, net)
+        violations += found
         if violations:
             raise ScenarioError(violations)
         chosen = net.profile(profile) if profile else None
@@ -146,7 +156,22 @@ class Scenario:
             profile=profile,
             stop_at_outcome=bool(stop_at_outcome),
             sample_days=tuple(sorted({float(d) for d in sample_days})),
+            population=drawn,
         )
+
+    def replicate_parameters(self, replicate: int) -> FrozenMap[float]:
+        """Replicate ``replicate``'s parameters: :attr:`parameters` with the population's
+        draw for (seed, replicate) in place (the same in every arm of an ensemble)."""
+        if self.population is None:
+            return self.parameters
+        net = self.network()
+        bounds = {}
+        for name in self.population.parameters:
+            spec = net.parameter(name)
+            assert spec is not None, "a built population names only the network's parameters"
+            bounds[name] = (spec.lower, spec.upper)
+        drawn = self.population.draw(self.seed, replicate, bounds)
+        return FrozenMap({**self.parameters, **drawn})
 
     def network(self) -> Network:
         """The preset's network (or the SBML model's)."""
@@ -187,6 +212,7 @@ class Scenario:
             # Only when set: a default scenario's file (and stored metadata) is unchanged.
             **({"stop_at_outcome": True} if self.stop_at_outcome else {}),
             **({"sample_days": list(self.sample_days)} if self.sample_days else {}),
+            **({"population": self.population.to_dict()} if self.population else {}),
         }
 
     @classmethod
@@ -231,7 +257,7 @@ def _with_defaults(net: Network, therapy: Therapy) -> Therapy:
 _KNOWN_KEYS = {
     "preset", "parameters", "initial", "mechanisms", "therapies", "horizon_days",
     "interval_days", "seed", "replicates", "escape_threshold", "checkpoint_days",
-    "sbml", "exact", "profile", "stop_at_outcome", "sample_days",
+    "sbml", "exact", "profile", "stop_at_outcome", "sample_days", "population",
 }  # fmt: skip
 
 

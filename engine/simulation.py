@@ -75,7 +75,7 @@ class Simulation:
         self._parent: tuple[Scenario, float] | None = None
         self._streams: dict[str, np.random.Generator] = {}
         self._stoichiometry = self._network.stoichiometry
-        bound = self._network.bind(scenario.parameters, scenario.mechanisms)
+        bound = self._network.bind(scenario.replicate_parameters(replicate), scenario.mechanisms)
         self._model_events = ModelEvents(self._network, bound.parameters)
         settings = self._model_events.settings(settings or KernelSettings())
         # A scenario asking for the exact law gets it whatever the other settings.

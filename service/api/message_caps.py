@@ -34,6 +34,14 @@ ENTRIES: dict[str, int] = {
     f"{_PACKAGE}.EnsembleSpec.arms": 32,
     f"{_PACKAGE}.Arm.therapies": 4,
     f"{_PACKAGE}.Arm.parameters": 32,
+    # engine.population_file: MAX_DISTRIBUTIONS, MAX_CORRELATIONS, MAX_PARTICLES and
+    # MAX_PARTICLE_NUMBERS (so a capped request still fits the 4 MiB limit).
+    f"{_PACKAGE}.Population.distributions": 64,
+    f"{_PACKAGE}.Population.correlations": 128,
+    f"{_PACKAGE}.ParameterDistribution.arguments": 2,
+    f"{_PACKAGE}.Particles.parameters": 64,
+    f"{_PACKAGE}.Particles.values": 20_000,
+    f"{_PACKAGE}.Particles.weights": 4_000,
 }
 #: Characters of any string field or map key, unless :data:`TEXT` says otherwise.
 MAX_TEXT = 64

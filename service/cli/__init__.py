@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable
 
 from escapesim import __version__
-from escapesim.service.cli import calibrate, ensemble, local, remote, sbml_export
+from escapesim.service.cli import calibrate, ensemble, local, remote, sbml_export, sensitivity
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     ensemble.register(subparsers)
     sbml_export.register(subparsers)
     calibrate.register(subparsers)
+    sensitivity.register(subparsers)
     return parser
 
 

@@ -21,6 +21,7 @@ import yaml
 from escapesim.engine import Network, Scenario, ScenarioError, catalog, network, sbml
 from escapesim.service.cli import protocol_flags
 from escapesim.service.cli.errors import UsageError
+from escapesim.service.cli.population_input import read_particles
 
 #: Scenario settings ``--set`` accepts besides the preset's parameters and state variables.
 SETTINGS = ("escape_threshold",)
@@ -84,10 +85,12 @@ def load_scenario_file(path: str, *, where: str | None = None) -> dict[str, Any]
         raise UsageError([f"{where}: must hold a mapping of fields"])
     data = dict(data)
     _read_sbml(data, Path(path).parent, where)
+    read_particles(data, Path(path).parent, where)
     nested = data.get("scenario")  # an ensemble file's base scenario
     if isinstance(nested, Mapping):
         data["scenario"] = dict(nested)
         _read_sbml(data["scenario"], Path(path).parent, f"{where}: scenario")
+        read_particles(data["scenario"], Path(path).parent, f"{where}: scenario")
     return data
 
 

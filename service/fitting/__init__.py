@@ -1,5 +1,7 @@
-"""Fitting the model to data: the calibration driver (ABC-SMC with pyABC) and its outputs.
+"""Fitting and explaining the model: the calibration driver (ABC-SMC with pyABC), the
+global sensitivity driver (Morris and Sobol with SALib), and their outputs.
 
-The room sits between ``jobs`` (which will run calibrations as durable jobs) and
-``workers`` (whose one replicate loop every simulation here goes through).
+The room sits between ``jobs`` (which will run calibrations and sensitivity analyses as
+durable jobs) and ``workers`` (whose one replicate loop every simulation here goes
+through).
 """

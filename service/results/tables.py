@@ -9,7 +9,9 @@ back into engine results):
 * the *replicate table* — one row per replicate: ``replicate``, ``outcome`` (string),
   ``outcome_time`` (float64, null for equilibrium), ``final.<name>`` for every population
   and concentration at the horizon, and ``counters.<channel>`` (int64) for every event
-  counter any replicate reported (zero where a replicate never fired it).
+  counter any replicate reported (zero where a replicate never fired it); with a
+  parameter population (virtual patients), ``parameters.<name>`` (float64) holds each
+  replicate's drawn value of every parameter the population draws.
 
 Rows come in the order given (callers pass results sorted by replicate). Parquet files are
 written atomically (a temporary file in the same directory, then a rename) so a reader never
@@ -32,6 +34,7 @@ from escapesim.service.store.files import atomic_target
 #: Prefixes of the flattened per-replicate columns.
 FINAL_PREFIX = "final."
 COUNTER_PREFIX = "counters."
+DRAWN_PREFIX = "parameters."
 
 
 def trajectory_schema(network: Network) -> pa.Schema:
@@ -90,8 +93,11 @@ def counter_names(results: Sequence[Result]) -> list[str]:
     return list(names)
 
 
-def replicate_schema(network: Network, counters: Sequence[str]) -> pa.Schema:
-    """The schema of the replicate table for ``network`` and the given counter names."""
+def replicate_schema(
+    network: Network, counters: Sequence[str], drawn: Sequence[str] = ()
+) -> pa.Schema:
+    """The schema of the replicate table for ``network``, the given counter names and the
+    parameters a population draws."""
     return pa.schema(
         [
             pa.field("replicate", pa.int32(), nullable=False),
@@ -103,6 +109,7 @@ def replicate_schema(network: Network, counters: Sequence[str]) -> pa.Schema:
                 for s in network.levels
             ),
             *(pa.field(COUNTER_PREFIX + c, pa.int64(), nullable=False) for c in counters),
+            *(pa.field(DRAWN_PREFIX + p, pa.float64(), nullable=False) for p in drawn),
         ]
     )
 
@@ -111,7 +118,9 @@ def replicate_table(results: Sequence[Result], *, network: Network | None = None
     """One row per replicate: outcome, its time, final values and event counters."""
     net = _network_of(results, network)
     counters = counter_names(results)
-    schema = replicate_schema(net, counters)
+    population = results[0].provenance.scenario.population if results else None
+    drawn = population.parameters if population is not None else ()
+    schema = replicate_schema(net, counters, drawn)
     data: dict[str, list[object]] = {
         "replicate": [r.replicate for r in results],
         "outcome": [str(r.outcome.kind) for r in results],
@@ -124,6 +133,9 @@ def replicate_table(results: Sequence[Result], *, network: Network | None = None
         data[FINAL_PREFIX + level.name] = [f[level.name] for f in finals]
     for counter in counters:
         data[COUNTER_PREFIX + counter] = [r.counters.get(counter, 0) for r in results]
+    patients = [r.provenance.scenario.replicate_parameters(r.replicate) for r in results if drawn]
+    for name in drawn:
+        data[DRAWN_PREFIX + name] = [p[name] for p in patients]
     return pa.Table.from_pydict(data, schema=schema)
 
 

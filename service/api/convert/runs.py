@@ -60,6 +60,13 @@ def scenario_mapping(message: pb.Scenario) -> dict[str, Any]:
     for name in _OPTIONAL_SCALARS:
         if message.HasField(name):
             data[name] = getattr(message, name)
+    if message.HasField("population"):
+        # Its file form is the message's JSON form (field names kept, zeros printed).
+        data["population"] = json_format.MessageToDict(
+            message.population,
+            preserving_proto_field_name=True,
+            always_print_fields_with_no_presence=True,
+        )
     return data
 
 
@@ -79,7 +86,7 @@ def scenario_to_proto(scenario: Scenario) -> pb.Scenario:
 def _scenario_message(scenario: Scenario) -> pb.Scenario:
     # Every GetRun/ListRuns/WatchRun answer carries its run's scenario; scenarios are
     # frozen and hashable, so each is converted once. Callers only ever copy the result.
-    return pb.Scenario(
+    message = pb.Scenario(
         preset=scenario.preset,
         parameters=dict(scenario.parameters),
         initial=dict(scenario.initial),
@@ -100,6 +107,9 @@ def _scenario_message(scenario: Scenario) -> pb.Scenario:
         stop_at_outcome=scenario.stop_at_outcome,
         sample_days=scenario.sample_days,
     )
+    if scenario.population is not None:
+        json_format.ParseDict(scenario.population.to_dict(), message.population)
+    return message
 
 
 def scenario_message(data: Mapping[str, Any]) -> pb.Scenario:

@@ -1,5 +1,6 @@
 import datetime
 
+from escapesim.v1 import population_pb2 as _population_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
@@ -93,7 +94,7 @@ ENSEMBLE_RESULT_TABLE_BANDS: EnsembleResultTable
 ENSEMBLE_RESULT_TABLE_SUMMARY: EnsembleResultTable
 
 class Scenario(_message.Message):
-    __slots__ = ("preset", "parameters", "initial", "mechanisms", "therapies", "horizon_days", "interval_days", "seed", "replicates", "escape_threshold", "exact", "checkpoint_days", "sbml", "profile", "stop_at_outcome", "sample_days")
+    __slots__ = ("preset", "parameters", "initial", "mechanisms", "therapies", "horizon_days", "interval_days", "seed", "replicates", "escape_threshold", "exact", "checkpoint_days", "sbml", "profile", "stop_at_outcome", "sample_days", "population")
     class ParametersEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -131,6 +132,7 @@ class Scenario(_message.Message):
     PROFILE_FIELD_NUMBER: _ClassVar[int]
     STOP_AT_OUTCOME_FIELD_NUMBER: _ClassVar[int]
     SAMPLE_DAYS_FIELD_NUMBER: _ClassVar[int]
+    POPULATION_FIELD_NUMBER: _ClassVar[int]
     preset: str
     parameters: _containers.ScalarMap[str, float]
     initial: _containers.ScalarMap[str, float]
@@ -147,7 +149,8 @@ class Scenario(_message.Message):
     profile: str
     stop_at_outcome: bool
     sample_days: _containers.RepeatedScalarFieldContainer[float]
-    def __init__(self, preset: _Optional[str] = ..., parameters: _Optional[_Mapping[str, float]] = ..., initial: _Optional[_Mapping[str, float]] = ..., mechanisms: _Optional[_Mapping[str, bool]] = ..., therapies: _Optional[_Iterable[_Union[Therapy, _Mapping]]] = ..., horizon_days: _Optional[float] = ..., interval_days: _Optional[float] = ..., seed: _Optional[int] = ..., replicates: _Optional[int] = ..., escape_threshold: _Optional[float] = ..., exact: _Optional[bool] = ..., checkpoint_days: _Optional[_Iterable[float]] = ..., sbml: _Optional[str] = ..., profile: _Optional[str] = ..., stop_at_outcome: _Optional[bool] = ..., sample_days: _Optional[_Iterable[float]] = ...) -> None: ...
+    population: _population_pb2.Population
+    def __init__(self, preset: _Optional[str] = ..., parameters: _Optional[_Mapping[str, float]] = ..., initial: _Optional[_Mapping[str, float]] = ..., mechanisms: _Optional[_Mapping[str, bool]] = ..., therapies: _Optional[_Iterable[_Union[Therapy, _Mapping]]] = ..., horizon_days: _Optional[float] = ..., interval_days: _Optional[float] = ..., seed: _Optional[int] = ..., replicates: _Optional[int] = ..., escape_threshold: _Optional[float] = ..., exact: _Optional[bool] = ..., checkpoint_days: _Optional[_Iterable[float]] = ..., sbml: _Optional[str] = ..., profile: _Optional[str] = ..., stop_at_outcome: _Optional[bool] = ..., sample_days: _Optional[_Iterable[float]] = ..., population: _Optional[_Union[_population_pb2.Population, _Mapping]] = ...) -> None: ...
 
 class Therapy(_message.Message):
     __slots__ = ("kind", "at_days", "dose", "parameters")
