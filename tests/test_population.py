@@ -19,7 +19,9 @@ from escapesim.service.client import Client
 from escapesim.service.store.run_record import RunState
 from escapesim.service.testing import InProcessServer
 
-LOG_NORMAL_S = {"parameter": "s", "kind": "log_normal", "arguments": {"median": 1.3e4, "sigma": 0.3}}
+LOG_NORMAL_S = {
+    "parameter": "s", "kind": "log_normal", "arguments": {"median": 1.3e4, "sigma": 0.3}
+}  # fmt: skip
 
 
 def _scenario(population: dict[str, object], **changes: object) -> engine.Scenario:
@@ -161,8 +163,10 @@ def test_a_correlation_matrix_must_be_positive_definite() -> None:
 
 def test_the_population_survives_the_proto_both_ways() -> None:
     scenario = _scenario({
-        "distributions": [LOG_NORMAL_S,
-                          {"parameter": "a", "kind": "uniform", "arguments": {"low": 0.1, "high": 0.3}}],
+        "distributions": [
+            LOG_NORMAL_S,
+            {"parameter": "a", "kind": "uniform", "arguments": {"low": 0.1, "high": 0.3}},
+        ],
         "correlations": [{"first": "s", "second": "a", "rho": 0.0}],
         "particles": {"parameters": ["d"], "values": [0.3, 0.4], "weights": [1.0, 1.0]},
     })  # fmt: skip
@@ -201,6 +205,7 @@ def test_a_scenario_file_gives_particles_as_a_csv_path(tmp_path: Path) -> None:
     path = tmp_path / "scenario.yaml"
     path.write_text("preset: kuznetsov1994\npopulation:\n  particles: {path: posterior.csv}\n")
     scenario = engine.Scenario.from_dict(load_scenario_file(str(path)))
-    assert scenario.population is not None and scenario.population.particles is not None
+    assert scenario.population is not None
+    assert scenario.population.particles is not None
     assert scenario.population.particles.values == ((1e4, 0.1), (2e4, 0.2))
     assert scenario.population.particles.weights == (1.0, 3.0)
