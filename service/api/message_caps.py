@@ -26,6 +26,8 @@ ENTRIES: dict[str, int] = {
     f"{_PACKAGE}.Scenario.therapies": 16,
     f"{_PACKAGE}.Therapy.at_days": 400,
     f"{_PACKAGE}.Scenario.checkpoint_days": 100,  # engine.scenario_checks.MAX_CHECKPOINTS
+    # A calibration's measurement days (tens to hundreds); a dense grid is interval_days.
+    f"{_PACKAGE}.Scenario.sample_days": 10_000,
     f"{_PACKAGE}.Therapy.parameters": 8,
     f"{_PACKAGE}.StreamResultsRequest.tables": 8,
     f"{_PACKAGE}.StreamEnsembleResultsRequest.tables": 8,
