@@ -281,8 +281,6 @@ def _arguments(data: Mapping[str, Any]) -> dict[str, Any]:
     days = args.get("checkpoint_days", [])
     if not isinstance(days, Sequence) or isinstance(days, str) or not all(map(is_number, days)):
         violations.append(FieldViolation("checkpoint_days", "must be a list of numbers"))
-    if "exact" in args and not isinstance(args["exact"], bool):
-        violations.append(FieldViolation("exact", "must be true or false"))
     if "profile" in args and not isinstance(args["profile"], str):
         violations.append(FieldViolation("profile", "must be a profile's name (a string)"))
     for name in ("exact", "stop_at_outcome"):
