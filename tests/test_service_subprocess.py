@@ -231,11 +231,13 @@ def test_a_grpclib_client_creates_a_run_and_reads_its_results(
     generated = tmp_path / "generated"
     generated.mkdir()
     plugin = Path(sys.executable).with_name("protoc-gen-grpclib_python")
+    # Every file of the package: simulation_service.proto imports the others.
+    protos = sorted(str(p.relative_to(ROOT / "proto")) for p in (ROOT / "proto").rglob("*.proto"))
     subprocess.run(
         [sys.executable, "-m", "grpc_tools.protoc", f"-I{ROOT / 'proto'}",
          f"--plugin=protoc-gen-grpclib_python={plugin}",
          f"--python_out={generated}", f"--grpclib_python_out={generated}",
-         "escapesim/v1/simulation_service.proto"],
+         *protos],
         check=True, cwd=ROOT / "proto",
     )  # fmt: skip
     script = tmp_path / "grpclib_client.py"
