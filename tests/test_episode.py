@@ -59,7 +59,8 @@ def test_a_scheduled_dose_and_exposure_are_observed() -> None:
     episode = Episode(_patient(), 0, every=7)
     later = Action(doses=(Prescription(kind="anti_pd1", dose=10.0, at_days=(3.0, 10.0)),))
     after = episode.act(later)
-    assert after is not None and after.day == 7.0
+    assert after is not None
+    assert after.day == 7.0
     # Two doses of 10 mg/kg (days 3, 10) with a 25-day half-life: on day 7 one dose, 4
     # days old: 10·2^(-4/25) = 8.95 mg/kg (the exposure is deterministic).
     assert after.exposures["anti_PD1"] == pytest.approx(10 * 2 ** (-4 / 25), rel=1e-9)
@@ -71,7 +72,8 @@ def test_measurement_is_its_own_stream_with_a_detection_limit() -> None:
     exact = _drive(Episode(scenario, 0, every=7), ())
     noisy = _drive(Episode(scenario, 0, every=7, measurement=Measurement(cv=0.5)), ())
     ratios = np.array([n.burden / e.burden for n, e in zip(noisy, exact, strict=True)])
-    assert not np.allclose(ratios, 1.0) and np.all(ratios > 0)
+    assert not np.allclose(ratios, 1.0)
+    assert np.all(ratios > 0)
     blind = _drive(Episode(scenario, 0, every=7, measurement=Measurement(detection_limit=1e15)), ())
     assert all(o.burden == 0.0 and not o.detected for o in blind)
 
