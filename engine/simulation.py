@@ -149,10 +149,8 @@ class Simulation:
         """The whole state at the start of the next sampling day (see :mod:`.checkpoint`):
         only when nothing due on or after that day has happened (after :meth:`run_until`)."""
         if self._end.triggered or self._env.peek() < self._times[self._recorded]:
-            raise CheckpointError(
-                "checkpoint: only at the start of a sampling day before the horizon "
-                "(pause with run_until)"
-            )
+            raise CheckpointError("checkpoint: only at the start of a sampling day before "
+                                  "the horizon (pause with run_until)")
         return self._capture()
 
     def _step(self) -> None:
@@ -197,6 +195,11 @@ class Simulation:
         check_compatible(checkpoint, simulation._network)
         simulation._resume(checkpoint)
         return simulation
+
+    @property
+    def outcome(self) -> Outcome | None:
+        """The outcome once decided (elimination or escape), else None."""
+        return self._outcome
 
     @property
     def step_ends(self) -> Mapping[str, int]:
@@ -282,10 +285,8 @@ class Simulation:
         self._model_events.check_keepable()
         entries = self._calendar.pending()
         if any(e.kind == DOSE and e.index >= self._given for e in entries):
-            raise CheckpointError(
-                "checkpoint: a therapy scheduled an action while running; only actions "
-                "scheduled when the therapy is given can be rebuilt"
-            )
+            raise CheckpointError("checkpoint: a therapy scheduled an action while running; "
+                                  "only actions scheduled when it is given can be rebuilt")
         kernel = self._kernel
         return Checkpoint(
             scenario=self.scenario, replicate=self.replicate, settings=self._settings,
