@@ -33,14 +33,17 @@ def _drive(episode: Episode, dose_days: tuple[float, ...]) -> list[engine.episod
 
 
 def test_an_episode_without_actions_is_the_plain_replicate() -> None:
-    scenario = _patient()
+    scenario = _patient(horizon=91.0)
     episode = Episode(scenario, 2, every=7, measurement=Measurement(cv=0.5, detection_limit=1e3))
     seen = _drive(episode, ())
-    assert same(episode.result, engine.simulate(scenario, 2))
-    # Escape on day ~61: the episode ends at the decision after it (63), with the
-    # horizon's observation.
-    assert [o.day for o in seen] == [0, 7, 14, 21, 28, 35, 42, 49, 56, 70]
+    plain = engine.simulate(scenario, 2)
+    assert same(episode.result, plain)
+    # Untreated, the tumour escapes (day ~69; 91 leaves room): decisions are observed
+    # until the outcome, the episode ends at the first decision after it, and its last
+    # observation is the horizon's.
     assert episode.result.outcome.kind is engine.OutcomeKind.ESCAPE
+    before = [7.0 * k for k in range(13) if 7.0 * k < plain.outcome.time]
+    assert [o.day for o in seen] == [*before, 91.0]
 
 
 def test_a_dose_given_as_an_action_is_the_same_dose_in_the_scenario() -> None:
