@@ -377,8 +377,6 @@ class Simulation:
         self._arrived[channel] += amount
         self._watch(self._env.now)
 
-    # -- bookkeeping ---------------------------------------------------------------------
-
     def _fire(self, event: int) -> None:
         self._model_events.fire(event, self._env.now, self._kernel.counts, self._kernel.levels)
         self._watch(self._env.now)
