@@ -12,7 +12,11 @@ An :class:`Ensemble` is immutable, validated data, like a :class:`~engine.Scenar
 * ``branch_day`` — optional: every replicate grows under the base scenario up to this
   sampling day and only then splits into the arms, from one checkpoint
   (:mod:`escapesim.engine.branching`): arms' therapies start on or after it, and their
-  parameter overrides apply from it on.
+  parameter overrides apply from it on;
+* ``knockouts`` — optional: mechanism names (or ``all``, every escape mechanism on) that
+  expand the one given arm, the intact control, into that arm plus one knock-out arm per
+  mechanism, ``<mechanism>_off`` (:mod:`escapesim.engine.knockouts`): attribution of the
+  outcome to the mechanisms under common random numbers.
 
 :meth:`Ensemble.points` expands it into cells, one per (grid point, arm), each with its
 own scenario. Every cell keeps the base seed, so replicate ``k`` of every arm draws from
@@ -47,15 +51,16 @@ from typing import Any
 
 import numpy as np
 
+from escapesim.engine import knockouts as knocking
 from escapesim.engine.ensemble_checks import check, variant
-from escapesim.engine.errors import ScenarioError
+from escapesim.engine.errors import FieldViolation, ScenarioError
 from escapesim.engine.frozen import FrozenMap
 from escapesim.engine.scenario import Scenario, Therapy
 
 #: The arm every ensemble without ``arms`` has.
 DEFAULT_ARM = "control"
 
-FILE_KEYS = ("scenario", "replicates", "grid", "arms", "control", "branch_day")
+FILE_KEYS = ("scenario", "replicates", "grid", "arms", "control", "branch_day", "knockouts")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -108,11 +113,13 @@ class Axis:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Arm:
-    """A named protocol: therapies added to the base scenario's, and parameter overrides."""
+    """A named protocol: therapies added to the base scenario's, parameter overrides, and
+    mechanism switches (set by ``knockouts`` only: a knock-out arm's)."""
 
     name: str
     therapies: tuple[Therapy, ...] = ()
     parameters: FrozenMap[float] = field(default_factory=FrozenMap)
+    mechanisms: FrozenMap[bool] = field(default_factory=FrozenMap)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -138,11 +145,14 @@ class Ensemble:
     arms: tuple[Arm, ...] = (Arm(name=DEFAULT_ARM),)
     control: str = ""
     branch_day: float | None = None
+    knockouts: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.control and self.arms:
             # The first arm is the control unless one is named (a frozen field: set once).
             object.__setattr__(self, "control", self.arms[0].name)
+        if self.knockouts:
+            self._knock_out()
         violations = check(
             scenario=self.scenario,
             replicates=self.replicates,
@@ -153,6 +163,38 @@ class Ensemble:
         )
         if violations:
             raise ScenarioError(violations)
+
+    def _knock_out(self) -> None:
+        """Expand the intact arm into it and its knock-out arms (the frozen ``arms``, set
+        once; an ensemble copied with its arms already expanded keeps them)."""
+        mechanisms, violations = knocking.resolve(self.scenario, self.knockouts)
+        intact = self.arms[0] if self.arms else Arm(name=DEFAULT_ARM)
+        expanded = (intact, *(
+            Arm(name=knocking.arm_name(m), therapies=intact.therapies,
+                parameters=intact.parameters, mechanisms=knocking.switches(m))
+            for m in mechanisms
+        ))  # fmt: skip
+        if len(self.arms) > 1 and self.arms != expanded and not violations:
+            violations.append(FieldViolation("arms", "with knockouts, give one arm at most: "
+                                             "the intact protocol they vary"))  # fmt: skip
+        if self.control != intact.name:
+            violations.append(FieldViolation("control", f"with knockouts the control is the "
+                                             f"intact arm {intact.name!r}"))  # fmt: skip
+        if violations:
+            raise ScenarioError(violations)
+        object.__setattr__(self, "arms", expanded)
+
+    @property
+    def knocked_out(self) -> FrozenMap[str]:
+        """The knock-out arms by name, each with the mechanism it switches off."""
+        return FrozenMap(
+            {arm.name: name for arm in self.arms for name, on in arm.mechanisms.items() if not on}
+        )
+
+    @property
+    def declared_arms(self) -> tuple[Arm, ...]:
+        """The arms as declared: with knockouts, the intact arm only (the file form)."""
+        return self.arms[:1] if self.knockouts else self.arms
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -194,6 +236,7 @@ class Ensemble:
             parameters=parameters,
             initial=initial,
             therapies=arm.therapies,
+            mechanisms=arm.mechanisms,
             replicates=self.replicates,
         )
 
@@ -225,11 +268,16 @@ class Ensemble:
                     "therapies": self._therapy_forms(arm),
                     "parameters": dict(arm.parameters),
                 }
-                for arm in self.arms
+                for arm in self.declared_arms
             ],
             "control": self.control,
             **({} if self.branch_day is None else {"branch_day": self.branch_day}),
+            **({} if not self.knockouts else {"knockouts": self._knockouts_form()}),
         }
+
+    def _knockouts_form(self) -> str | list[str]:
+        """``all`` as the file says it, or the list of names."""
+        return knocking.ALL if self.knockouts == (knocking.ALL,) else list(self.knockouts)
 
     def _therapy_forms(self, arm: Arm) -> list[dict[str, Any]]:
         """The file form of ``arm``'s own therapies (the scenario file's, after the base's)."""

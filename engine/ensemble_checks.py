@@ -46,14 +46,16 @@ def variant(
     parameters: Mapping[str, float] | None = None,
     initial: Mapping[str, float] | None = None,
     therapies: Sequence[Therapy] = (),
+    mechanisms: Mapping[str, bool] | None = None,
     replicates: int | None = None,
 ) -> Scenario:
-    """``base`` with some parameters and initial values changed and therapies added."""
+    """``base`` with some parameters, initial values and mechanisms changed and therapies
+    added."""
     return Scenario.build(
         preset=base.preset,
         parameters={**base.parameters, **(parameters or {})},
         initial={**base.initial, **(initial or {})},
-        mechanisms=base.mechanisms,
+        mechanisms={**base.mechanisms, **(mechanisms or {})},
         therapies=(*base.therapies, *therapies),
         horizon_days=base.horizon_days,
         interval_days=base.interval_days,
@@ -247,7 +249,8 @@ def _check_arms(
             if name in _drawn(base)
         ]
         try:
-            variant(base, parameters=arm.parameters, therapies=arm.therapies)
+            variant(base, parameters=arm.parameters, therapies=arm.therapies,
+                    mechanisms=arm.mechanisms)  # fmt: skip
         except ScenarioError as error:
             violations += relocate(error.violations, arm_path(i, len(base.therapies)))
     if control not in names:

@@ -58,6 +58,12 @@ def parse(data: Mapping[str, Any]) -> dict[str, Any]:
     if branch_day is not None and not _is_number(branch_day):
         violations.append(FieldViolation("branch_day", "must be a number"))
         branch_day = None
+    knockouts = data.get("knockouts", ())
+    if isinstance(knockouts, str):
+        knockouts = (knockouts,)  # `knockouts: all`
+    if not isinstance(knockouts, Sequence) or not all(isinstance(k, str) for k in knockouts):
+        violations.append(FieldViolation("knockouts", "must be a list of mechanism names or 'all'"))
+        knockouts = ()
     if violations:
         # Check the values of what could be read too, so one pass reports everything.
         found = check(
@@ -76,6 +82,7 @@ def parse(data: Mapping[str, Any]) -> dict[str, Any]:
         "arms": arms,
         "control": control,
         "branch_day": None if branch_day is None else float(branch_day),
+        "knockouts": tuple(knockouts),
     }
 
 

@@ -135,11 +135,17 @@ class Channel:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class MechanismSpec:
-    """A biological mechanism a scenario can switch on or off."""
+    """A biological mechanism a scenario can switch on or off.
+
+    ``escape`` marks a mechanism by which the tumour escapes the immune response (the
+    review's escape side): the ones an attribution ensemble knocks out for ``all``
+    (:mod:`escapesim.engine.knockouts`).
+    """
 
     name: str
     description: str
     enabled: bool = True
+    escape: bool = False
 
 
 class TherapyContext(Protocol):

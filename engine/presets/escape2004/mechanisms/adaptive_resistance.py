@@ -40,6 +40,7 @@ MECHANISM = MechanismSpec(
     name="adaptive_resistance",
     description="IFN-γ from engaged effectors induces PD-L1 on PD-L1-low tumour cells, "
     "reversibly (it decays when the effectors leave)",
+    escape=True,
 )
 
 PARAMETERS = (

@@ -23,6 +23,7 @@ from escapesim.engine.presets.escape2004.state import FASL, SATURATION
 MECHANISM = MechanismSpec(
     name="counterattack",
     description="Fas/FasL counterattack: FasL-positive tumour cells kill engaging CTLs",
+    escape=True,
 )
 
 PARAMETERS = (

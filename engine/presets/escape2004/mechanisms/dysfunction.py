@@ -43,6 +43,7 @@ MECHANISM = MechanismSpec(
     name="dysfunction",
     description="T-cell dysfunction: anergy without costimulation at priming, exhaustion "
     "after repeated stimulation sharpened by PD-L1",
+    escape=True,
 )
 
 PARAMETERS = (

@@ -43,6 +43,7 @@ MECHANISM = MechanismSpec(
     name="regulation",
     description="regulatory T cells recruited by the tumour and TGF-β suppress priming and "
     "effector expansion",
+    escape=True,
 )
 
 PARAMETERS = (

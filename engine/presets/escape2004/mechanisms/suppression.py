@@ -37,6 +37,7 @@ MECHANISM = MechanismSpec(
     name="suppression",
     description="humoral suppression: TGF-β / IL-10 from secretor clones lowers killing, "
     "proliferation and DC maturation",
+    escape=True,
 )
 
 PARAMETERS = (

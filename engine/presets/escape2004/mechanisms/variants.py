@@ -36,6 +36,7 @@ MECHANISM = MechanismSpec(
     name="variants",
     description="antigen-loss and MHC-I-loss variants arise at division; immune pressure "
     "selects them",
+    escape=True,
 )
 
 PARAMETERS = (

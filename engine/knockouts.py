@@ -1,0 +1,76 @@
+"""Knock-out arms: each named escape mechanism switched off, beside the intact control.
+
+An ensemble with ``knockouts`` (a list of mechanism names, or ``all``: every escape
+mechanism of the preset that the scenario has on, see
+:attr:`~escapesim.engine.network.MechanismSpec.escape`) runs its one arm — the intact
+protocol, the control — and, for each mechanism, a copy of it with that mechanism off,
+named ``<mechanism>_off``. Every arm keeps the base seed, so replicate k of a knock-out arm
+and of the control share their random streams (common random numbers), and with
+``branch_day`` they share their history up to that day bitwise and the switch applies
+from it on (:mod:`escapesim.engine.branching`). The difference in outcome of replicate k
+is then the effect of the mechanism on that replicate, not sampling noise between arms:
+the ensemble summary's paired Δ P(escape) of each knock-out arm against the control, and
+the per-replicate differences in escape day from the replicate table (docs/escape2004.md,
+"Which mechanism won").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from escapesim.engine.errors import FieldViolation
+from escapesim.engine.frozen import FrozenMap
+from escapesim.engine.scenario import Scenario
+
+#: The ``knockouts`` value that means every escape mechanism the scenario has on.
+ALL = "all"
+#: How a knock-out arm is named after its mechanism.
+SUFFIX = "_off"
+
+
+def arm_name(mechanism: str) -> str:
+    """The name of the arm that knocks ``mechanism`` out."""
+    return f"{mechanism}{SUFFIX}"
+
+
+def switches(mechanism: str) -> FrozenMap[bool]:
+    """The mechanism overrides of the arm that knocks ``mechanism`` out."""
+    return FrozenMap({mechanism: False})
+
+
+def resolve(
+    scenario: Scenario, knockouts: Sequence[str]
+) -> tuple[tuple[str, ...], list[FieldViolation]]:
+    """The mechanisms ``knockouts`` switches off, in order, and every problem with it.
+
+    A name must be a mechanism of the preset that the scenario has on (switching off what
+    is off measures nothing), named once; ``all`` stands alone and needs at least one
+    escape mechanism on.
+    """
+    if isinstance(knockouts, str) or not all(isinstance(k, str) for k in knockouts):
+        return (), [FieldViolation("knockouts", f"must be a list of mechanism names or {ALL!r}")]
+    net = scenario.network()
+    if tuple(knockouts) == (ALL,):
+        chosen = tuple(m.name for m in net.mechanisms if m.escape and scenario.mechanisms[m.name])
+        if not chosen:
+            return (), [FieldViolation("knockouts", f"preset {net.name!r} has no escape "
+                                       "mechanism switched on to knock out")]  # fmt: skip
+        return chosen, []
+    if not knockouts:
+        return (), [FieldViolation("knockouts", f"must name at least one mechanism, or be {ALL!r}")]
+    known = [m.name for m in net.mechanisms]
+    violations: list[FieldViolation] = []
+    for i, name in enumerate(knockouts):
+        where = f"knockouts[{i}]"
+        if name == ALL:
+            violations.append(FieldViolation(where, f"{ALL!r} stands alone (it names them all)"))
+        elif name not in known:
+            listed = ", ".join(known) or "none"
+            violations.append(FieldViolation(where, f"unknown mechanism {name!r} of preset "
+                                             f"{net.name!r} (mechanisms: {listed})"))  # fmt: skip
+        elif not scenario.mechanisms[name]:
+            off = f"mechanism {name!r} is already off in the scenario: nothing to knock out"
+            violations.append(FieldViolation(where, off))
+        elif name in knockouts[:i]:
+            violations.append(FieldViolation(where, f"repeats knockouts[{knockouts.index(name)}]"))
+    return (() if violations else tuple(knockouts)), violations
