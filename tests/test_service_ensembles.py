@@ -318,3 +318,27 @@ def test_a_drained_ensemble_is_resumed_by_the_next_start(tmp_path: Path) -> None
         found = client.wait_ensemble(ensemble_id, timeout=60)
         assert found.state is RunState.SUCCEEDED
         assert found.replicates_done == found.replicates_total
+
+
+def test_knock_out_arms_on_a_server_are_the_local_ones(
+    server: InProcessServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The knock-out arms travel as EnsembleSpec.knockouts and the intact arm, and the
+    # server expands them as the engine does: the same tables as a local run.
+    path = tmp_path / "attribution.yaml"
+    path.write_text(
+        "scenario: {preset: escape2004, initial: {T: 0, T_ps: 1e4}, horizon_days: 20, seed: 1}\n"
+        "replicates: 2\narms: [{name: intact}]\nknockouts: [suppression]\n",
+        encoding="utf-8",
+    )
+    local, remote = tmp_path / "local", tmp_path / "remote"
+    assert main(["ensemble", str(path), "--out", str(local), "--workers", "1"]) == 0
+    argv = ["ensemble", str(path), "--server", server.address, "--out", str(remote)]
+    assert main(argv) == 0, capsys.readouterr().err
+    replicates = pq.read_table(remote / "replicates.parquet")
+    assert replicates.equals(pq.read_table(local / "replicates.parquet"))
+    assert set(replicates.column("arm").to_pylist()) == {"intact", "suppression_off"}
+    # Knocking suppression out changes the run (the arms are not silently identical).
+    rows = replicates.to_pylist()
+    final = {(r["arm"], r["replicate"]): r["final.T_ps"] for r in rows}
+    assert final["intact", 0] != final["suppression_off", 0]

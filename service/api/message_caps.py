@@ -28,6 +28,7 @@ ENTRIES: dict[str, int] = {
     f"{_PACKAGE}.Scenario.checkpoint_days": 100,  # engine.scenario_checks.MAX_CHECKPOINTS
     # A calibration's measurement days (tens to hundreds); a dense grid is interval_days.
     f"{_PACKAGE}.Scenario.sample_days": 10_000,
+    f"{_PACKAGE}.EnsembleSpec.knockouts": 32,
     f"{_PACKAGE}.Therapy.parameters": 8,
     f"{_PACKAGE}.StreamResultsRequest.tables": 8,
     f"{_PACKAGE}.StreamEnsembleResultsRequest.tables": 8,

@@ -60,10 +60,12 @@ def ensemble_to_proto(ensemble: Ensemble) -> pb.EnsembleSpec:
                 therapies=[_therapy_message(t) for t in arm.therapies],
                 parameters=dict(arm.parameters),
             )
-            for arm in ensemble.arms
+            # With knockouts, the intact arm only: the server expands it again.
+            for arm in ensemble.declared_arms
         ],
         control=ensemble.control,
         branch_day=ensemble.branch_day,
+        knockouts=list(ensemble.knockouts),
     )
 
 
@@ -123,6 +125,8 @@ def _spec_mapping(message: pb.EnsembleSpec) -> tuple[dict[str, Any], list[FieldV
         data["control"] = message.control
     if message.HasField("branch_day"):
         data["branch_day"] = message.branch_day
+    if message.knockouts:
+        data["knockouts"] = list(message.knockouts)
     return data, violations
 
 

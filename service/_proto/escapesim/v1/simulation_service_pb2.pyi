@@ -473,20 +473,22 @@ class TherapySpec(_message.Message):
     def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., dose_unit: _Optional[str] = ..., dose_upper: _Optional[float] = ..., parameters: _Optional[_Iterable[_Union[ParameterSpec, _Mapping]]] = ...) -> None: ...
 
 class EnsembleSpec(_message.Message):
-    __slots__ = ("scenario", "replicates", "grid", "arms", "control", "branch_day")
+    __slots__ = ("scenario", "replicates", "grid", "arms", "control", "branch_day", "knockouts")
     SCENARIO_FIELD_NUMBER: _ClassVar[int]
     REPLICATES_FIELD_NUMBER: _ClassVar[int]
     GRID_FIELD_NUMBER: _ClassVar[int]
     ARMS_FIELD_NUMBER: _ClassVar[int]
     CONTROL_FIELD_NUMBER: _ClassVar[int]
     BRANCH_DAY_FIELD_NUMBER: _ClassVar[int]
+    KNOCKOUTS_FIELD_NUMBER: _ClassVar[int]
     scenario: Scenario
     replicates: int
     grid: _containers.RepeatedCompositeFieldContainer[GridAxis]
     arms: _containers.RepeatedCompositeFieldContainer[Arm]
     control: str
     branch_day: float
-    def __init__(self, scenario: _Optional[_Union[Scenario, _Mapping]] = ..., replicates: _Optional[int] = ..., grid: _Optional[_Iterable[_Union[GridAxis, _Mapping]]] = ..., arms: _Optional[_Iterable[_Union[Arm, _Mapping]]] = ..., control: _Optional[str] = ..., branch_day: _Optional[float] = ...) -> None: ...
+    knockouts: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, scenario: _Optional[_Union[Scenario, _Mapping]] = ..., replicates: _Optional[int] = ..., grid: _Optional[_Iterable[_Union[GridAxis, _Mapping]]] = ..., arms: _Optional[_Iterable[_Union[Arm, _Mapping]]] = ..., control: _Optional[str] = ..., branch_day: _Optional[float] = ..., knockouts: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class GridAxis(_message.Message):
     __slots__ = ("field", "values", "range")
