@@ -17,7 +17,17 @@ __version__ = "0.2.0"
 
 #: What ``escapesim.<name>`` gives from :mod:`escapesim.library` (imported on first use).
 _LIBRARY = frozenset(
-    {"run", "ensemble", "validate", "calibrate", "RunFrames", "EnsembleFrames", "CalibrationFrames"}
+    {
+        "run",
+        "ensemble",
+        "validate",
+        "calibrate",
+        "sensitivity",
+        "RunFrames",
+        "EnsembleFrames",
+        "CalibrationFrames",
+        "SensitivityFrames",
+    }
 )
 
 

@@ -12,6 +12,9 @@
     fit = escapesim.calibrate("examples/calibrate_kuznetsov.yaml", out="out/fit")
     fit.summary["posterior"]["a"]        # median and 95% credible interval per parameter
 
+    screen = escapesim.sensitivity("examples/sensitivity_escape.yaml", workers=2)
+    screen.indices                      # per quantity × parameter: mu_star, sigma (Morris)
+
     escapesim.validate({"preset": "kuznetsov1994", "horizon_days": -1})
     # [FieldViolation(field='horizon_days', message='must be > 0')]
 
@@ -42,6 +45,7 @@ from escapesim.engine import FieldViolation, OutcomeKind, Scenario, ScenarioErro
 from escapesim.engine.calibration import CalibrationSpec
 from escapesim.engine.ensemble import Ensemble
 from escapesim.engine.summary import wilson
+from escapesim.service.fitting.sensitivity_spec import SensitivitySpec
 from escapesim.service.results import ensemble_tables
 from escapesim.service.workers.scenarios import simulate_here
 
@@ -188,6 +192,40 @@ def calibrate(
         spec, pd.read_parquet(folder / "particles.parquet"),
         pd.read_parquet(folder / "generations.parquet"), document, folder,
     )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SensitivityFrames:
+    """A finished sensitivity analysis: ``samples`` (the design, one row per parameter
+    set with its quantities) and ``indices`` (one row per quantity × parameter: Morris
+    μ*, its interval and σ, or Sobol S1, ST and their intervals)."""
+
+    spec: SensitivitySpec
+    samples: pd.DataFrame
+    indices: pd.DataFrame
+
+
+def sensitivity(
+    analysis: SensitivitySpec | Mapping[str, Any] | str | Path, *, workers: int = 1
+) -> SensitivityFrames:
+    """Run a Morris or Sobol analysis (docs/sensitivity.md) on this machine.
+
+    ``analysis``: a sensitivity file's path, its mapping or a built spec. Raises
+    :class:`ScenarioError` (or, for a file, the command line's ``UsageError``) naming
+    every bad field.
+    """
+    from escapesim.service.cli.sensitivity import load_spec
+    from escapesim.service.fitting.sensitivity_analysis import analyse
+    from escapesim.service.fitting.sensitivity_runs import simulated
+
+    if isinstance(analysis, SensitivitySpec):
+        spec = analysis
+    elif isinstance(analysis, str | Path):
+        spec = load_spec(str(analysis))
+    else:
+        spec = SensitivitySpec.from_dict(analysis)
+    result = _beside_loop(lambda: analyse(spec, simulated(spec, workers=workers)))
+    return SensitivityFrames(spec, result.samples.to_pandas(), result.indices.to_pandas())
 
 
 def validate(

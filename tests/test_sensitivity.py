@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 from escapesim.engine import ScenarioError
 from escapesim.service.cli import main
@@ -122,3 +123,16 @@ def test_the_command_line_writes_indices_and_a_figure(tmp_path: Path) -> None:
     }
     assert read_parquet(out / "samples.parquet").num_rows == 3 * 3
     assert (out / "sensitivity.png").stat().st_size > 10_000
+
+
+def test_the_notebook_call_returns_the_cli_tables_as_dataframes(tmp_path: Path) -> None:
+    import escapesim
+
+    spec = {"scenario": SCENARIO, "method": "morris", "samples": 2, "replicates": 1,
+            "seed": 1, "parameters": {"a": {"low": 0.1, "high": 0.3}},
+            "quantities": QUANTITY}  # fmt: skip
+    found = escapesim.sensitivity(spec)
+    (tmp_path / "spec.yaml").write_text(yaml.safe_dump(spec))
+    assert main(["sensitivity", str(tmp_path / "spec.yaml"), "--out", str(tmp_path)]) == 0
+    assert found.indices.equals(read_parquet(tmp_path / "indices.parquet").to_pandas())
+    assert len(found.samples) == 2 * 2
