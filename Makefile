@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,dask]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,dask,gym]'
 	@# Compile the kernel into numba's disk cache now, so the first run starts like the next.
 	$(BIN)/escapesim warm
 	touch $(STAMP)
@@ -50,7 +50,7 @@ test: $(STAMP) lint typecheck
 	$(BIN)/python -m pytest
 
 lint: $(STAMP) compose-check
-	$(BIN)/ruff check engine service tests benchmarks escapesim/__init__.py escapesim/library.py
+	$(BIN)/ruff check engine service tests benchmarks escapesim/__init__.py escapesim/library.py escapesim/gym.py
 	$(BIN)/lint-imports
 	$(BUF) lint
 	@# buf breaking compares proto/ with the last release (a v* tag) once one exists.
