@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from escapesim.engine.checkpoint import Checkpoint
@@ -266,9 +266,6 @@ class Episode:
 
 
 def _fields(scenario: Scenario) -> dict[str, Any]:
-    """The keyword arguments :meth:`Scenario.build` rebuilds ``scenario`` from."""
-    names = (
-        "preset", "parameters", "initial", "mechanisms", "horizon_days", "interval_days",
-        "seed", "replicates", "escape_threshold", "checkpoint_days", "sbml", "exact",
-    )  # fmt: skip
-    return {name: getattr(scenario, name) for name in names}
+    """The keyword arguments :meth:`Scenario.build` rebuilds ``scenario`` from: every
+    field (a list by hand went stale once and dropped a population's patients)."""
+    return {f.name: getattr(scenario, f.name) for f in fields(Scenario)}

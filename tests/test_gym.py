@@ -179,3 +179,21 @@ def test_a_preset_without_therapies_has_no_action_to_take() -> None:
     env = EscapeEnv()
     with pytest.raises(engine.ScenarioError, match=r"options\.replicate"):
         env.reset(options={"replicate": -1})
+
+
+def test_an_action_keeps_a_populations_patient() -> None:
+    # Patient k of a parameter population has its own parameters; a dose given as an
+    # action forks the run and must keep them (and every other field of the scenario).
+    spec = yaml.safe_load(
+        (EXAMPLE.parent / "ensemble_escape2004_anti_pd1_population.yaml").read_text()
+    )
+    scenario = engine.Scenario.from_dict(
+        {**spec["scenario"], "initial": {"T": 0.0, "T_p": 1e4}, "horizon_days": 28.0,
+         "stop_at_outcome": True}
+    )  # fmt: skip
+    env = EscapeEnv(scenario, doses={"anti_pd1": 10.0})
+    env.reset(options={"replicate": 5})
+    _play(env, (7.0,))
+    listed = scenario.with_changes(therapies=[{"kind": "anti_pd1", "at_days": [7], "dose": 10.0}])
+    assert env.driver.episode.scenario == listed
+    assert same(env.driver.episode.result, engine.simulate(listed, 5))
