@@ -56,6 +56,8 @@ def test_the_default_environment_passes_gymnasiums_checker() -> None:
     made = gymnasium.make(ENV_ID, scenario=_patient(28.0), doses={"anti_pd1": 10.0})
     check_env(made.unwrapped)
     made.close()
+    # Gymnasium's "module:id" form imports this module, which registers the id.
+    assert isinstance(gymnasium.make(f"escapesim.gym:{ENV_ID}").unwrapped, EscapeEnv)
 
 
 def test_the_observation_is_the_clinics_measurements_log_scaled() -> None:
