@@ -13,6 +13,7 @@ import yaml
 from gymnasium.utils.env_checker import check_env
 
 from escapesim import engine
+from escapesim.engine.episode import Measurement
 from escapesim.engine.episode_reward import Reward
 from escapesim.engine.episode_space import OBSERVED_DECADES
 from escapesim.gym import ENV_ID, EscapeEnv
@@ -199,3 +200,18 @@ def test_an_action_keeps_a_populations_patient() -> None:
     listed = scenario.with_changes(therapies=[{"kind": "anti_pd1", "at_days": [7], "dose": 10.0}])
     assert env.driver.episode.scenario == listed
     assert same(env.driver.episode.result, engine.simulate(listed, 5))
+
+
+def test_the_clinics_measurement_model_is_what_the_agent_sees() -> None:
+    blind = _env(horizon=28.0, measurement=Measurement(detection_limit=1e15))
+    observation, info = blind.reset(seed=1)
+    assert (observation[0], info["burden"], info["detected"]) == (0.0, 0.0, False)
+    # A noisy measurement draws from its own stream: the patient is the same one.
+    noisy, exact = _env(measurement=Measurement(cv=0.5)), _env()
+    noisy.reset(seed=1)
+    exact.reset(seed=1)
+    measured = [step[4]["burden"] for step in _play(noisy, (0.0,))]
+    true = [step[4]["burden"] for step in _play(exact, (0.0,))]
+    assert len(measured) == len(true)
+    assert measured != true
+    assert same(noisy.driver.episode.result, exact.driver.episode.result)
