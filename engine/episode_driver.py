@@ -18,7 +18,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from escapesim.engine.episode import Action, Episode, Measurement, Observation, Prescription
+from escapesim.engine.episode import (
+    Action,
+    Episode,
+    Measurement,
+    Observation,
+    Prescription,
+    decision_days,
+)
+from escapesim.engine.errors import ScenarioError
 from escapesim.engine.record import Outcome
 from escapesim.engine.scenario import Scenario
 
@@ -57,6 +65,10 @@ class LocalDriver:
     def __init__(
         self, scenario: Scenario, *, every: float = 7.0, measurement: Measurement | None = None
     ) -> None:
+        # Refuse a bad interval or measurement now, not at the first reset.
+        decision_days(scenario, every)
+        if measurement is not None and (violations := measurement.check()):
+            raise ScenarioError(violations)
         self._scenario = scenario
         self._every = every
         self._measurement = measurement

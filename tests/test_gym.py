@@ -168,11 +168,12 @@ def test_a_bad_action_is_refused_by_name_and_the_episode_goes_on() -> None:
         ({"doses": {"anti_pd1": -1.0}}, "doses.anti_pd1"),
         ({"reward": Reward(escape=-1.0)}, "reward.escape"),
         ({"every": 0.5}, "every_days"),
+        ({"measurement": Measurement(cv=-1.0)}, "measurement.cv"),
     ],
 )
 def test_bad_arguments_name_their_field(kwargs: dict[str, object], field: str) -> None:
     with pytest.raises(engine.ScenarioError) as raised:
-        EscapeEnv(**kwargs).reset()
+        EscapeEnv(**kwargs)
     assert field in {v.field for v in raised.value.violations}
 
 
