@@ -236,7 +236,8 @@ def test_a_calibration_output_is_a_population_in_one_step(tmp_path: Path) -> Non
         path = tmp_path / "trial.yaml"
         path.write_text(f"preset: kuznetsov1994\npopulation:\n  particles: {{path: {given}}}\n")
         scenario = engine.Scenario.from_dict(load_scenario_file(str(path)))
-        assert scenario.population is not None and scenario.population.particles is not None
+        assert scenario.population is not None
+        assert scenario.population.particles is not None
         particles = scenario.population.particles
         names = [n for n in last.columns if n not in ("generation", "weight")]
         assert list(particles.parameters) == names
