@@ -54,6 +54,7 @@ ENSEMBLE_TABLES = {
     "replicates": pb.ENSEMBLE_RESULT_TABLE_REPLICATES,
     "outcomes": pb.ENSEMBLE_RESULT_TABLE_OUTCOMES,
     "bands": pb.ENSEMBLE_RESULT_TABLE_BANDS,
+    "attribution": pb.ENSEMBLE_RESULT_TABLE_ATTRIBUTION,
 }
 
 
@@ -267,7 +268,7 @@ class Client:
         self, ensemble_id: str, tables: Sequence[str] = tuple(ENSEMBLE_TABLES)
     ) -> dict[str, pa.Table]:
         """A finished ensemble's tables (``trajectories``, ``replicates``, ``outcomes``,
-        ``bands``) as Arrow tables, by name."""
+        ``bands``, ``attribution``) as Arrow tables, by name."""
         return self._tables(
             "StreamEnsembleResults",
             lambda kinds: pb.StreamEnsembleResultsRequest(ensemble_id=ensemble_id, tables=kinds),

@@ -6,7 +6,8 @@ Layout under the data directory::
     ensembles/<id>/cells/<index>/      one finished cell: trajectories.parquet,
                                        replicates.parquet (as a run's, see combine)
     ensembles/<id>/trajectories.parquet, replicates.parquet, outcomes.parquet,
-    ensembles/<id>/bands.parquet, summary.json      the summarised ensemble
+    ensembles/<id>/bands.parquet, attribution.parquet,
+    ensembles/<id>/summary.json                      the summarised ensemble
 
 The same durability rules as runs (:mod:`service.store.database`): one SQLite transaction per
 state change, every file written under a temporary name, fsynced and renamed. A cell's
@@ -48,6 +49,7 @@ RESULT_FILES = {
     "replicates": "replicates.parquet",
     "outcomes": "outcomes.parquet",
     "bands": "bands.parquet",
+    "attribution": "attribution.parquet",
 }
 SUMMARY = "summary.json"
 

@@ -60,6 +60,7 @@ class EnsembleResultTable(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ENSEMBLE_RESULT_TABLE_OUTCOMES: _ClassVar[EnsembleResultTable]
     ENSEMBLE_RESULT_TABLE_BANDS: _ClassVar[EnsembleResultTable]
     ENSEMBLE_RESULT_TABLE_SUMMARY: _ClassVar[EnsembleResultTable]
+    ENSEMBLE_RESULT_TABLE_ATTRIBUTION: _ClassVar[EnsembleResultTable]
 RUN_STATE_UNSPECIFIED: RunState
 RUN_STATE_QUEUED: RunState
 RUN_STATE_RUNNING: RunState
@@ -92,6 +93,7 @@ ENSEMBLE_RESULT_TABLE_REPLICATES: EnsembleResultTable
 ENSEMBLE_RESULT_TABLE_OUTCOMES: EnsembleResultTable
 ENSEMBLE_RESULT_TABLE_BANDS: EnsembleResultTable
 ENSEMBLE_RESULT_TABLE_SUMMARY: EnsembleResultTable
+ENSEMBLE_RESULT_TABLE_ATTRIBUTION: EnsembleResultTable
 
 class Scenario(_message.Message):
     __slots__ = ("preset", "parameters", "initial", "mechanisms", "therapies", "horizon_days", "interval_days", "seed", "replicates", "escape_threshold", "exact", "checkpoint_days", "sbml", "profile", "stop_at_outcome", "sample_days", "population")
