@@ -86,13 +86,16 @@ def test_a_knock_out_that_delays_every_escape_has_a_finite_interval() -> None:
 
 def test_a_mechanism_that_does_nothing_changes_nothing() -> None:
     found = attribute(_cohort(INTACT), _cohort(INTACT))
-    assert found.kinds["same"] == 6 and found.kinds["neither"] == 2
+    assert found.kinds["same"] == 6
+    assert found.kinds["neither"] == 2
     assert found.sign_p is None  # every pair tied
-    assert found.delay.median == 0.0 and found.delayed_or_prevented == 0.0
+    assert found.delay.median == 0.0
+    assert found.delayed_or_prevented == 0.0
 
 
 def test_median_delay_edge_cases() -> None:
-    assert median_delay([]).median is None and median_delay([]).pairs == 0
+    assert median_delay([]).median is None
+    assert median_delay([]).pairs == 0
     # An even split between −∞ and +∞ has no one median.
     assert median_delay([-math.inf, math.inf]).median is None
     assert median_delay([3.0, math.inf]).median == math.inf

@@ -15,9 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import grpc
+import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+import escapesim
 from escapesim.engine.ensemble import Ensemble
 from escapesim.service._proto.escapesim.v1 import simulation_service_pb2 as pb
 from escapesim.service.api.settings import Settings
@@ -120,7 +122,8 @@ def test_results_stream_as_tables_dataframes_and_summary(client: Client) -> None
     ]  # fmt: skip
     assert found.cells[2].values == {"initial.T": 1e8}
     frames = client.ensemble_results(found.ensemble_id)
-    assert set(frames) == {"trajectories", "replicates", "outcomes", "bands"}
+    assert set(frames) == {"trajectories", "replicates", "outcomes", "bands", "attribution"}
+    assert frames["attribution"].empty  # no knock-out arms
     assert len(frames["replicates"]) == 8
     assert list(frames["outcomes"].columns[:3]) == ["point", "arm", "initial.T"]
     summary = client.ensemble_summary(found.ensemble_id)
@@ -342,3 +345,24 @@ def test_knock_out_arms_on_a_server_are_the_local_ones(
     rows = replicates.to_pylist()
     final = {(r["arm"], r["replicate"]): r["final.T_ps"] for r in rows}
     assert final["intact", 0] != final["suppression_off", 0]
+
+
+def test_the_attribution_table_streams_as_the_local_one(client: Client) -> None:
+    # StreamEnsembleResults' ATTRIBUTION part, asked for alone, holds one row per
+    # knock-out arm, equal to escapesim.ensemble(...)'s local attribution frame.
+    spec: dict[str, Any] = {
+        "scenario": {"preset": "escape2004", "initial": {"T": 0, "T_ps": 1e4},
+                     "horizon_days": 20, "seed": 1},
+        "replicates": 2, "arms": [{"name": "intact"}],
+        "knockouts": ["suppression", "dysfunction"],
+    }  # fmt: skip
+    created = client.create_ensemble(spec)
+    assert client.wait_ensemble(created.ensemble_id, timeout=120).state is RunState.SUCCEEDED
+    frames = client.ensemble_results(created.ensemble_id, tables=["attribution"])
+    assert set(frames) == {"attribution"}
+    remote = frames["attribution"]
+    assert list(remote["arm"]) == ["suppression_off", "dysfunction_off"]
+    assert list(remote["mechanism"]) == ["suppression", "dysfunction"]
+    assert list(remote["pairs"]) == [2, 2]
+    local = escapesim.ensemble(spec).attribution
+    pd.testing.assert_frame_equal(remote, local)
