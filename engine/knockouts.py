@@ -9,9 +9,9 @@ and of the control share their random streams (common random numbers), and with
 ``branch_day`` they share their history up to that day bitwise and the switch applies
 from it on (:mod:`escapesim.engine.branching`). The difference in outcome of replicate k
 is then the effect of the mechanism on that replicate, not sampling noise between arms:
-the ensemble summary's paired Δ P(escape) of each knock-out arm against the control, and
-the per-replicate differences in escape day from the replicate table (docs/escape2004.md,
-"Which mechanism won").
+:mod:`escapesim.engine.attribution` summarises the pairs of each knock-out arm against the
+control (the ensemble's ``attribution`` table; docs/escape2004.md, "Which mechanism won").
+The control must be the intact model (:func:`check_intact`).
 """
 
 from __future__ import annotations
