@@ -107,6 +107,14 @@ def test_list_presets_matches_the_catalogue(client: Client) -> None:
         pb.STATE_VARIABLE_ROLE_TUMOUR,
         pb.STATE_VARIABLE_ROLE_EFFECTOR,
     }
+    # Profiles (Preset.profiles): each with its description and the defaults it replaces;
+    # a preset without profiles lists none.
+    assert [(p.name, p.description, dict(p.values)) for p in escape.profiles] == [
+        (p.name, p.description, dict(p.values)) for p in network.profiles
+    ]
+    assert [p.name for p in escape.profiles] == ["mouse", "human"]
+    assert escape.profiles[1].values["division_rate"] == 0.154
+    assert not next(p for p in presets if p.name == "kuznetsov1994").profiles
 
 
 # -- ValidateScenario and bad input ------------------------------------------------------------
