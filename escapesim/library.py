@@ -248,7 +248,7 @@ def validate(
             return list(error.violations)
         return []
     with _client(server, token, tls_ca) as client:
-        found = client.problems(scenario)
+        found = client.validate(scenario)
     return [FieldViolation(v.field.removeprefix("scenario."), v.message) for v in found]
 
 
