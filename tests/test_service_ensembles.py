@@ -366,3 +366,18 @@ def test_the_attribution_table_streams_as_the_local_one(client: Client) -> None:
     assert list(remote["pairs"]) == [2, 2]
     local = escapesim.ensemble(spec).attribution
     pd.testing.assert_frame_equal(remote, local)
+
+
+def test_an_ensemble_stored_before_the_attribution_table_still_streams(
+    server: InProcessServer, client: Client
+) -> None:
+    # A data directory from before attribution.parquet existed: the ensemble (no
+    # knock-out arms) streams every part, its attribution table empty but with columns.
+    created = client.create_ensemble(TINY)
+    assert client.wait_ensemble(created.ensemble_id, timeout=60).state is RunState.SUCCEEDED
+    stored = Path(server.settings.data) / "ensembles" / created.ensemble_id / "attribution.parquet"
+    stored.unlink()
+    frames = client.ensemble_results(created.ensemble_id)
+    assert frames["attribution"].empty
+    assert list(frames["attribution"].columns[:4]) == ["point", "arm", "mechanism", "initial.T"]
+    assert stored.is_file()

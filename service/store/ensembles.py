@@ -216,6 +216,10 @@ class EnsembleStore:
             write_table_durably(table, files[name])
         write_bytes_durably(json.dumps(summary, indent=2).encode() + b"\n", files["summary"])
 
+    def write_table(self, ensemble_id: str, name: str, table: pa.Table) -> None:
+        """Write one summarised table durably (one an older version did not write)."""
+        write_table_durably(table, self.result_files(ensemble_id)[name])
+
     def remove_results(self, ensemble_id: str) -> None:
         """Delete the summarised files (not the cells) before summarising again."""
         for path in self.result_files(ensemble_id).values():
