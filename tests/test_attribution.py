@@ -3,6 +3,7 @@ are known by hand, and the sign test against its exact binomial definition."""
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -11,6 +12,7 @@ import pytest
 from escapesim.engine.attribution import attribute, median_delay, sign_test
 from escapesim.engine.frozen import FrozenMap
 from escapesim.engine.summary import Cohort, paired_difference
+from escapesim.service.results.attribution_table import attribution_document
 
 
 def _cohort(days: list[float | None], replicates: list[int] | None = None) -> Cohort:
@@ -109,3 +111,12 @@ def test_sign_test_is_twice_the_smaller_binomial_tail(above: int, below: int) ->
         return
     tail = sum(math.comb(n, k) for k in range(min(above, below) + 1)) / 2**n
     assert sign_test(above, below) == pytest.approx(min(1.0, 2 * tail), rel=1e-12)
+
+
+def test_the_summary_document_writes_an_infinite_delay_as_null() -> None:
+    found = attribute(_cohort(KNOCKOUT), _cohort(INTACT))
+    document = attribution_document(found)
+    # Bounds −∞ and +∞ (seven pairs: ranks 1 and 7) cannot be JSON numbers.
+    assert document["delay"] == {"median": 2.0, "lower": None, "upper": None, "pairs": 7}
+    assert document["kinds"]["prevented"] == 2
+    assert json.loads(json.dumps(document, allow_nan=False)) == document

@@ -133,6 +133,13 @@ def test_knock_out_arms_print_and_write_their_attribution(
     assert rows[0]["sign_test_p"] == pytest.approx(1 / 32)
     assert 0 < rows[0]["delay_lower"] <= rows[0]["delay_median"] <= rows[0]["delay_upper"]
     assert abs(rows[1]["delay_median"]) < 1.0
+    # The summary document carries the same numbers per knock-out cell (JSON: ±∞ → null).
+    cells = json.loads((out / "summary.json").read_text())["cells"]
+    assert [c["attribution"] is None for c in cells] == [True, False, False]
+    document = cells[1]["attribution"]
+    assert document["kinds"]["delayed"] == 6
+    assert document["delay"]["median"] == rows[0]["delay_median"]
+    assert document["escape_difference"]["difference"] == rows[0]["escape_difference"]
 
 
 def test_one_worker_and_two_workers_write_identical_parquet(

@@ -336,8 +336,16 @@ def test_knock_out_arms_on_a_server_are_the_local_ones(
     )
     local, remote = tmp_path / "local", tmp_path / "remote"
     assert main(["ensemble", str(path), "--out", str(local), "--workers", "1"]) == 0
+    local_out = capsys.readouterr().out
     argv = ["ensemble", str(path), "--server", server.address, "--out", str(remote)]
     assert main(argv) == 0, capsys.readouterr().err
+    # The same report, attribution lines included, and the same attribution table.
+    remote_out = capsys.readouterr().out
+    assert remote_out == local_out
+    assert "\n  point 0 suppression off: " in remote_out
+    attribution = pq.read_table(remote / "attribution.parquet")
+    assert attribution.equals(pq.read_table(local / "attribution.parquet"))
+    assert attribution.column("mechanism").to_pylist() == ["suppression"]
     replicates = pq.read_table(remote / "replicates.parquet")
     assert replicates.equals(pq.read_table(local / "replicates.parquet"))
     assert set(replicates.column("arm").to_pylist()) == {"intact", "suppression_off"}

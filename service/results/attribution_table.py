@@ -15,11 +15,13 @@ control at that point, pair by pair (:func:`escapesim.engine.attribution.attribu
   where both escaped.
 
 An ensemble without knock-out arms has the table with no rows, so every ensemble has the
-same parts.
+same parts. The summary document carries the same numbers per knock-out cell
+(:func:`attribution_document`), where JSON's lack of infinities makes ±∞ a ``null``.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -107,4 +109,30 @@ def _delay_columns(prefix: str, delay: Delay) -> dict[str, Any]:
         f"{prefix}_lower": delay.lower,
         f"{prefix}_upper": delay.upper,
         f"{prefix}_pairs": delay.pairs,
+    }
+
+
+def attribution_document(found: Attribution) -> dict[str, Any]:
+    """A knock-out cell's attribution in the summary document: the table's numbers, with
+    ``null`` for an infinite delay or bound (JSON has no infinity; the counts of
+    ``prevented`` and ``caused`` pairs say which) as for a median *not reached*."""
+
+    def delay(d: Delay) -> dict[str, Any]:
+        days = {"median": d.median, "lower": d.lower, "upper": d.upper}
+        finite = {k: None if v is None or math.isinf(v) else v for k, v in days.items()}
+        return {**finite, "pairs": d.pairs}
+
+    escape = found.escape
+    return {
+        "escape_difference": {
+            "difference": escape.estimate,
+            "lower": escape.lower,
+            "upper": escape.upper,
+        },
+        "pairs": found.pairs,
+        "kinds": dict(found.kinds),
+        "delayed_or_prevented": found.delayed_or_prevented,
+        "sign_test_p": found.sign_p,
+        "delay": delay(found.delay),
+        "delay_given": delay(found.delay_given),
     }

@@ -46,7 +46,7 @@ from escapesim.engine.summary import (
     with_tumour,
 )
 from escapesim.service.results import tables
-from escapesim.service.results.attribution_table import attribution_table
+from escapesim.service.results.attribution_table import attribution_document, attribution_table
 
 #: Column names of the quantile bands, in :data:`escapesim.engine.summary.QUANTILES` order.
 BAND_COLUMNS = ("q05", "q25", "q50", "q75", "q95")
@@ -304,4 +304,5 @@ def _cell_document(done: CellResults) -> dict[str, Any]:
             }
             for kind, d in done.versus_control.items()
         },
+        "attribution": None if done.attribution is None else attribution_document(done.attribution),
     }
