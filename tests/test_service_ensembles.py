@@ -374,6 +374,9 @@ def test_the_attribution_table_streams_as_the_local_one(client: Client) -> None:
     assert list(remote["pairs"]) == [2, 2]
     local = escapesim.ensemble(spec).attribution
     pd.testing.assert_frame_equal(remote, local)
+    # One table named alone is that table (not a list of its letters).
+    alone = client.ensemble_results(created.ensemble_id, "attribution")
+    pd.testing.assert_frame_equal(alone["attribution"], remote)
 
 
 def test_an_ensemble_stored_before_the_attribution_table_still_streams(

@@ -370,14 +370,12 @@ class Client:
             raise ServiceError.of(error) from None
 
     def _tables(
-        self,
-        name: str,
-        request: Callable[[list[Kind]], Any],
-        kinds: Mapping[str, Kind],
+        self, name: str, request: Callable[[list[Kind]], Any], kinds: Mapping[str, Kind],
         tables: Sequence[str],
-    ) -> dict[str, pa.Table]:
+    ) -> dict[str, pa.Table]:  # fmt: skip
         """Arrow tables by name from the result stream ``name`` (``kinds``: the table enum
-        of each name the stream offers)."""
+        of each name the stream offers; one name alone is one table, not its letters)."""
+        tables = (tables,) if isinstance(tables, str) else tables
         unknown = [t for t in tables if t not in kinds]
         if unknown:
             raise ValueError(f"unknown tables {unknown}; choose from {sorted(kinds)}")
