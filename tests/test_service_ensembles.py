@@ -208,6 +208,15 @@ def test_bad_input_names_the_message_fields(client: Client) -> None:
     assert any(f.startswith("ensemble.arms[1].therapies[0]") for f in found)
 
 
+def test_knock_outs_of_a_partial_model_are_refused_naming_the_switch(client: Client) -> None:
+    spec = pb.EnsembleSpec(
+        scenario=pb.Scenario(preset="escape2004", horizon_days=5, mechanisms={"variants": False}),
+        arms=[pb.Arm(name="intact")],
+        knockouts=["suppression"],
+    )
+    assert _violations(client, spec) == ["ensemble.scenario.mechanisms.variants"]
+
+
 def test_bad_axes_and_a_missing_ensemble(client: Client) -> None:
     scenario = pb.Scenario(preset="kuznetsov1994", horizon_days=5)
     twice = pb.EnsembleSpec(
