@@ -28,6 +28,7 @@ ENSEMBLE_PARTS: dict[pb.EnsembleResultTable, str] = {
     pb.ENSEMBLE_RESULT_TABLE_OUTCOMES: "outcomes",
     pb.ENSEMBLE_RESULT_TABLE_BANDS: "bands",
     pb.ENSEMBLE_RESULT_TABLE_SUMMARY: "summary",
+    pb.ENSEMBLE_RESULT_TABLE_ATTRIBUTION: "attribution",
 }
 _ID_RULE = "1 to 64 letters, digits, '_' or '-'"
 

@@ -60,6 +60,7 @@ class EnsembleResultTable(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ENSEMBLE_RESULT_TABLE_OUTCOMES: _ClassVar[EnsembleResultTable]
     ENSEMBLE_RESULT_TABLE_BANDS: _ClassVar[EnsembleResultTable]
     ENSEMBLE_RESULT_TABLE_SUMMARY: _ClassVar[EnsembleResultTable]
+    ENSEMBLE_RESULT_TABLE_ATTRIBUTION: _ClassVar[EnsembleResultTable]
 RUN_STATE_UNSPECIFIED: RunState
 RUN_STATE_QUEUED: RunState
 RUN_STATE_RUNNING: RunState
@@ -92,6 +93,7 @@ ENSEMBLE_RESULT_TABLE_REPLICATES: EnsembleResultTable
 ENSEMBLE_RESULT_TABLE_OUTCOMES: EnsembleResultTable
 ENSEMBLE_RESULT_TABLE_BANDS: EnsembleResultTable
 ENSEMBLE_RESULT_TABLE_SUMMARY: EnsembleResultTable
+ENSEMBLE_RESULT_TABLE_ATTRIBUTION: EnsembleResultTable
 
 class Scenario(_message.Message):
     __slots__ = ("preset", "parameters", "initial", "mechanisms", "therapies", "horizon_days", "interval_days", "seed", "replicates", "escape_threshold", "exact", "checkpoint_days", "sbml", "profile", "stop_at_outcome", "sample_days", "population")
@@ -393,7 +395,7 @@ class ListPresetsResponse(_message.Message):
     def __init__(self, presets: _Optional[_Iterable[_Union[Preset, _Mapping]]] = ...) -> None: ...
 
 class Preset(_message.Message):
-    __slots__ = ("name", "title", "citation", "species", "levels", "parameters", "mechanisms", "therapies")
+    __slots__ = ("name", "title", "citation", "species", "levels", "parameters", "mechanisms", "therapies", "profiles")
     NAME_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
     CITATION_FIELD_NUMBER: _ClassVar[int]
@@ -402,6 +404,7 @@ class Preset(_message.Message):
     PARAMETERS_FIELD_NUMBER: _ClassVar[int]
     MECHANISMS_FIELD_NUMBER: _ClassVar[int]
     THERAPIES_FIELD_NUMBER: _ClassVar[int]
+    PROFILES_FIELD_NUMBER: _ClassVar[int]
     name: str
     title: str
     citation: str
@@ -410,7 +413,25 @@ class Preset(_message.Message):
     parameters: _containers.RepeatedCompositeFieldContainer[ParameterSpec]
     mechanisms: _containers.RepeatedCompositeFieldContainer[MechanismSpec]
     therapies: _containers.RepeatedCompositeFieldContainer[TherapySpec]
-    def __init__(self, name: _Optional[str] = ..., title: _Optional[str] = ..., citation: _Optional[str] = ..., species: _Optional[_Iterable[_Union[StateVariableSpec, _Mapping]]] = ..., levels: _Optional[_Iterable[_Union[StateVariableSpec, _Mapping]]] = ..., parameters: _Optional[_Iterable[_Union[ParameterSpec, _Mapping]]] = ..., mechanisms: _Optional[_Iterable[_Union[MechanismSpec, _Mapping]]] = ..., therapies: _Optional[_Iterable[_Union[TherapySpec, _Mapping]]] = ...) -> None: ...
+    profiles: _containers.RepeatedCompositeFieldContainer[ProfileSpec]
+    def __init__(self, name: _Optional[str] = ..., title: _Optional[str] = ..., citation: _Optional[str] = ..., species: _Optional[_Iterable[_Union[StateVariableSpec, _Mapping]]] = ..., levels: _Optional[_Iterable[_Union[StateVariableSpec, _Mapping]]] = ..., parameters: _Optional[_Iterable[_Union[ParameterSpec, _Mapping]]] = ..., mechanisms: _Optional[_Iterable[_Union[MechanismSpec, _Mapping]]] = ..., therapies: _Optional[_Iterable[_Union[TherapySpec, _Mapping]]] = ..., profiles: _Optional[_Iterable[_Union[ProfileSpec, _Mapping]]] = ...) -> None: ...
+
+class ProfileSpec(_message.Message):
+    __slots__ = ("name", "description", "values")
+    class ValuesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: float
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[float] = ...) -> None: ...
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    VALUES_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    description: str
+    values: _containers.ScalarMap[str, float]
+    def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., values: _Optional[_Mapping[str, float]] = ...) -> None: ...
 
 class StateVariableSpec(_message.Message):
     __slots__ = ("name", "unit", "initial", "upper", "description", "label", "role")
