@@ -33,6 +33,7 @@ from escapesim.service.api.metrics import (
 )
 from escapesim.service.api.reflection import add_reflection
 from escapesim.service.api.servicer import SimulationServicer
+from escapesim.service.api.sessions import SessionRoom
 from escapesim.service.api.settings import Settings
 from escapesim.service.jobs.ensembles import EnsembleLifecycle
 from escapesim.service.jobs.runs import RunLifecycle
@@ -107,8 +108,11 @@ class EscapesimServer:
         # Simulate calls run on the Dask workers when Dask is the executor.
         self._live = live_simulations(executor, settings.simulate_workers)
         self._live.warm()
+        sessions = SessionRoom(
+            settings.limits, settings.max_sessions, settings.session_idle_seconds
+        )
         self._servicer = SimulationServicer(
-            self._lifecycle, self._live, settings.limits, self._ensembles
+            self._lifecycle, self._live, settings.limits, self._ensembles, sessions
         )
         limit = settings.limits.max_message_bytes
         server = grpc.aio.server(
