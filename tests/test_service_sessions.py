@@ -5,6 +5,7 @@ patient on a restarted server."""
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -16,6 +17,7 @@ import pytest
 
 from escapesim import engine
 from escapesim.engine.episode import Action, Episode, Measurement, Observation, Prescription
+from escapesim.service.cli import main
 from escapesim.service.client import Client, ReplicateSummary, ServiceError, Session
 from escapesim.service.testing import InProcessServer
 from tests.hostile_support import hostile_settings
@@ -226,3 +228,49 @@ def _opens_within(client: Client, seconds: float) -> Session:
             if error.code is not grpc.StatusCode.RESOURCE_EXHAUSTED or time.monotonic() > deadline:
                 raise
             time.sleep(0.01)
+
+
+# -- the command line ------------------------------------------------------------------------
+
+
+def treat_when_seen(observation: Observation) -> dict[str, float] | None:
+    """The CLI's policy in these tests (``tests.test_service_sessions:treat_when_seen``)."""
+    return DOSE if _policy(observation) else None
+
+
+def test_the_cli_drives_a_session_with_a_policy(
+    server: InProcessServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scenario = _patient()
+    expected, episode = _in_process(scenario)
+    path = tmp_path / "patient.json"
+    path.write_text(json.dumps(scenario.to_dict()))
+    token = tmp_path / "token.bin"
+    policy = "tests.test_service_sessions:treat_when_seen"
+    flags = ["--server", server.address, "--every", "7", "--cv", "0.3",
+             "--detection-limit", "1e3", "--policy", policy]  # fmt: skip
+    assert main(["session", str(path), *flags, "--json", "--token-out", str(token)]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert [d["burden"] for d in document["decisions"]] == [o.burden for o in expected]
+    assert [d["doses"] is not None for d in document["decisions"]] == [
+        _policy(o) for o in expected
+    ]
+    assert document["final_values"] == episode.result.final()
+    assert document["outcome"] == episode.result.outcome.kind.value
+    # The token file holds the last decision: resuming it replays that decision's tail.
+    assert main(["session", "--resume", str(token), *flags]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith(f"day {expected[-1].day:g}: burden ")
+    assert lines[-1].startswith(f"outcome: {episode.result.outcome.kind.value}")
+
+
+def test_the_cli_refuses_a_policy_it_cannot_import(
+    server: InProcessServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "patient.json"
+    path.write_text(json.dumps(_patient().to_dict()))
+    flags = ["--server", server.address]
+    assert main(["session", str(path), *flags, "--policy", "no_such_module:f"]) == 2
+    assert "--policy: cannot import no_such_module" in capsys.readouterr().err
+    assert main(["session", str(path), *flags, "--policy", "tests.test_service_sessions"]) == 2
+    assert "MODULE:FUNCTION" in capsys.readouterr().err
