@@ -274,3 +274,17 @@ def test_the_cli_refuses_a_policy_it_cannot_import(
     assert "--policy: cannot import no_such_module" in capsys.readouterr().err
     assert main(["session", str(path), *flags, "--policy", "tests.test_service_sessions"]) == 2
     assert "MODULE:FUNCTION" in capsys.readouterr().err
+
+
+def test_sessions_need_a_token_like_every_call(tmp_path: Path) -> None:
+    tokens = tmp_path / "tokens"
+    tokens.write_text("secret-token\n")
+    settings = hostile_settings(tmp_path / "data", tokens_file=str(tokens))
+    with InProcessServer(settings) as secured:
+        with secured.client() as anonymous, pytest.raises(ServiceError) as refused:
+            anonymous.session(_patient(horizon=14.0), every=7)
+        assert refused.value.code is grpc.StatusCode.UNAUTHENTICATED
+        with secured.client(token="secret-token") as client:
+            with client.session(_patient(horizon=14.0), every=7) as session:
+                assert [o.day for o in session] == [0.0, 7.0]
+            assert session.done

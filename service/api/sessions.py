@@ -107,6 +107,8 @@ class SessionRoom:
         if step == "act":
             try:
                 await live.act(convert.action_from_proto(request.act))
+            except ArithmeticError as error:  # the kernel could not count the patient on
+                raise _uncountable("act", error) from None
             except ScenarioError as error:
                 found = [FieldViolation(f"act.{v.field}", v.message) for v in error.violations]
                 return _refusal("the action was refused; the session waits", found), False
@@ -138,8 +140,9 @@ class SessionRoom:
         step = request.WhichOneof("step")
         if step == "open":
             opening = request.open
-            scenario = fields.built_scenario(
-                opening.scenario, self._limits.check_run, "open.scenario"
+            # Building a scenario (an SBML model, a population) may take a while: off the loop.
+            scenario = await self._threads.call(
+                fields.built_scenario, opening.scenario, self._limits.check_run, "open.scenario"
             )
             if not 0 <= opening.replicate < scenario.replicates:
                 message = f"must be in [0, {scenario.replicates}) (the scenario's replicates)"
@@ -160,10 +163,18 @@ class SessionRoom:
             )
         try:
             return await LiveEpisode.open(self._threads, build)
+        except ArithmeticError as error:
+            raise _uncountable(step, error) from None
         except ScenarioError as error:
             raise errors.InvalidRequestError.nested(step, error.violations) from None
         except CheckpointError as error:
             raise errors.InvalidRequestError([FieldViolation("resume.token", str(error))]) from None
+
+
+def _uncountable(where: str, error: ArithmeticError) -> errors.InvalidRequestError:
+    """A patient the kernel cannot count on (a population past its range): the session
+    ends, since the episode's state is no longer one to continue from."""
+    return errors.InvalidRequestError([FieldViolation(where, f"cannot be simulated: {error}")])
 
 
 def _refusal(message: str, violations: list[FieldViolation]) -> pb.RunSessionResponse:
