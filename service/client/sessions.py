@@ -131,8 +131,10 @@ class Session:
         try:
             reply: pb.RunSessionResponse = next(self._replies)
         except grpc.RpcError as error:
+            self._outbox.put(None)  # the call is over: let gRPC's request thread finish
             raise ServiceError.of(error) from None
         except StopIteration:
+            self._outbox.put(None)
             raise ServiceError(grpc.StatusCode.UNAVAILABLE, "the session ended early") from None
         return reply
 
