@@ -288,3 +288,35 @@ def test_sessions_need_a_token_like_every_call(tmp_path: Path) -> None:
             with client.session(_patient(horizon=14.0), every=7) as session:
                 assert [o.day for o in session] == [0.0, 7.0]
             assert session.done
+
+
+def test_a_stopping_server_sends_each_session_its_token(tmp_path: Path) -> None:
+    scenario = _patient()
+    expected, episode = _in_process(scenario)
+    first = _server(tmp_path / "data")
+    first.start()
+    with first.client() as client:
+        session = client.session(scenario, every=7, measurement=CLINIC)
+        for observation in session:
+            if _policy(observation):
+                session.act(DOSE)
+            if session.day == 14.0:
+                break
+        first.stop()  # drains while the session waits at day 14
+        with pytest.raises(ServiceError) as stopped:
+            session.act()
+        assert stopped.value.code is grpc.StatusCode.UNAVAILABLE
+        assert session.shutdown_token is not None
+    token = session.shutdown_token
+    with (
+        _server(tmp_path / "data") as second,
+        second.client() as client,
+        client.resume_session(token, every=7, measurement=CLINIC) as resumed,
+    ):
+        seen = []
+        for observation in resumed:
+            seen.append(observation)
+            if _policy(observation):
+                resumed.act(DOSE)
+    assert seen == [o for o in expected if o.day >= 14.0]
+    _same(resumed.summary, episode.result)

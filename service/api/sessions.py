@@ -17,7 +17,9 @@ Bounds (settings ``ESCAPESIM_MAX_SESSIONS``, ``ESCAPESIM_SESSION_IDLE_SECONDS``)
 session over the limit is RESOURCE_EXHAUSTED before any request is read; a session whose
 client sends nothing for the idle timeout ends with DEADLINE_EXCEEDED (the client's
 tokens still resume it). Cancellation and deadlines end the handler at its next await,
-which frees the slot at once (:mod:`escapesim.service.workers.sessions`).
+which frees the slot at once (:mod:`escapesim.service.workers.sessions`). A server that
+starts draining sends each session, once at a decision, its token unasked and ends it
+with UNAVAILABLE: the client resumes the patient on the next server.
 """
 
 from __future__ import annotations
@@ -52,6 +54,12 @@ class SessionRoom:
         self.idle_seconds = idle_seconds
         self.active = 0
         self._threads = SessionThreads(max_sessions)
+        self._draining = asyncio.Event()
+
+    def drain(self) -> None:
+        """The server is stopping: each session, once at a decision, gets its token and
+        ends UNAVAILABLE (new sessions are refused by the servicer)."""
+        self._draining.set()
 
     def close(self) -> None:
         """Stop the session threads (steps in progress finish)."""
@@ -65,7 +73,11 @@ class SessionRoom:
             )
         self.active += 1
         try:
-            live = await self._open(await self._next(requests, "the first request"))
+            try:
+                first = await self._next(requests, "the first request")
+            except _Drained:
+                raise errors.DrainingError("the server is shutting down; retry later") from None
+            live = await self._open(first)
             async for reply in self._decisions(live, requests):
                 yield reply
         finally:
@@ -81,7 +93,14 @@ class SessionRoom:
             yield pb.RunSessionResponse(observation=convert.observation_to_proto(observation))
             moved = False
             while not moved:
-                request = await self._next(requests, f"a request at day {observation.day:g}")
+                try:
+                    request = await self._next(requests, f"a request at day {observation.day:g}")
+                except _Drained:
+                    token = spb.SessionToken(day=live.episode.day, token=await live.token())
+                    yield pb.RunSessionResponse(token=token)
+                    raise errors.DrainingError(
+                        "the server is shutting down; resume from the token it sent"
+                    ) from None
                 if request is None:
                     return  # the client half-closed: the session ends
                 reply, moved = await self._answer(live, request)
@@ -122,13 +141,25 @@ class SessionRoom:
         ), False
 
     async def _next(self, requests: RequestStream, what: str) -> Any | None:
+        """The next request (None: half-closed); raises at the idle timeout, and
+        :class:`_Drained` when the server starts draining first."""
+        read = asyncio.ensure_future(requests.read())
+        drained = asyncio.ensure_future(self._draining.wait())
         try:
-            return await asyncio.wait_for(requests.read(), self.idle_seconds)
-        except TimeoutError:
-            raise errors.TimeCapError(
-                f"no request within this server's {self.idle_seconds:g} s session idle "
-                f"timeout (waiting for {what}); resume from a token"
-            ) from None
+            done, _ = await asyncio.wait(
+                (read, drained), timeout=self.idle_seconds, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            for waiting in (read, drained):
+                waiting.cancel()  # a no-op for the one that is done
+        if read in done:
+            return read.result()
+        if drained in done:
+            raise _Drained
+        raise errors.TimeCapError(
+            f"no request within this server's {self.idle_seconds:g} s session idle "
+            f"timeout (waiting for {what}); resume from a token"
+        )
 
     async def _open(self, request: pb.RunSessionRequest | None) -> LiveEpisode:
         """The episode of the first request; INVALID_ARGUMENT if it cannot open one."""
@@ -169,6 +200,10 @@ class SessionRoom:
             raise errors.InvalidRequestError.nested(step, error.violations) from None
         except CheckpointError as error:
             raise errors.InvalidRequestError([FieldViolation("resume.token", str(error))]) from None
+
+
+class _Drained(Exception):  # noqa: N818 - reads as what happened
+    """The server started draining while a session waited for its client."""
 
 
 def _uncountable(where: str, error: ArithmeticError) -> errors.InvalidRequestError:

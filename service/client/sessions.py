@@ -57,6 +57,9 @@ class Session:
         #: How the replicate ended, and the scenario (every dose given) that reproduces it.
         self.summary: ReplicateSummary | None = None
         self.scenario: dict[str, Any] | None = None
+        #: The token a stopping server sent before it ended the session (UNAVAILABLE):
+        #: :meth:`SessionCalls.resume_session` continues from it on the next server.
+        self.shutdown_token: bytes | None = None
         self._outbox: queue.SimpleQueue[pb.RunSessionRequest | None] = queue.SimpleQueue()
         self._outbox.put(first)
         self._replies = call(iter(self._outbox.get, None), timeout=timeout, metadata=metadata)
@@ -106,7 +109,7 @@ class Session:
         exactly, on this server or another, now or after a restart."""
         if self.done:
             raise RuntimeError("the session has ended: no decision to resume")
-        reply = self._ask(pb.RunSessionRequest(checkpoint=pb.SessionCheckpoint()))
+        reply = self._ask(pb.RunSessionRequest(checkpoint=pb.SessionCheckpoint()), token=True)
         if not reply.HasField("token"):
             raise ServiceError(grpc.StatusCode.INTERNAL, "the server answered without a token")
         return bytes(reply.token.token)
@@ -116,9 +119,9 @@ class Session:
         self._outbox.put(None)
         self._replies.cancel()
 
-    def _ask(self, request: pb.RunSessionRequest) -> pb.RunSessionResponse:
+    def _ask(self, request: pb.RunSessionRequest, token: bool = False) -> pb.RunSessionResponse:
         self._outbox.put(request)
-        reply = self._read()
+        reply = self._read(token)
         if reply.HasField("refusal"):
             refusal = reply.refusal
             violations = [
@@ -127,9 +130,13 @@ class Session:
             raise ServiceError(grpc.StatusCode.INVALID_ARGUMENT, refusal.message, violations)
         return reply
 
-    def _read(self) -> pb.RunSessionResponse:
+    def _read(self, token: bool = False) -> pb.RunSessionResponse:
+        """The next reply; a token not asked for (``token``) is a stopping server's."""
         try:
             reply: pb.RunSessionResponse = next(self._replies)
+            while reply.HasField("token") and not token:
+                self.shutdown_token = bytes(reply.token.token)
+                reply = next(self._replies)  # the status that ends the call follows
         except grpc.RpcError as error:
             self._outbox.put(None)  # the call is over: let gRPC's request thread finish
             raise ServiceError.of(error) from None
