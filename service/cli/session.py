@@ -8,9 +8,10 @@ continue. Without ``--policy`` every decision continues (the plain replicate, ob
 One line per decision, then the outcome; ``--json`` prints one document instead.
 
 ``--token-out FILE`` keeps the latest decision's token in FILE (rewritten at each
-decision), and ``--resume FILE`` continues from such a file: a dropped connection or a
-restarted server does not lose the patient. Exit status: 0 success, 1 the server or the
-policy failed, 2 bad input (a file, the policy's name, or an action the server refused).
+decision, and with the token a stopping server sends), and ``--resume FILE`` continues
+from such a file: a dropped connection or a restarted server does not lose the patient.
+Exit status: 0 success, 1 the server or the policy failed, 2 bad input (a file, the
+policy's name, or an action the server refused).
 """
 
 from __future__ import annotations
@@ -113,7 +114,11 @@ def run(args: argparse.Namespace) -> int:
                     measurement=measurement,
                 )  # fmt: skip
             with session:
-                _drive(session, policy, decisions, args)
+                try:
+                    _drive(session, policy, decisions, args)
+                finally:  # a stopping server's parting token is the latest decision's
+                    if args.token_out and session.shutdown_token is not None:
+                        Path(args.token_out).write_bytes(session.shutdown_token)
     except ServiceError as error:
         return report("session", error)
     except _PolicyFailed as failed:
