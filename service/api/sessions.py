@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -41,8 +40,6 @@ from escapesim.service.api.guard import RequestStream
 from escapesim.service.api.settings import Limits
 from escapesim.service.workers.sessions import LiveEpisode, SessionThreads
 from escapesim.v1 import session_pb2 as spb
-
-log = logging.getLogger(__name__)
 
 
 class SessionRoom:
