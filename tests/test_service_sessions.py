@@ -320,3 +320,15 @@ def test_a_stopping_server_sends_each_session_its_token(tmp_path: Path) -> None:
                 resumed.act(DOSE)
     assert seen == [o for o in expected if o.day >= 14.0]
     _same(resumed.summary, episode.result)
+
+
+def test_a_token_is_held_to_the_servers_caps(tmp_path: Path) -> None:
+    token = Episode(_patient(horizon=70.0), 0, every=7).token()  # made anywhere: bytes
+    settings = hostile_settings(tmp_path / "data", max_horizon_days=50)
+    with InProcessServer(settings) as strict, strict.client() as client:
+        with pytest.raises(ServiceError) as refused:
+            client.resume_session(token, every=7)
+        assert refused.value.code is grpc.StatusCode.INVALID_ARGUMENT
+        (violation,) = refused.value.violations
+        assert violation.field == "resume.token"
+        assert "horizon_days" in violation.message

@@ -30,7 +30,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from escapesim.engine import FieldViolation, ScenarioError
-from escapesim.engine.checkpoint import CheckpointError
+from escapesim.engine.checkpoint import Checkpoint, CheckpointError
 from escapesim.engine.episode import Episode
 from escapesim.service._proto.escapesim.v1 import simulation_service_pb2 as pb
 from escapesim.service.api import errors, message_caps
@@ -180,6 +180,8 @@ class SessionRoom:
                 measurement=convert.measurement_from_proto(opening.measurement),
             )  # fmt: skip
         elif step == "resume":
+            # A token carries its scenario: this server's caps apply to it as to an open.
+            await self._threads.call(_token_within_caps, request.resume.token, self._limits)
             build = functools.partial(
                 Episode.resume, request.resume.token, every=convert.every_days(request.resume),
                 measurement=convert.measurement_from_proto(request.resume.measurement),
@@ -197,6 +199,21 @@ class SessionRoom:
             raise errors.InvalidRequestError.nested(step, error.violations) from None
         except CheckpointError as error:
             raise errors.InvalidRequestError([FieldViolation("resume.token", str(error))]) from None
+
+
+def _token_within_caps(token: bytes, limits: Limits) -> None:
+    """Raise INVALID_ARGUMENT naming ``resume.token`` for a token that does not read or
+    whose scenario exceeds this server's caps."""
+    try:
+        scenario = Checkpoint.from_bytes(token).scenario
+    except CheckpointError as error:
+        raise errors.InvalidRequestError([FieldViolation("resume.token", str(error))]) from None
+    exceeded = limits.check_run(scenario)
+    if exceeded:
+        raise errors.InvalidRequestError(
+            FieldViolation("resume.token", f"its scenario's {v.field} {v.message}")
+            for v in exceeded
+        )
 
 
 class _Drained(Exception):  # noqa: N818 - reads as what happened
