@@ -38,6 +38,7 @@ from escapesim.service.client.requests import (
     page_fields,
     scenario_message,
 )
+from escapesim.service.client.sessions import SessionCalls
 from escapesim.service.store.run_record import RunState
 
 #: The table enum of a result stream (``ResultTable``, ``EnsembleResultTable``).
@@ -59,8 +60,9 @@ ENSEMBLE_TABLES = {
 }
 
 
-class Client:
-    """A connection to one server. Use as a context manager, or call :meth:`close`."""
+class Client(SessionCalls):
+    """A connection to one server. Use as a context manager, or call :meth:`close`.
+    Interactive sessions: :meth:`session` (:mod:`escapesim.service.client.sessions`)."""
 
     def __init__(
         self, target: str, *, token: str | None = None, tls_ca: Path | bytes | None = None,

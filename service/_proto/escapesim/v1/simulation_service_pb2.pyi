@@ -1,6 +1,7 @@
 import datetime
 
 from escapesim.v1 import population_pb2 as _population_pb2
+from escapesim.v1 import session_pb2 as _session_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
@@ -700,3 +701,69 @@ class StreamEnsembleResultsResponse(_message.Message):
     summary_json: bytes
     text: str
     def __init__(self, table: _Optional[_Union[EnsembleResultTable, str]] = ..., arrow_ipc: _Optional[bytes] = ..., rows: _Optional[int] = ..., partial: _Optional[bool] = ..., summary_json: _Optional[bytes] = ..., text: _Optional[str] = ...) -> None: ...
+
+class RunSessionRequest(_message.Message):
+    __slots__ = ("open", "resume", "act", "checkpoint")
+    OPEN_FIELD_NUMBER: _ClassVar[int]
+    RESUME_FIELD_NUMBER: _ClassVar[int]
+    ACT_FIELD_NUMBER: _ClassVar[int]
+    CHECKPOINT_FIELD_NUMBER: _ClassVar[int]
+    open: SessionOpen
+    resume: SessionResume
+    act: SessionAction
+    checkpoint: SessionCheckpoint
+    def __init__(self, open: _Optional[_Union[SessionOpen, _Mapping]] = ..., resume: _Optional[_Union[SessionResume, _Mapping]] = ..., act: _Optional[_Union[SessionAction, _Mapping]] = ..., checkpoint: _Optional[_Union[SessionCheckpoint, _Mapping]] = ...) -> None: ...
+
+class SessionOpen(_message.Message):
+    __slots__ = ("scenario", "replicate", "every_days", "measurement")
+    SCENARIO_FIELD_NUMBER: _ClassVar[int]
+    REPLICATE_FIELD_NUMBER: _ClassVar[int]
+    EVERY_DAYS_FIELD_NUMBER: _ClassVar[int]
+    MEASUREMENT_FIELD_NUMBER: _ClassVar[int]
+    scenario: Scenario
+    replicate: int
+    every_days: float
+    measurement: _session_pb2.Measurement
+    def __init__(self, scenario: _Optional[_Union[Scenario, _Mapping]] = ..., replicate: _Optional[int] = ..., every_days: _Optional[float] = ..., measurement: _Optional[_Union[_session_pb2.Measurement, _Mapping]] = ...) -> None: ...
+
+class SessionResume(_message.Message):
+    __slots__ = ("token", "every_days", "measurement")
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
+    EVERY_DAYS_FIELD_NUMBER: _ClassVar[int]
+    MEASUREMENT_FIELD_NUMBER: _ClassVar[int]
+    token: bytes
+    every_days: float
+    measurement: _session_pb2.Measurement
+    def __init__(self, token: _Optional[bytes] = ..., every_days: _Optional[float] = ..., measurement: _Optional[_Union[_session_pb2.Measurement, _Mapping]] = ...) -> None: ...
+
+class SessionAction(_message.Message):
+    __slots__ = ("doses",)
+    DOSES_FIELD_NUMBER: _ClassVar[int]
+    doses: _containers.RepeatedCompositeFieldContainer[Therapy]
+    def __init__(self, doses: _Optional[_Iterable[_Union[Therapy, _Mapping]]] = ...) -> None: ...
+
+class SessionCheckpoint(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class SessionEnd(_message.Message):
+    __slots__ = ("summary", "scenario", "observation")
+    SUMMARY_FIELD_NUMBER: _ClassVar[int]
+    SCENARIO_FIELD_NUMBER: _ClassVar[int]
+    OBSERVATION_FIELD_NUMBER: _ClassVar[int]
+    summary: ReplicateSummary
+    scenario: Scenario
+    observation: _session_pb2.Observation
+    def __init__(self, summary: _Optional[_Union[ReplicateSummary, _Mapping]] = ..., scenario: _Optional[_Union[Scenario, _Mapping]] = ..., observation: _Optional[_Union[_session_pb2.Observation, _Mapping]] = ...) -> None: ...
+
+class RunSessionResponse(_message.Message):
+    __slots__ = ("observation", "token", "refusal", "end")
+    OBSERVATION_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
+    REFUSAL_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
+    observation: _session_pb2.Observation
+    token: _session_pb2.SessionToken
+    refusal: _session_pb2.SessionRefusal
+    end: SessionEnd
+    def __init__(self, observation: _Optional[_Union[_session_pb2.Observation, _Mapping]] = ..., token: _Optional[_Union[_session_pb2.SessionToken, _Mapping]] = ..., refusal: _Optional[_Union[_session_pb2.SessionRefusal, _Mapping]] = ..., end: _Optional[_Union[SessionEnd, _Mapping]] = ...) -> None: ...
