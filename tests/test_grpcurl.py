@@ -63,6 +63,9 @@ CALLS: dict[str, dict[str, Any]] = {
         "format": "RESULT_FORMAT_JSON",
     },
     "CancelEnsemble": {"ensemble_id": "{long_ensemble}"},
+    # A bidirectional stream: grpcurl sends this one message and half-closes, so the
+    # server answers with the first decision's observation and ends the session.
+    "RunSession": {"open": {"scenario": TINY, "every_days": 1}},
 }
 
 
@@ -154,6 +157,9 @@ def test_every_method_is_called_from_json(address: str) -> None:
     assert ids["ensemble"] in listed
     outcomes = "".join(c.get("text", "") for c in answers["StreamEnsembleResults"])
     assert {json.loads(line)["arm"] for line in outcomes.splitlines()} == {"control", "strong_kill"}
+    first = answers["RunSession"][0]["observation"]
+    assert first.get("day", 0) == 0  # proto3 JSON leaves a zero out
+    assert float(first["burden"]) > 0
     assert answers["CancelEnsemble"][0]["ensemble"]["state"] in {
         "RUN_STATE_CANCELLED",
         "RUN_STATE_CANCELLING",
