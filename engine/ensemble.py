@@ -169,6 +169,7 @@ class Ensemble:
         once; an ensemble copied with its arms already expanded keeps them)."""
         mechanisms, violations = knocking.resolve(self.scenario, self.knockouts)
         intact = self.arms[0] if self.arms else Arm(name=DEFAULT_ARM)
+        violations += knocking.check_intact(self.scenario, intact.mechanisms)
         expanded = (intact, *(
             Arm(name=knocking.arm_name(m), therapies=intact.therapies,
                 parameters=intact.parameters, mechanisms=knocking.switches(m))

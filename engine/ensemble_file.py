@@ -64,6 +64,10 @@ def parse(data: Mapping[str, Any]) -> dict[str, Any]:
     if not isinstance(knockouts, Sequence) or not all(isinstance(k, str) for k in knockouts):
         violations.append(FieldViolation("knockouts", "must be a list of mechanism names or 'all'"))
         knockouts = ()
+    elif "knockouts" in data and not knockouts:
+        # Written but empty is a mistake, not a request for no knock-outs (leave it out).
+        violations.append(FieldViolation("knockouts", "must name at least one mechanism, or be "
+                                         "'all' (leave it out for no knock-out arms)"))  # fmt: skip
     if violations:
         # Check the values of what could be read too, so one pass reports everything.
         found = check(

@@ -9,14 +9,14 @@ and of the control share their random streams (common random numbers), and with
 ``branch_day`` they share their history up to that day bitwise and the switch applies
 from it on (:mod:`escapesim.engine.branching`). The difference in outcome of replicate k
 is then the effect of the mechanism on that replicate, not sampling noise between arms:
-the ensemble summary's paired Δ P(escape) of each knock-out arm against the control, and
-the per-replicate differences in escape day from the replicate table (docs/escape2004.md,
-"Which mechanism won").
+:mod:`escapesim.engine.attribution` summarises the pairs of each knock-out arm against the
+control (the ensemble's ``attribution`` table; docs/escape2004.md, "Which mechanism won").
+The control must be the intact model (:func:`check_intact`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from escapesim.engine.errors import FieldViolation
 from escapesim.engine.frozen import FrozenMap
@@ -36,6 +36,27 @@ def arm_name(mechanism: str) -> str:
 def switches(mechanism: str) -> FrozenMap[bool]:
     """The mechanism overrides of the arm that knocks ``mechanism`` out."""
     return FrozenMap({mechanism: False})
+
+
+def check_intact(scenario: Scenario, switches: Mapping[str, bool]) -> list[FieldViolation]:
+    """Every escape mechanism that is off in the control (the scenario, or the arm's own
+    ``switches``), each a violation: a knock-out's effect is measured against the intact
+    model, and against a model with another escape mechanism already off it would be
+    that mechanism's effect in a different tumour, under the same name."""
+    violations = []
+    for mechanism in scenario.network().mechanisms:
+        if not mechanism.escape:
+            continue
+        name = mechanism.name
+        if not scenario.mechanisms[name]:
+            where = f"scenario.mechanisms.{name}"
+        elif not switches.get(name, True):
+            where = f"arms[0].mechanisms.{name}"
+        else:
+            continue
+        problem = f"with knockouts the control must be the intact model: {name!r} is off"
+        violations.append(FieldViolation(where, problem))
+    return violations
 
 
 def resolve(

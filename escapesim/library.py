@@ -8,6 +8,7 @@
 
     trial = escapesim.ensemble(yaml.safe_load(open("examples/ensemble_kuznetsov.yaml")))
     trial.outcomes                      # per cell: probabilities, paired differences
+    trial.attribution                   # per knock-out arm: Δ P(escape), delays (knockouts)
 
     fit = escapesim.calibrate("examples/calibrate_kuznetsov.yaml", out="out/fit")
     fit.summary["posterior"]["a"]        # median and 95% credible interval per parameter
@@ -79,8 +80,10 @@ class EnsembleFrames:
 
     ``trajectories`` and ``replicates`` as for a run with ``point`` and ``arm`` first;
     ``outcomes``: per cell, outcome probabilities, median times and the paired difference
-    against the control arm; ``bands``: quantile bands per series; ``summary``: the
-    summary document (``summary.json``).
+    against the control arm; ``bands``: quantile bands per series; ``attribution``: per
+    knock-out arm, the mechanism's effect on escape against the intact control, pair by
+    pair (no rows without ``knockouts``; docs/ensembles.md); ``summary``: the summary
+    document (``summary.json``).
     """
 
     ensemble: Ensemble
@@ -88,6 +91,7 @@ class EnsembleFrames:
     replicates: pd.DataFrame
     outcomes: pd.DataFrame
     bands: pd.DataFrame
+    attribution: pd.DataFrame
     summary: dict[str, Any]
 
 
@@ -142,10 +146,7 @@ def ensemble(
             tables = client.ensemble_result_tables(made.ensemble_id)
             document = client.ensemble_summary(made.ensemble_id)
     frames = {name: table.to_pandas() for name, table in tables.items()}
-    return EnsembleFrames(
-        built, frames["trajectories"], frames["replicates"], frames["outcomes"],
-        frames["bands"], document,
-    )  # fmt: skip
+    return EnsembleFrames(ensemble=built, summary=document, **frames)
 
 
 @dataclass(frozen=True)
@@ -247,7 +248,7 @@ def validate(
             return list(error.violations)
         return []
     with _client(server, token, tls_ca) as client:
-        found = client.problems(scenario)
+        found = client.validate(scenario)
     return [FieldViolation(v.field.removeprefix("scenario."), v.message) for v in found]
 
 

@@ -58,6 +58,9 @@ def valid_requests(run_id: str, ensemble_id: str) -> dict[str, Message]:
         "CancelEnsemble": pb.CancelEnsembleRequest(ensemble_id=ensemble_id),
         "WatchEnsemble": pb.WatchEnsembleRequest(ensemble_id=ensemble_id),
         "StreamEnsembleResults": pb.StreamEnsembleResultsRequest(ensemble_id=ensemble_id),
+        "RunSession": pb.RunSessionRequest(
+            open=pb.SessionOpen(scenario=scenario, every_days=1.0)
+        ),
     }
 
 

@@ -61,7 +61,11 @@ def raw_call(
     Streams are read to their end (or their error).
     """
     try:
-        if method.server_streaming:
+        if method.client_streaming:  # the body as the stream's one message, then half-close
+            replies = channel.stream_stream(method.path)(iter([body]), timeout=timeout)
+            for _ in replies:
+                pass
+        elif method.server_streaming:
             call = channel.unary_stream(method.path)(body, timeout=timeout)
             for _ in call:
                 pass

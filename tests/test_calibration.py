@@ -224,3 +224,22 @@ def test_the_library_call_returns_the_outputs(tmp_path: Path) -> None:
     assert fit.generations["generation"].tolist() == [0]
     assert set(fit.summary["posterior"]) == {"death"}
     assert fit.summary["seed"] == 2
+
+
+def test_a_calibration_output_is_a_population_in_one_step(tmp_path: Path) -> None:
+    from escapesim import engine
+    from escapesim.service.cli.scenario_input import load_scenario_file
+
+    found = _small_fit(tmp_path / "fit", 1)
+    last = found[found["generation"] == found["generation"].max()]
+    for given in ("fit", "fit/particles.parquet"):  # the output directory, or its table
+        path = tmp_path / "trial.yaml"
+        path.write_text(f"preset: kuznetsov1994\npopulation:\n  particles: {{path: {given}}}\n")
+        scenario = engine.Scenario.from_dict(load_scenario_file(str(path)))
+        assert scenario.population is not None
+        assert scenario.population.particles is not None
+        particles = scenario.population.particles
+        names = [n for n in last.columns if n not in ("generation", "weight")]
+        assert list(particles.parameters) == names
+        assert particles.values == tuple(tuple(row) for row in last[names].to_numpy().tolist())
+        assert particles.weights == tuple(last["weight"].tolist())

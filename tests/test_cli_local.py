@@ -85,6 +85,23 @@ def test_presets_json_gives_defaults_units_bounds_and_initial_values(
     assert kp["title"]
 
 
+def test_presets_show_each_profile_with_its_values(capsys: pytest.CaptureFixture[str]) -> None:
+    network = next(n for n in engine.catalog() if n.name == "escape2004")
+    status, out, _ = run(capsys, "presets", "escape2004")
+    assert status == 0
+    for profile in network.profiles:
+        assert f"\n    {profile.name}: {profile.description}\n" in out
+    assert "division_rate=0.154" in out  # the human profile's tumour cell division
+    status, out, _ = run(capsys, "presets", "escape2004", "--json")
+    (entry,) = json.loads(out)
+    assert entry["profiles"] == [
+        {"name": p.name, "description": p.description, "values": dict(p.values)}
+        for p in network.profiles
+    ]
+    status, out, _ = run(capsys, "presets", "kuznetsov1994", "--json")
+    assert json.loads(out)[0]["profiles"] == []
+
+
 def test_presets_one_by_name_and_unknown_name(capsys: pytest.CaptureFixture[str]) -> None:
     status, out, _ = run(capsys, "presets", "kuznetsov1994")
     assert status == 0

@@ -79,6 +79,10 @@ def test_an_ensemble_writes_tables_summary_and_figure(
     bands = pq.read_table(out / "bands.parquet")
     assert bands.column_names == ["point", "arm", "series", "t", "q05", "q25", "q50", "q75", "q95"]
     assert set(bands.column("series").to_pylist()) == {"E", "T", "tumour"}
+    # No knock-out arms: the attribution table is there, with its columns and no rows.
+    attribution = pq.read_table(out / "attribution.parquet")
+    assert attribution.num_rows == 0
+    assert attribution.column_names[:4] == ["point", "arm", "mechanism", "initial.T"]
     assert png.read_bytes()[:8] == PNG_SIGNATURE
     assert "wrote" in stderr
 
@@ -93,6 +97,49 @@ def test_the_text_summary_shows_probabilities_and_differences(
     assert len(lines) == 1 + CELLS
     assert "Δescape" in lines[2]
     assert "Δescape" not in lines[1]
+
+
+KNOCKOUTS = """\
+scenario: {preset: escape2004, initial: {T: 0, T_ps: 1e4}, horizon_days: 90, seed: 1}
+replicates: 6
+arms: [{name: intact}]
+knockouts: [suppression, dysfunction]
+"""
+
+
+def test_knock_out_arms_print_and_write_their_attribution(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The escape example's founder escapes near day 65 in every replicate; knocking
+    # suppression out delays each escape (tests/test_knockouts.py: 3.6–11.6 days in every
+    # one of 24 replicates), dysfunction's knock-out moves it by < 1 day either way.
+    path, out = tmp_path / "knockouts.yaml", tmp_path / "out"
+    path.write_text(KNOCKOUTS, encoding="utf-8")
+    status, stdout, stderr = run(capsys, str(path), "--out", str(out))
+    assert status == 0, stderr
+    lines = stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("attribution:"))
+    suppression, dysfunction = lines[start + 1 :]
+    assert suppression.startswith("  point 0 suppression off: Δescape +0.00")
+    assert "delayed 6 hastened 0 caused 0 of 6 (100% delayed or prevented" in suppression
+    assert dysfunction.startswith("  point 0 dysfunction off:")
+    rows = pq.read_table(out / "attribution.parquet").to_pylist()
+    assert [(r["arm"], r["mechanism"]) for r in rows] == [
+        ("suppression_off", "suppression"), ("dysfunction_off", "dysfunction"),
+    ]  # fmt: skip
+    assert rows[0]["delayed"] == rows[0]["delay_pairs"] == 6
+    assert rows[0]["delay_median"] >= 2.0  # every delay is > 3.6 days (above)
+    # Six delayed of six: 2·(½)^6 = 1/32, and the six delays' 95% interval is their range.
+    assert rows[0]["sign_test_p"] == pytest.approx(1 / 32)
+    assert 0 < rows[0]["delay_lower"] <= rows[0]["delay_median"] <= rows[0]["delay_upper"]
+    assert abs(rows[1]["delay_median"]) < 1.0
+    # The summary document carries the same numbers per knock-out cell (JSON: ±∞ → null).
+    cells = json.loads((out / "summary.json").read_text())["cells"]
+    assert [c["attribution"] is None for c in cells] == [True, False, False]
+    document = cells[1]["attribution"]
+    assert document["kinds"]["delayed"] == 6
+    assert document["delay"]["median"] == rows[0]["delay_median"]
+    assert document["escape_difference"]["difference"] == rows[0]["escape_difference"]
 
 
 def test_one_worker_and_two_workers_write_identical_parquet(

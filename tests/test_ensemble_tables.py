@@ -7,6 +7,7 @@ import numpy as np
 
 from escapesim import engine
 from escapesim.engine import Scenario, Therapy
+from escapesim.engine.attribution import attribute
 from escapesim.engine.ensemble import Arm, Ensemble
 from escapesim.engine.summary import Cohort, compare, summarise
 from escapesim.service.results import ensemble_tables
@@ -56,3 +57,30 @@ def test_tables_of_a_two_arm_ensemble_keep_cell_order_and_align_counters() -> No
     trajectories = ensemble_tables.trajectory_table(finished)
     assert trajectories.num_rows == 4 * 4
     assert trajectories.column_names[:4] == ["point", "arm", "replicate", "t"]
+
+
+def test_attribution_rows_pair_each_knock_out_with_the_intact_arm_of_its_grid_point() -> None:
+    # Two grid points × (intact, suppression_off): one attribution row per point, each
+    # the engine's attribute() of that point's knock-out cohort against its intact one.
+    ensemble = Ensemble.from_dict({
+        "scenario": {"preset": "escape2004", "initial": {"T": 0, "T_ps": 1e4},
+                     "horizon_days": 8, "seed": 5},
+        "replicates": 2, "grid": {"initial": {"T_ps": [1e4, 3e4]}},
+        "arms": [{"name": "intact"}], "knockouts": ["suppression"],
+    })  # fmt: skip
+    cells = ensemble.points()
+    found = [ensemble_tables.cell_tables([engine.simulate(c.scenario, k) for k in (0, 1)])
+             for c in cells]  # fmt: skip
+    finished = ensemble_tables.summarise_cells(ensemble, cells, found)
+    network = ensemble.scenario.network()
+    rows = ensemble_tables.result_tables(ensemble, finished)["attribution"].to_pylist()
+    assert [(r["point"], r["arm"], r["initial.T_ps"]) for r in rows] == [
+        (0, "suppression_off", 1e4), (1, "suppression_off", 3e4),
+    ]  # fmt: skip
+    for row, (intact, knockout) in zip(rows, (found[0:2], found[2:4]), strict=True):
+        expected = attribute(ensemble_tables.cohort_of(*knockout, network),
+                             ensemble_tables.cohort_of(*intact, network))  # fmt: skip
+        assert row["pairs"] == expected.pairs == 2
+        assert {kind: row[kind] for kind in expected.kinds} == expected.kinds
+        assert row["escape_difference"] == expected.escape.estimate
+    assert all(done.attribution is None for done in finished if done.cell.arm == "intact")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -120,3 +121,23 @@ def test_the_documentation_lists_every_parameter_with_its_default() -> None:
         assert f"`{t.name}`" in doc, t.name
     for m in NETWORK.mechanisms:
         assert f"`{m.name}`" in doc, m.name
+
+
+def test_the_documentation_gives_each_parameter_its_description_and_source() -> None:
+    # The docs' table mirrors the code's ParameterSpec (what ListPresets and `escapesim
+    # presets` show), so a changed source cannot leave the docs behind (backticks are the
+    # docs' own markup).
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "escape2004.md").read_text()
+    rows = {}
+    for line in doc.splitlines():
+        found = re.match(r"\| `(\w+)` \| [^|]* \| [^|]* \| [^|]* \| (.*) \| (.*) \|$", line)
+        if found:
+            rows[found[1]] = (found[2].replace("`", ""), found[3].replace("`", ""))
+    for p in NETWORK.parameters:
+        assert rows[p.name] == (p.description, p.source), p.name
+
+
+def test_every_chosen_value_says_what_data_would_pin_it() -> None:
+    # #12 §3: a value chosen rather than measured names the measurement that would fix it.
+    bare = [p.name for p in NETWORK.parameters if p.source.strip() == "chosen"]
+    assert not bare

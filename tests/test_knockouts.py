@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from escapesim import engine
-from escapesim.engine.ensemble import Ensemble
+from escapesim.engine.ensemble import Arm, Ensemble
+from escapesim.engine.frozen import FrozenMap
 
 BASE = {"preset": "escape2004", "initial": {"T": 0, "T_ps": 1e4}, "horizon_days": 120,
         "seed": 1}  # fmt: skip
@@ -47,14 +48,31 @@ def test_all_expands_the_intact_arm_into_one_knock_out_per_escape_mechanism() ->
         ({"scenario": {**BASE, "mechanisms": {"suppression": False}},
           "knockouts": ["suppression"]}, "knockouts[0]"),
         ({"arms": [{"name": "a"}, {"name": "b"}]}, "arms"),
+        ({"knockouts": []}, "knockouts"),
+        ({"scenario": {**BASE, "mechanisms": {"variants": False}}}, "scenario.mechanisms.variants"),
+        ({"scenario": {**BASE, "mechanisms": {"regulation": False}},
+          "knockouts": ["suppression"]}, "scenario.mechanisms.regulation"),
     ],
     ids=["unknown", "repeated", "all-not-alone", "not-a-name", "already-off",
-         "two-arms"],
+         "two-arms", "empty", "all-of-a-partial-model", "named-of-a-partial-model"],
 )  # fmt: skip
 def test_a_bad_knock_out_names_its_field(changes: dict[str, object], field: str) -> None:
     with pytest.raises(engine.ScenarioError) as caught:
         _ensemble(**changes)
     assert field in [v.field for v in caught.value.violations]
+
+
+def test_a_partial_model_is_refused_but_a_non_escape_mechanism_may_be_off() -> None:
+    # Knock-outs are measured against the intact tumour; the activation side (here
+    # IL-2 help) is the model's, not an escape mechanism, and may be switched off.
+    partial = Arm(name="intact", mechanisms=FrozenMap({"dysfunction": False}))
+    with pytest.raises(engine.ScenarioError) as caught:
+        Ensemble(scenario=engine.Scenario.from_dict(BASE), replicates=2, arms=(partial,),
+                 knockouts=("suppression",))  # fmt: skip
+    assert [v.field for v in caught.value.violations] == ["arms[0].mechanisms.dysfunction"]
+    help_off = _ensemble(scenario={**BASE, "mechanisms": {"help": False}},
+                         knockouts=["suppression"])  # fmt: skip
+    assert [arm.name for arm in help_off.arms] == ["intact", "suppression_off"]
 
 
 def test_knocking_out_suppression_delays_every_replicates_escape() -> None:

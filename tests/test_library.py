@@ -90,7 +90,7 @@ def test_an_ensemble_here_and_on_a_server_gives_the_same_frames(
 ) -> None:
     here = escapesim.ensemble(ENSEMBLE)
     there = escapesim.ensemble(ENSEMBLE, server=server.address)
-    for name in ("trajectories", "replicates", "outcomes", "bands"):
+    for name in ("trajectories", "replicates", "outcomes", "bands", "attribution"):
         pd.testing.assert_frame_equal(getattr(here, name), getattr(there, name))
     assert sorted(set(here.replicates.point)) == [0, 1]
     assert len(here.summary["cells"]) == 2

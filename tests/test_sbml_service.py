@@ -104,7 +104,7 @@ def test_a_run_of_an_sbml_scenario_over_grpc_matches_the_local_run(client: Clien
 def test_a_bad_model_over_grpc_is_invalid_argument_naming_the_sbml_field(client: Client) -> None:
     broken = MODEL.replace('stoichiometry="2"', 'stoichiometry="1.5"')
     with pytest.raises(ServiceError) as caught:
-        client.validate({"sbml": broken})
+        client.with_defaults({"sbml": broken})
     assert caught.value.code is grpc.StatusCode.INVALID_ARGUMENT
     assert [v.field for v in caught.value.violations] == ["scenario.sbml"]
     assert (

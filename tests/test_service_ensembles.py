@@ -15,9 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import grpc
+import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+import escapesim
 from escapesim.engine.ensemble import Ensemble
 from escapesim.service._proto.escapesim.v1 import simulation_service_pb2 as pb
 from escapesim.service.api.settings import Settings
@@ -120,7 +122,8 @@ def test_results_stream_as_tables_dataframes_and_summary(client: Client) -> None
     ]  # fmt: skip
     assert found.cells[2].values == {"initial.T": 1e8}
     frames = client.ensemble_results(found.ensemble_id)
-    assert set(frames) == {"trajectories", "replicates", "outcomes", "bands"}
+    assert set(frames) == {"trajectories", "replicates", "outcomes", "bands", "attribution"}
+    assert frames["attribution"].empty  # no knock-out arms
     assert len(frames["replicates"]) == 8
     assert list(frames["outcomes"].columns[:3]) == ["point", "arm", "initial.T"]
     summary = client.ensemble_summary(found.ensemble_id)
@@ -203,6 +206,15 @@ def test_bad_input_names_the_message_fields(client: Client) -> None:
     assert "ensemble.grid[1].range.num" in found
     assert "ensemble.control" in found
     assert any(f.startswith("ensemble.arms[1].therapies[0]") for f in found)
+
+
+def test_knock_outs_of_a_partial_model_are_refused_naming_the_switch(client: Client) -> None:
+    spec = pb.EnsembleSpec(
+        scenario=pb.Scenario(preset="escape2004", horizon_days=5, mechanisms={"variants": False}),
+        arms=[pb.Arm(name="intact")],
+        knockouts=["suppression"],
+    )
+    assert _violations(client, spec) == ["ensemble.scenario.mechanisms.variants"]
 
 
 def test_bad_axes_and_a_missing_ensemble(client: Client) -> None:
@@ -333,8 +345,16 @@ def test_knock_out_arms_on_a_server_are_the_local_ones(
     )
     local, remote = tmp_path / "local", tmp_path / "remote"
     assert main(["ensemble", str(path), "--out", str(local), "--workers", "1"]) == 0
+    local_out = capsys.readouterr().out
     argv = ["ensemble", str(path), "--server", server.address, "--out", str(remote)]
     assert main(argv) == 0, capsys.readouterr().err
+    # The same report, attribution lines included, and the same attribution table.
+    remote_out = capsys.readouterr().out
+    assert remote_out == local_out
+    assert "\n  point 0 suppression off: " in remote_out
+    attribution = pq.read_table(remote / "attribution.parquet")
+    assert attribution.equals(pq.read_table(local / "attribution.parquet"))
+    assert attribution.column("mechanism").to_pylist() == ["suppression"]
     replicates = pq.read_table(remote / "replicates.parquet")
     assert replicates.equals(pq.read_table(local / "replicates.parquet"))
     assert set(replicates.column("arm").to_pylist()) == {"intact", "suppression_off"}
@@ -342,3 +362,42 @@ def test_knock_out_arms_on_a_server_are_the_local_ones(
     rows = replicates.to_pylist()
     final = {(r["arm"], r["replicate"]): r["final.T_ps"] for r in rows}
     assert final["intact", 0] != final["suppression_off", 0]
+
+
+def test_the_attribution_table_streams_as_the_local_one(client: Client) -> None:
+    # StreamEnsembleResults' ATTRIBUTION part, asked for alone, holds one row per
+    # knock-out arm, equal to escapesim.ensemble(...)'s local attribution frame.
+    spec: dict[str, Any] = {
+        "scenario": {"preset": "escape2004", "initial": {"T": 0, "T_ps": 1e4},
+                     "horizon_days": 20, "seed": 1},
+        "replicates": 2, "arms": [{"name": "intact"}],
+        "knockouts": ["suppression", "dysfunction"],
+    }  # fmt: skip
+    created = client.create_ensemble(spec)
+    assert client.wait_ensemble(created.ensemble_id, timeout=120).state is RunState.SUCCEEDED
+    frames = client.ensemble_results(created.ensemble_id, tables=["attribution"])
+    assert set(frames) == {"attribution"}
+    remote = frames["attribution"]
+    assert list(remote["arm"]) == ["suppression_off", "dysfunction_off"]
+    assert list(remote["mechanism"]) == ["suppression", "dysfunction"]
+    assert list(remote["pairs"]) == [2, 2]
+    local = escapesim.ensemble(spec).attribution
+    pd.testing.assert_frame_equal(remote, local)
+    # One table named alone is that table (not a list of its letters).
+    alone = client.ensemble_results(created.ensemble_id, "attribution")
+    pd.testing.assert_frame_equal(alone["attribution"], remote)
+
+
+def test_an_ensemble_stored_before_the_attribution_table_still_streams(
+    server: InProcessServer, client: Client
+) -> None:
+    # A data directory from before attribution.parquet existed: the ensemble (no
+    # knock-out arms) streams every part, its attribution table empty but with columns.
+    created = client.create_ensemble(TINY)
+    assert client.wait_ensemble(created.ensemble_id, timeout=60).state is RunState.SUCCEEDED
+    stored = Path(server.settings.data) / "ensembles" / created.ensemble_id / "attribution.parquet"
+    stored.unlink()
+    frames = client.ensemble_results(created.ensemble_id)
+    assert frames["attribution"].empty
+    assert list(frames["attribution"].columns[:4]) == ["point", "arm", "mechanism", "initial.T"]
+    assert stored.is_file()

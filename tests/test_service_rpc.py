@@ -107,14 +107,46 @@ def test_list_presets_matches_the_catalogue(client: Client) -> None:
         pb.STATE_VARIABLE_ROLE_TUMOUR,
         pb.STATE_VARIABLE_ROLE_EFFECTOR,
     }
+    # Profiles (Preset.profiles): each with its description and the defaults it replaces;
+    # a preset without profiles lists none.
+    assert [(p.name, p.description, dict(p.values)) for p in escape.profiles] == [
+        (p.name, p.description, dict(p.values)) for p in network.profiles
+    ]
+    assert [p.name for p in escape.profiles] == ["mouse", "human"]
+    assert escape.profiles[1].values["division_rate"] == 0.154
+    assert not next(p for p in presets if p.name == "kuznetsov1994").profiles
 
 
 # -- ValidateScenario and bad input ------------------------------------------------------------
 
 
-def test_validate_fills_in_defaults(client: Client) -> None:
-    normalised = client.validate({"preset": "kuznetsov1994", "horizon_days": 10})
+def test_with_defaults_fills_in_defaults(client: Client) -> None:
+    normalised = client.with_defaults({"preset": "kuznetsov1994", "horizon_days": 10})
     assert normalised == Scenario.build(preset="kuznetsov1994", horizon_days=10).to_dict()
+
+
+def test_validate_returns_the_problems_and_raises_only_when_the_call_fails(
+    client: Client,
+) -> None:
+    # Issue 16: validate() returns the problems (empty: valid) as escapesim.validate does;
+    # with_defaults() raises them; problems() is the old name, deprecated.
+    assert client.validate({"preset": "kuznetsov1994", "horizon_days": 10}) == []
+    bad = {**TINY, "horizon_days": -3, "parameters": {"s": -1.0}}
+    found = client.validate(bad)
+    with pytest.raises(ServiceError) as caught:
+        client.with_defaults(bad)
+    assert found == list(caught.value.violations)
+    assert {v.field for v in found} == {"scenario.horizon_days", "scenario.parameters.s"}
+    # A mapping the client cannot even encode is a problem too, not an exception.
+    (unreadable,) = client.validate({**TINY, "horizon_days": "soon"})
+    assert unreadable.field == "scenario"
+    assert "horizon_days" in unreadable.message
+    with pytest.deprecated_call():
+        assert client.problems(bad) == found
+    # A call that fails is not a list of problems: an unreachable server raises.
+    with Client("127.0.0.1:9", timeout=0.5) as nowhere, pytest.raises(ServiceError) as down:
+        nowhere.validate(TINY)
+    assert down.value.code is grpc.StatusCode.UNAVAILABLE
 
 
 BAD_SCENARIOS = [
@@ -145,7 +177,7 @@ def test_bad_scenarios_are_invalid_argument_naming_the_field(
     client: Client, scenario: dict[str, Any], field: str
 ) -> None:
     with pytest.raises(ServiceError) as caught:
-        client.validate(scenario)
+        client.with_defaults(scenario)
     assert caught.value.code is grpc.StatusCode.INVALID_ARGUMENT
     assert field in [v.field for v in caught.value.violations], caught.value.violations
     with pytest.raises(ServiceError) as created:
@@ -175,7 +207,7 @@ def test_a_therapy_at_a_negative_day_names_its_path(client: Client) -> None:
         ],
     }
     with pytest.raises(ServiceError) as caught:
-        client.validate(scenario)
+        client.with_defaults(scenario)
     assert "scenario.therapies[1].at_days[0]" in [v.field for v in caught.value.violations]
 
 
@@ -217,7 +249,7 @@ def test_random_scenarios_get_only_ok_or_invalid_argument(
 ) -> None:
     failure: ServiceError | None = None
     try:
-        client.validate(message)
+        client.with_defaults(message)
     except ServiceError as error:
         failure = error
     if failure is not None:

@@ -76,9 +76,8 @@ def test_the_plugin_fixture_serves_every_kind_of_call(escapesim_client: Client) 
     assert len(escapesim_client.results(run.run_id)) == 2 * 6
     frames = list(escapesim_client.simulate({**TINY, "replicates": 1}, timeout=30))
     assert len(frames) == 6 + 1
-    with pytest.raises(ServiceError) as caught:
-        escapesim_client.validate({**TINY, "replicates": 0})
-    assert [v.field for v in caught.value.violations] == ["scenario.replicates"]
+    found = escapesim_client.validate({**TINY, "replicates": 0})
+    assert [v.field for v in found] == ["scenario.replicates"]
 
 
 def test_the_command_line_talks_to_a_server(

@@ -96,7 +96,17 @@ def guarded(
 ) -> Callable[..., Any]:
     """``implementation`` (taking a decoded request) as a handler of raw bodies, counted
     against ``calls``, whose domain errors become statuses (:func:`errors.status_of`),
-    measured and logged once by ``metrics`` when it ends."""
+    measured and logged once by ``metrics`` when it ends. A bidirectional
+    ``implementation`` takes a :class:`RequestStream` instead of a request."""
+    if method.client_streaming:
+
+        async def bidi(bodies: AsyncIterator[bytes], context: Context) -> AsyncIterator[Any]:
+            async with _counted(method, calls, metrics, context):
+                requests = RequestStream(method, bodies, off_loop)
+                async for item in implementation(requests, context):
+                    yield item
+
+        return bidi
     if method.server_streaming:
 
         async def stream(body: bytes, context: Context) -> AsyncIterator[Any]:
@@ -117,6 +127,24 @@ def guarded(
             return reply
 
     return unary
+
+
+class RequestStream:
+    """The requests of a bidirectional call, each decoded as :func:`decoded` does."""
+
+    def __init__(self, method: Method, bodies: AsyncIterator[bytes], off_loop: OffLoop) -> None:
+        self._method = method
+        self._bodies = bodies
+        self._off_loop = off_loop
+
+    async def read(self) -> Any | None:
+        """The next request, or ``None`` once the client has half-closed; raises
+        :class:`errors.InvalidRequestError` for a body that does not parse."""
+        try:
+            body = await anext(self._bodies)
+        except StopAsyncIteration:
+            return None
+        return await decoded(self._method, body, self._off_loop)
 
 
 class _Call:

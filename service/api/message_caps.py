@@ -45,8 +45,11 @@ ENTRIES: dict[str, int] = {
     f"{_PACKAGE}.Particles.parameters": 64,
     f"{_PACKAGE}.Particles.values": 20_000,
     f"{_PACKAGE}.Particles.weights": 4_000,
+    # One decision's doses: as many as a scenario's therapies.
+    f"{_PACKAGE}.SessionAction.doses": 16,
 }
-#: Characters of any string field or map key, unless :data:`TEXT` says otherwise.
+#: Characters of any string field or map key (bytes of a bytes field), unless :data:`TEXT`
+#: says otherwise.
 MAX_TEXT = 64
 #: Characters of particular string fields.
 TEXT: dict[str, int] = {
@@ -56,6 +59,9 @@ TEXT: dict[str, int] = {
     f"{_PACKAGE}.ListEnsemblesRequest.page_token": 256,
     # An SBML model travels inside its scenario (engine.scenario_checks.MAX_SBML_CHARS).
     f"{_PACKAGE}.Scenario.sbml": 512_000,
+    # Bytes of a session token: a checkpoint holds the samples so far (~150 bytes a
+    # sampling day for escape2004, so a 10-year daily-sampled session fits).
+    f"{_PACKAGE}.SessionResume.token": 2_000_000,
 }
 
 
@@ -108,11 +114,11 @@ def _check(message: Message, prefix: str) -> list[FieldViolation]:
             elif field.type == FieldDescriptor.TYPE_MESSAGE:
                 for index, item in enumerate(value):
                     found += _check(item, f"{path}[{index}]")
-            elif field.type == FieldDescriptor.TYPE_STRING:
+            elif field.type in _TEXTUAL:
                 found += _texts(path, field, value)
         elif field.type == FieldDescriptor.TYPE_MESSAGE:
             found += _check(value, path)
-        elif field.type == FieldDescriptor.TYPE_STRING:
+        elif field.type in _TEXTUAL:
             found += _texts(path, field, [value])
     return found
 
@@ -124,12 +130,19 @@ def _keys(path: str, entries: object) -> list[FieldViolation]:
     return []
 
 
-def _texts(path: str, field: FieldDescriptor, values: list[str]) -> list[FieldViolation]:
+#: Field types capped by length: strings (characters) and bytes.
+_TEXTUAL = (FieldDescriptor.TYPE_STRING, FieldDescriptor.TYPE_BYTES)
+
+
+def _texts(
+    path: str, field: FieldDescriptor, values: list[str] | list[bytes]
+) -> list[FieldViolation]:
     cap = TEXT.get(field.full_name, MAX_TEXT)
+    unit = "characters" if field.type == FieldDescriptor.TYPE_STRING else "bytes"
     for index, text in enumerate(values):
         if len(text) > cap:
             where = f"{path}[{index}]" if _repeated(field) else path
-            return [FieldViolation(where, f"must be at most {cap} characters")]
+            return [FieldViolation(where, f"must be at most {cap} {unit}")]
     return []
 
 
@@ -159,22 +172,33 @@ _PACKED = frozenset(
 
 
 def _largest(descriptor: Descriptor, stack: tuple[str, ...]) -> int:
-    total = 0
+    # A oneof holds one of its fields: it adds its largest member, not their sum.
+    total, oneofs = 0, dict.fromkeys([o.name for o in descriptor.oneofs], 0)
     for field in descriptor.fields:
-        tag = 2  # field numbers here are below 2048
-        inner = field.message_type
-        if inner is not None and inner.full_name in stack:
-            continue  # no request message is recursive; stay finite if one ever is
-        if inner is not None:
-            one = _largest(inner, (*stack, descriptor.full_name))
-        elif field.type in (FieldDescriptor.TYPE_STRING, FieldDescriptor.TYPE_BYTES):
-            one = TEXT.get(field.full_name, MAX_TEXT) * 4  # UTF-8: up to 4 bytes a character
+        one = _largest_field(descriptor, field, stack)
+        if field.containing_oneof is None:
+            total += one
         else:
-            one = _SCALAR
-        if not _repeated(field):
-            total += tag + 5 + one  # tag, a length prefix of up to 5 bytes, the value
-        elif field.type in _PACKED:
-            total += tag + 5 + ENTRIES.get(field.full_name, 0) * one  # one packed run
-        else:
-            total += ENTRIES.get(field.full_name, 0) * (tag + 5 + one)
-    return total
+            oneofs[field.containing_oneof.name] = max(oneofs[field.containing_oneof.name], one)
+    return total + sum(oneofs.values())
+
+
+def _largest_field(descriptor: Descriptor, field: FieldDescriptor, stack: tuple[str, ...]) -> int:
+    """Encoded bytes of ``field`` (in ``descriptor``) at its caps, at most."""
+    tag = 2  # field numbers here are below 2048
+    inner = field.message_type
+    if inner is not None and inner.full_name in stack:
+        return 0  # no request message is recursive; stay finite if one ever is
+    if inner is not None:
+        one = _largest(inner, (*stack, descriptor.full_name))
+    elif field.type == FieldDescriptor.TYPE_STRING:
+        one = TEXT.get(field.full_name, MAX_TEXT) * 4  # UTF-8: up to 4 bytes a character
+    elif field.type == FieldDescriptor.TYPE_BYTES:
+        one = TEXT.get(field.full_name, MAX_TEXT)
+    else:
+        one = _SCALAR
+    if not _repeated(field):
+        return tag + 5 + one  # tag, a length prefix of up to 5 bytes, the value
+    if field.type in _PACKED:
+        return tag + 5 + ENTRIES.get(field.full_name, 0) * one  # one packed run
+    return ENTRIES.get(field.full_name, 0) * (tag + 5 + one)

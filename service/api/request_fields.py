@@ -6,10 +6,10 @@ that cannot exist is INVALID_ARGUMENT at once and never echoed back at length.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import cast
 
-from escapesim.engine import FieldViolation
+from escapesim.engine import FieldViolation, Scenario, ScenarioError
 from escapesim.service._proto.escapesim.v1 import simulation_service_pb2 as pb
 from escapesim.service.api import errors, result_stream
 from escapesim.service.api.convert import runs as convert
@@ -28,6 +28,7 @@ ENSEMBLE_PARTS: dict[pb.EnsembleResultTable, str] = {
     pb.ENSEMBLE_RESULT_TABLE_OUTCOMES: "outcomes",
     pb.ENSEMBLE_RESULT_TABLE_BANDS: "bands",
     pb.ENSEMBLE_RESULT_TABLE_SUMMARY: "summary",
+    pb.ENSEMBLE_RESULT_TABLE_ATTRIBUTION: "attribution",
 }
 _ID_RULE = "1 to 64 letters, digits, '_' or '-'"
 
@@ -110,3 +111,20 @@ def result_encoding(value: int) -> str:
     except KeyError:
         problem = FieldViolation("format", "must be ARROW, JSON or CSV")
         raise errors.InvalidRequestError([problem]) from None
+
+
+def built_scenario(
+    message: pb.Scenario,
+    caps: Callable[[Scenario], list[FieldViolation]],
+    where: str = "scenario",
+) -> Scenario:
+    """The scenario of ``message`` within the server's ``caps``; violations are paths of
+    the request (``where`` is the scenario's own path in it)."""
+    try:
+        scenario = convert.scenario_from_proto(message)
+    except ScenarioError as error:
+        raise errors.InvalidRequestError.nested(where, error.violations) from None
+    exceeded = caps(scenario)
+    if exceeded:
+        raise errors.InvalidRequestError.nested(where, exceeded)
+    return scenario

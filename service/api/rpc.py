@@ -26,13 +26,14 @@ SERVICE_NAME: str = SERVICE.full_name
 
 @dataclass(frozen=True, slots=True)
 class Method:
-    """One RPC: its path, its message classes and whether the server streams."""
+    """One RPC: its path, its message classes and which sides stream."""
 
     name: str
     path: str
     request: Any
     response: Any
     server_streaming: bool
+    client_streaming: bool = False
 
     @property
     def python_name(self) -> str:
@@ -47,15 +48,24 @@ class Method:
             request=getattr(pb, method.input_type.name),
             response=getattr(pb, method.output_type.name),
             server_streaming=method.server_streaming,
+            client_streaming=method.client_streaming,
         )
 
 
 METHODS: tuple[Method, ...] = tuple(Method.of(m) for m in SERVICE.methods)
 
+#: Handler factories by (client streams, server streams); no method streams one way up.
+_HANDLERS = {
+    (False, False): grpc.unary_unary_rpc_method_handler,
+    (False, True): grpc.unary_stream_rpc_method_handler,
+    (True, True): grpc.stream_stream_rpc_method_handler,
+}
+
 
 def generic_handler(implementations: Mapping[str, Callable[..., Any]]) -> grpc.GenericRpcHandler:
     """The server's handler for every method; ``implementations`` maps names to coroutines
-    (unary) or async generators (server streaming) taking ``(request, context)``.
+    (unary) or async generators (server streaming) taking ``(request, context)``, and
+    async generators (bidirectional) taking ``(requests, context)``.
 
     Requests reach the implementations as the raw bytes of the body: gRPC's own
     deserialisation turns a body that does not parse into UNKNOWN with the exception text,
@@ -66,11 +76,7 @@ def generic_handler(implementations: Mapping[str, Callable[..., Any]]) -> grpc.G
         raise ValueError(f"no implementation for {', '.join(missing)}")
     handlers = {}
     for method in METHODS:
-        make = (
-            grpc.unary_stream_rpc_method_handler
-            if method.server_streaming
-            else grpc.unary_unary_rpc_method_handler
-        )
+        make = _HANDLERS[(method.client_streaming, method.server_streaming)]
         handlers[method.name] = make(
             implementations[method.name],
             request_deserializer=None,
@@ -80,11 +86,16 @@ def generic_handler(implementations: Mapping[str, Callable[..., Any]]) -> grpc.G
 
 
 def callables(channel: grpc.Channel) -> dict[str, Any]:
-    """Client callables (``grpc.UnaryUnaryMultiCallable`` or ``UnaryStreamMultiCallable``)
-    for every method on ``channel``, by method name."""
+    """Client callables (``grpc.UnaryUnaryMultiCallable``, ``UnaryStreamMultiCallable`` or
+    ``StreamStreamMultiCallable``) for every method on ``channel``, by method name."""
     made: dict[str, Any] = {}
     for method in METHODS:
-        make = channel.unary_stream if method.server_streaming else channel.unary_unary
+        kinds = {
+            (False, False): channel.unary_unary,
+            (False, True): channel.unary_stream,
+            (True, True): channel.stream_stream,
+        }
+        make = kinds[(method.client_streaming, method.server_streaming)]
         made[method.name] = make(
             method.path,
             request_serializer=method.request.SerializeToString,

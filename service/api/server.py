@@ -33,6 +33,7 @@ from escapesim.service.api.metrics import (
 )
 from escapesim.service.api.reflection import add_reflection
 from escapesim.service.api.servicer import SimulationServicer
+from escapesim.service.api.sessions import SessionRoom
 from escapesim.service.api.settings import Settings
 from escapesim.service.jobs.ensembles import EnsembleLifecycle
 from escapesim.service.jobs.runs import RunLifecycle
@@ -76,6 +77,7 @@ class EscapesimServer:
         self._ensembles: EnsembleLifecycle | None = None
         self._live: LiveStream | None = None
         self._servicer: SimulationServicer | None = None
+        self._sessions: SessionRoom | None = None
         self._health = health.aio.HealthServicer()
         self.metrics = CallMetrics()
         self.metrics_endpoint: MetricsEndpoint | None = None
@@ -107,8 +109,11 @@ class EscapesimServer:
         # Simulate calls run on the Dask workers when Dask is the executor.
         self._live = live_simulations(executor, settings.simulate_workers)
         self._live.warm()
+        self._sessions = SessionRoom(
+            settings.limits, settings.max_sessions, settings.session_idle_seconds
+        )
         self._servicer = SimulationServicer(
-            self._lifecycle, self._live, settings.limits, self._ensembles
+            self._lifecycle, self._live, settings.limits, self._ensembles, self._sessions
         )
         limit = settings.limits.max_message_bytes
         server = grpc.aio.server(
@@ -141,6 +146,8 @@ class EscapesimServer:
             await self._health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
         if self._servicer is not None:
             self._servicer.draining = True
+        if self._sessions is not None:
+            self._sessions.drain()  # first: each open session gets its token at once
         grace = self.settings.drain_seconds
         started = time.monotonic()
         if self._ensembles is not None:

@@ -30,8 +30,9 @@ from escapesim.service.api import errors, message_caps
 from escapesim.service.api import request_fields as fields
 from escapesim.service.api.convert import ensembles as ensemble_convert
 from escapesim.service.api.convert import runs as convert
-from escapesim.service.api.guard import PARSE_ON_LOOP
+from escapesim.service.api.guard import PARSE_ON_LOOP, RequestStream
 from escapesim.service.api.result_stream import chunks
+from escapesim.service.api.sessions import SessionRoom
 from escapesim.service.api.settings import Limits
 from escapesim.service.jobs.ensembles import EnsembleLifecycle
 from escapesim.service.jobs.runs import RunLifecycle
@@ -57,8 +58,10 @@ class SimulationServicer:
         live: LiveStream,
         limits: Limits,
         ensembles: EnsembleLifecycle,
+        sessions: SessionRoom | None = None,
     ) -> None:
         self._lifecycle = lifecycle
+        self._sessions = sessions or SessionRoom(limits)
         self._ensembles = ensembles
         self._live = live
         self._limits = limits
@@ -75,6 +78,7 @@ class SimulationServicer:
     def close(self) -> None:
         """Stop the validation threads (validations in progress finish)."""
         self._validation.shutdown(wait=False, cancel_futures=True)
+        self._sessions.close()
 
     async def create_run(
         self, request: pb.CreateRunRequest, context: Context
@@ -240,6 +244,13 @@ class SimulationServicer:
                     text=chunk.text,
                 )  # fmt: skip
 
+    async def run_session(
+        self, requests: RequestStream, context: Context
+    ) -> AsyncIterator[pb.RunSessionResponse]:
+        self._refuse_if_draining()
+        async for reply in self._sessions.run(requests):
+            yield reply
+
     # -- helpers -------------------------------------------------------------------------
 
     async def off_loop(self, work: Callable[..., T], *args: Any) -> T:
@@ -256,8 +267,8 @@ class SimulationServicer:
         if request.ByteSize() <= PARSE_ON_LOOP:
             # A small scenario validates in well under a millisecond: the thread hop
             # would cost more than it saves (Simulate round trips, bench_service.py).
-            return _built_scenario(request.scenario, caps)
-        return await self.off_loop(_built_scenario, request.scenario, caps)
+            return fields.built_scenario(request.scenario, caps)
+        return await self.off_loop(fields.built_scenario, request.scenario, caps)
 
     def _ensemble(self, message: pb.EnsembleSpec) -> Ensemble:
         try:
@@ -279,19 +290,6 @@ def _capped(request: Any) -> None:
     exceeded = message_caps.check(request)
     if exceeded:
         raise errors.InvalidRequestError(exceeded)
-
-
-def _built_scenario(
-    message: pb.Scenario, caps: Callable[[Scenario], list[FieldViolation]]
-) -> Scenario:
-    try:
-        scenario = convert.scenario_from_proto(message)
-    except ScenarioError as error:
-        raise errors.InvalidRequestError.nested("scenario", error.violations) from None
-    exceeded = caps(scenario)
-    if exceeded:
-        raise errors.InvalidRequestError.nested("scenario", exceeded)
-    return scenario
 
 
 def _ensemble_caps(ensemble: Ensemble, limits: Limits) -> list[FieldViolation]:

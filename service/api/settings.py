@@ -23,6 +23,10 @@ BYTES                     largest request the message caps allow)
 ESCAPESIM_MAX_CONCURRENT  service calls in progress at once (one      1000
 _RPCS                     more is RESOURCE_EXHAUSTED; health checks
                           are not counted)
+ESCAPESIM_MAX_SESSIONS    RunSession sessions open at once (one more   16
+                          is RESOURCE_EXHAUSTED)
+ESCAPESIM_SESSION_IDLE_   seconds a session waits for the client's     300
+SECONDS                   next request (then DEADLINE_EXCEEDED)
 ========================  ===========================================  ==============
 
 The caps on the fields of each request (map entries, list items, string lengths) are in
@@ -121,6 +125,10 @@ class Settings:
     #: Serve a non-loopback address without tokens (see :mod:`escapesim.service.api.exposure`).
     insecure: bool = False
     max_concurrent_rpcs: int = 1000
+    #: Interactive sessions open at once, and how long one waits for its client
+    #: (:mod:`escapesim.service.api.sessions`).
+    max_sessions: int = 16
+    session_idle_seconds: float = 300.0
     #: Where to serve Prometheus metrics (``/metrics``); ``None``: not served.
     metrics_addr: str | None = None
     limits: Limits = field(default_factory=Limits)
@@ -248,6 +256,8 @@ _SPECS = (
     _Spec("insecure", _switch),
     _Spec("max_concurrent_rpcs", _whole(16)),
     _Spec("metrics_addr", parse_address),
+    _Spec("max_sessions", _whole(1)),
+    _Spec("session_idle_seconds", _positive),
     _Spec("max_replicates", _whole(1)),
     _Spec("max_run_rows", _whole(1)),
     _Spec("max_simulate_frames", _whole(1)),

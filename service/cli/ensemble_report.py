@@ -1,6 +1,6 @@
 """What ``escapesim ensemble`` writes and prints, for a local run and a server's alike.
 
-``--out DIR`` holds the four tables and ``summary.json``
+``--out DIR`` holds the five tables and ``summary.json``
 (:mod:`escapesim.service.results.ensemble_tables`), ``--plot`` the ensemble figure, and
 standard output the summary: one JSON document (``--json``) or one line per cell.
 """
@@ -16,6 +16,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from escapesim.engine.attribution import Delay
 from escapesim.engine.ensemble import Ensemble
 from escapesim.engine.summary import MedianTime
 from escapesim.service.results import tables
@@ -30,6 +31,7 @@ OUTPUT_FILES = (
     "replicates.parquet",
     "outcomes.parquet",
     "bands.parquet",
+    "attribution.parquet",
     "summary.json",
 )
 
@@ -108,7 +110,48 @@ def summary_text(ensemble: Ensemble, finished: Sequence[CellResults]) -> str:
             d = done.versus_control["escape"]
             line += f"  Δescape {d.estimate:+.2f} [{d.lower:+.2f}, {d.upper:+.2f}]"
         lines.append(line)
-    return "\n".join(lines)
+    return "\n".join([*lines, *attribution_text(ensemble, finished)])
+
+
+def attribution_text(ensemble: Ensemble, finished: Sequence[CellResults]) -> list[str]:
+    """One line per knock-out cell (none without knockouts): Δ P(escape), what the
+    knock-out did to each pair's escape, and the median delay."""
+    knocked = ensemble.knocked_out
+    rows = [done for done in finished if done.attribution is not None]
+    if not rows:
+        return []
+    lines = [
+        f"attribution: each knock-out − {ensemble.control}, paired by replicate; Δ P(escape) "
+        "with 95% Newcombe interval, delay of escape (a replicate that did not escape: never, "
+        "∞) with 95% sign-test interval"
+    ]
+    for done in rows:
+        found = done.attribution
+        assert found is not None  # kept by the filter above
+        d, kinds = found.escape, found.kinds
+        sign = "" if found.sign_p is None else f", sign test p {found.sign_p:.2g}"
+        lines.append(
+            f"  point {done.cell.point} {knocked[done.cell.arm]} off: "
+            f"Δescape {d.estimate:+.2f} [{d.lower:+.2f}, {d.upper:+.2f}]  "
+            f"prevented {kinds['prevented']} delayed {kinds['delayed']} "
+            f"hastened {kinds['hastened']} caused {kinds['caused']} of {found.pairs} "
+            f"({found.delayed_or_prevented:.0%} delayed or prevented{sign})  "
+            f"delay {_delay_text(found.delay)}"
+        )
+    return lines
+
+
+def _delay_text(delay: Delay) -> str:
+    """``+6.7 d [+4.1, +8.0]``, with ∞ for a prevented (or caused) escape."""
+    if delay.median is None:
+        return "none (no pair escaped)" if delay.pairs == 0 else "undefined"
+    bounds = "" if delay.lower is None or delay.upper is None else \
+        f" [{_days(delay.lower)}, {_days(delay.upper)}]"  # fmt: skip
+    return f"{_days(delay.median)} d{bounds}"
+
+
+def _days(value: float) -> str:
+    return f"{value:+.1f}".replace("inf", "∞")
 
 
 def _median_text(overall: MedianTime, given: MedianTime) -> str:

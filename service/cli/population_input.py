@@ -5,6 +5,11 @@ one column per parameter and an optional ``weight`` column (equal weights withou
 for example a calibration's posterior particles. The path is relative to the scenario
 file; the engine and the server only ever see the numbers
 (:mod:`escapesim.engine.population_file`).
+
+A calibration's output goes in as it is, in one step: the path may be its output
+directory (``escapesim calibrate … --out DIR``) or its ``particles.parquet``, whose
+``generation`` column marks every generation's particles; the last generation is the
+posterior, so only its rows are taken.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
@@ -21,6 +27,10 @@ from escapesim.service.cli.errors import UsageError
 
 #: The column of a particle table that holds the weights (all others are parameters).
 WEIGHT_COLUMN = "weight"
+#: The column of a calibration's particle table that numbers the ABC-SMC generations.
+GENERATION_COLUMN = "generation"
+#: The particle table in a calibration's output directory.
+CALIBRATION_PARTICLES = "particles.parquet"
 
 
 def read_particles(data: dict[str, Any], directory: Path, where: str) -> None:
@@ -35,8 +45,18 @@ def read_particles(data: dict[str, Any], directory: Path, where: str) -> None:
     here = f"{where}: population.particles.path {path}"
     if not isinstance(path, str):
         raise UsageError([f"{here}: must be a file path"])
-    table = _read_table(directory / path, here)
+    table = posterior(_read_table(directory / path, here))
     data["population"] = {**population, "particles": particle_form(table, here)}
+
+
+def posterior(table: pa.Table) -> pa.Table:
+    """A calibration's last generation without its ``generation`` column; any other
+    table as it is."""
+    if GENERATION_COLUMN not in table.column_names:
+        return table
+    generation = table.column(GENERATION_COLUMN)
+    last = pc.max(generation)
+    return table.filter(pc.equal(generation, last)).drop_columns([GENERATION_COLUMN])
 
 
 def particle_form(table: pa.Table, where: str) -> dict[str, list[Any]]:
@@ -57,6 +77,8 @@ def particle_form(table: pa.Table, where: str) -> dict[str, list[Any]]:
 
 
 def _read_table(path: Path, where: str) -> pa.Table:
+    if path.is_dir():
+        path = path / CALIBRATION_PARTICLES
     try:
         if path.suffix == ".parquet":
             return pq.read_table(path)

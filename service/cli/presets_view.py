@@ -38,6 +38,10 @@ def describe(net: Network) -> dict[str, Any]:
             {"name": t.name, "description": t.description, "dose_unit": t.dose_unit}
             for t in net.therapies
         ],
+        "profiles": [
+            {"name": p.name, "description": p.description, "values": dict(p.values)}
+            for p in net.profiles
+        ],
     }
 
 
@@ -62,6 +66,12 @@ def render(net: Network) -> str:
     for title, items in (("mechanisms", net.mechanisms), ("therapies", net.therapies)):
         if items:
             lines += ["", f"  {title}:", *(f"    {i.name}: {i.description}" for i in items)]
+    if net.profiles:
+        lines += ["", "  profiles (scenario `profile: NAME`; the defaults it replaces):"]
+        for profile in net.profiles:
+            values = ", ".join(f"{k}={v:.4g}" for k, v in profile.values.items())
+            lines += [f"    {profile.name}: {profile.description}",
+                      *_wrapped(values, "      ")]  # fmt: skip
     if net.splitting.strip():
         splitting = textwrap.indent(inspect.cleandoc(net.splitting), "    ")
         lines += ["", "  how the model became stochastic channels:", splitting]

@@ -29,12 +29,14 @@ from escapesim.service.client.requests import (
     ensemble_message,
     scenario_message,
 )
+from escapesim.service.client.sessions import DosesLike, Session
 
 __all__ = [
     "ENSEMBLE_TABLES",
     "TABLES",
     "CellInfo",
     "Client",
+    "DosesLike",
     "EnsembleInfo",
     "EnsembleLike",
     "EnsembleUpdate",
@@ -43,6 +45,7 @@ __all__ = [
     "RunUpdate",
     "ScenarioLike",
     "ServiceError",
+    "Session",
     "ensemble_message",
     "scenario_message",
 ]

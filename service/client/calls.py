@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, TypeVar, overload
@@ -37,6 +38,7 @@ from escapesim.service.client.requests import (
     page_fields,
     scenario_message,
 )
+from escapesim.service.client.sessions import SessionCalls
 from escapesim.service.store.run_record import RunState
 
 #: The table enum of a result stream (``ResultTable``, ``EnsembleResultTable``).
@@ -54,21 +56,18 @@ ENSEMBLE_TABLES = {
     "replicates": pb.ENSEMBLE_RESULT_TABLE_REPLICATES,
     "outcomes": pb.ENSEMBLE_RESULT_TABLE_OUTCOMES,
     "bands": pb.ENSEMBLE_RESULT_TABLE_BANDS,
+    "attribution": pb.ENSEMBLE_RESULT_TABLE_ATTRIBUTION,
 }
 
 
-class Client:
-    """A connection to one server. Use as a context manager, or call :meth:`close`."""
+class Client(SessionCalls):
+    """A connection to one server. Use as a context manager, or call :meth:`close`.
+    Interactive sessions: :meth:`session` (:mod:`escapesim.service.client.sessions`)."""
 
     def __init__(
-        self,
-        target: str,
-        *,
-        token: str | None = None,
-        tls_ca: Path | bytes | None = None,
-        timeout: float = 30.0,
-        max_message_bytes: int = 4 * 1024 * 1024,
-    ) -> None:
+        self, target: str, *, token: str | None = None, tls_ca: Path | bytes | None = None,
+        timeout: float = 30.0, max_message_bytes: int = 4 * 1024 * 1024,
+    ) -> None:  # fmt: skip
         """``target`` is ``HOST:PORT``; ``token`` a bearer token; ``tls_ca`` the PEM of
         the CA that signed the server certificate (turns TLS on); ``timeout`` the default
         deadline in seconds of unary calls (streams have none unless given)."""
@@ -267,7 +266,7 @@ class Client:
         self, ensemble_id: str, tables: Sequence[str] = tuple(ENSEMBLE_TABLES)
     ) -> dict[str, pa.Table]:
         """A finished ensemble's tables (``trajectories``, ``replicates``, ``outcomes``,
-        ``bands``) as Arrow tables, by name."""
+        ``bands``, ``attribution``) as Arrow tables, by name."""
         return self._tables(
             "StreamEnsembleResults",
             lambda kinds: pb.StreamEnsembleResultsRequest(ensemble_id=ensemble_id, tables=kinds),
@@ -329,24 +328,32 @@ class Client:
             else:
                 yield replicate_summary(reply.summary)
 
-    def validate(self, scenario: ScenarioLike) -> dict[str, Any]:
-        """The scenario with every default filled in, or :class:`ServiceError` listing
-        every problem (INVALID_ARGUMENT, field paths like ``scenario.parameters.s``)."""
+    def validate(self, scenario: ScenarioLike) -> list[FieldViolation]:
+        """Every problem the server finds with ``scenario`` (empty: valid), returned, not
+        raised, as :func:`escapesim.validate` does, with the request's paths
+        (``scenario.parameters.s``); :class:`ServiceError` only if the call itself fails."""
+        try:
+            self.with_defaults(scenario)
+        except ScenarioError as error:  # a mapping that does not fit the message
+            return [v if v.field.split(".")[0] == "scenario" else  # already the request's
+                    FieldViolation(f"scenario.{v.field}", v.message)
+                    for v in error.violations]  # fmt: skip
+        except ServiceError as error:
+            if error.code is grpc.StatusCode.INVALID_ARGUMENT:
+                return list(error.violations) or [FieldViolation("scenario", error.message)]
+            raise
+        return []
+
+    def with_defaults(self, scenario: ScenarioLike) -> dict[str, Any]:
+        """The scenario with every default filled in, or :class:`ServiceError` (INVALID_ARGUMENT)
+        listing every problem."""
         request = pb.ValidateScenarioRequest(scenario=scenario_message(scenario))
         return convert.scenario_mapping(self._call("ValidateScenario", request).scenario)
 
     def problems(self, scenario: ScenarioLike) -> list[FieldViolation]:
-        """Every problem the server finds with ``scenario`` (empty when it is valid),
-        returned rather than raised; paths as :meth:`validate` gives them."""
-        try:
-            self.validate(scenario)
-        except ScenarioError as error:  # a mapping that does not fit the schema
-            return [FieldViolation(f"scenario.{v.field}", v.message) for v in error.violations]
-        except ServiceError as error:
-            if error.code is not grpc.StatusCode.INVALID_ARGUMENT:
-                raise
-            return list(error.violations) or [FieldViolation("scenario", error.message)]
-        return []
+        """Deprecated: :meth:`validate` (the same list)."""
+        warnings.warn("Client.problems() is Client.validate() now", DeprecationWarning, 2)
+        return self.validate(scenario)
 
     def presets(self) -> list[pb.Preset]:
         """The preset catalogue: species, parameters (units, defaults, bounds), mechanisms
@@ -365,14 +372,12 @@ class Client:
             raise ServiceError.of(error) from None
 
     def _tables(
-        self,
-        name: str,
-        request: Callable[[list[Kind]], Any],
-        kinds: Mapping[str, Kind],
+        self, name: str, request: Callable[[list[Kind]], Any], kinds: Mapping[str, Kind],
         tables: Sequence[str],
-    ) -> dict[str, pa.Table]:
+    ) -> dict[str, pa.Table]:  # fmt: skip
         """Arrow tables by name from the result stream ``name`` (``kinds``: the table enum
-        of each name the stream offers)."""
+        of each name the stream offers; one name alone is one table, not its letters)."""
+        tables = (tables,) if isinstance(tables, str) else tables
         unknown = [t for t in tables if t not in kinds]
         if unknown:
             raise ValueError(f"unknown tables {unknown}; choose from {sorted(kinds)}")

@@ -35,6 +35,7 @@ from escapesim.engine.ensemble import Cell, Ensemble
 from escapesim.service.jobs.lifecycle import Lifecycle
 from escapesim.service.jobs.refusals import NoResults
 from escapesim.service.results import ensemble_tables
+from escapesim.service.results.attribution_table import attribution_table
 from escapesim.service.store.ensemble_record import CellProgress, EnsembleEvent, EnsembleRun
 from escapesim.service.store.ensembles import EnsembleStore, spec_json
 from escapesim.service.store.run_record import RunState
@@ -109,8 +110,12 @@ class EnsembleLifecycle(Lifecycle[EnsembleRun, EnsembleEvent, EnsembleStore]):
 
         Raises :class:`EnsembleNotFound` or :class:`~escapesim.service.jobs.lifecycle.NoResults`.
         """
-        self._with_results(ensemble_id, "before any cell (with its control) finished")
+        record = self._with_results(ensemble_id, "before any cell (with its control) finished")
         files = self._records.result_files(ensemble_id)
+        if not files["attribution"].is_file() and not record.ensemble.knocked_out:
+            # Stored before the table existed: without knock-out arms it has no rows.
+            empty = attribution_table(record.ensemble, [])
+            self._records.write_table(ensemble_id, "attribution", empty)
         if not all(path.is_file() for path in files.values()):
             log.error("result files of ensemble %s are missing", ensemble_id)
             raise NoResults(f"ensemble {ensemble_id} has no results: its files are missing")

@@ -1,6 +1,6 @@
 """A finished ensemble as Arrow tables and one JSON document.
 
-Four tables, each one row per (cell, …) and each starting with ``point`` (int32, the grid
+Five tables, each one row per (cell, …) and each starting with ``point`` (int32, the grid
 point's index) and ``arm`` (string):
 
 * *trajectories* — ``point, arm, replicate, t`` then every population and concentration
@@ -12,7 +12,10 @@ point's index) and ``arm`` (string):
   axis, e.g. ``initial.T``), the probability with its Wilson interval, the median time to
   that outcome (over all replicates and over those with the event, ``null`` = not
   reached) and the paired difference against the control arm (``null`` on the control);
-* *bands* — one row per cell, series and sampling time: ``q05 … q95``.
+* *bands* — one row per cell, series and sampling time: ``q05 … q95``;
+* *attribution* — one row per knock-out cell: the mechanism's effect on escape against the
+  intact control, pair by pair (:mod:`escapesim.service.results.attribution_table`; no
+  rows without knockouts).
 
 Rows follow the ensemble's cell order (point-major, arms in order) and replicate order,
 so the tables are identical however the replicates were spread over workers.
@@ -29,6 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from escapesim.engine import Network, Result
+from escapesim.engine.attribution import Attribution, attribute
 from escapesim.engine.ensemble import Cell, Ensemble
 from escapesim.engine.frozen import FrozenMap
 from escapesim.engine.summary import (
@@ -42,6 +46,7 @@ from escapesim.engine.summary import (
     with_tumour,
 )
 from escapesim.service.results import tables
+from escapesim.service.results.attribution_table import attribution_document, attribution_table
 
 #: Column names of the quantile bands, in :data:`escapesim.engine.summary.QUANTILES` order.
 BAND_COLUMNS = ("q05", "q25", "q50", "q75", "q95")
@@ -55,7 +60,8 @@ class CellResults:
     (:func:`escapesim.service.results.tables.trajectory_table` and
     :func:`escapesim.service.results.tables.replicate_table`, or
     :func:`escapesim.service.workers.batches.combine`), sorted by replicate, without the
-    ``point`` and ``arm`` keys.
+    ``point`` and ``arm`` keys. ``attribution`` is a knock-out arm's against the intact
+    control (``None`` on every other arm).
     """
 
     cell: Cell
@@ -63,6 +69,7 @@ class CellResults:
     replicates: pa.Table
     summary: CellSummary
     versus_control: FrozenMap[PairedDifference] | None
+    attribution: Attribution | None = None
 
 
 def cell_tables(results: Sequence[Result]) -> tuple[pa.Table, pa.Table]:
@@ -100,13 +107,15 @@ def cohort_of(trajectories: pa.Table, replicates: pa.Table, network: Network) ->
 def summarise_cells(
     ensemble: Ensemble, cells: Sequence[Cell], found: Sequence[tuple[pa.Table, pa.Table]]
 ) -> list[CellResults]:
-    """Summarise every cell and compare each non-control arm with the control at its point.
+    """Summarise every cell and compare each non-control arm with the control at its point
+    (a knock-out arm's attribution too).
 
     ``found[i]`` holds the (trajectories, replicates) tables of ``cells[i]``.
     """
     network = ensemble.scenario.network()
     cohorts = [cohort_of(t, r, network) for t, r in found]
     control = {c.point: cohorts[i] for i, c in enumerate(cells) if c.arm == ensemble.control}
+    knocked = ensemble.knocked_out
     return [
         CellResults(
             cell=cell,
@@ -116,6 +125,7 @@ def summarise_cells(
             versus_control=None
             if cell.arm == ensemble.control
             else compare(cohort, control[cell.point]),
+            attribution=attribute(cohort, control[cell.point]) if cell.arm in knocked else None,
         )
         for cell, (trajectories, replicates), cohort in zip(cells, found, cohorts, strict=True)
     ]
@@ -141,13 +151,14 @@ def cells_from_tables(
 
 
 def result_tables(ensemble: Ensemble, finished: Sequence[CellResults]) -> dict[str, pa.Table]:
-    """The four tables of a finished ensemble by name (``trajectories``, ``replicates``,
-    ``outcomes``, ``bands``): what the server stores and ``--out`` writes."""
+    """The five tables of a finished ensemble by name (``trajectories``, ``replicates``,
+    ``outcomes``, ``bands``, ``attribution``): what the server stores and ``--out`` writes."""
     return {
         "trajectories": trajectory_table(finished),
         "replicates": replicate_table(finished),
         "outcomes": outcome_table(ensemble, finished),
         "bands": band_table(finished),
+        "attribution": attribution_table(ensemble, finished),
     }
 
 
@@ -293,4 +304,5 @@ def _cell_document(done: CellResults) -> dict[str, Any]:
             }
             for kind, d in done.versus_control.items()
         },
+        "attribution": None if done.attribution is None else attribution_document(done.attribution),
     }

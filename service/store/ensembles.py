@@ -6,7 +6,8 @@ Layout under the data directory::
     ensembles/<id>/cells/<index>/      one finished cell: trajectories.parquet,
                                        replicates.parquet (as a run's, see combine)
     ensembles/<id>/trajectories.parquet, replicates.parquet, outcomes.parquet,
-    ensembles/<id>/bands.parquet, summary.json      the summarised ensemble
+    ensembles/<id>/bands.parquet, attribution.parquet,
+    ensembles/<id>/summary.json                      the summarised ensemble
 
 The same durability rules as runs (:mod:`service.store.database`): one SQLite transaction per
 state change, every file written under a temporary name, fsynced and renamed. A cell's
@@ -48,6 +49,7 @@ RESULT_FILES = {
     "replicates": "replicates.parquet",
     "outcomes": "outcomes.parquet",
     "bands": "bands.parquet",
+    "attribution": "attribution.parquet",
 }
 SUMMARY = "summary.json"
 
@@ -213,6 +215,10 @@ class EnsembleStore:
         for name, table in tables.items():
             write_table_durably(table, files[name])
         write_bytes_durably(json.dumps(summary, indent=2).encode() + b"\n", files["summary"])
+
+    def write_table(self, ensemble_id: str, name: str, table: pa.Table) -> None:
+        """Write one summarised table durably (one an older version did not write)."""
+        write_table_durably(table, self.result_files(ensemble_id)[name])
 
     def remove_results(self, ensemble_id: str) -> None:
         """Delete the summarised files (not the cells) before summarising again."""

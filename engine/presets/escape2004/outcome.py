@@ -16,7 +16,10 @@ def composition_at_outcome(result: Result) -> dict[str, float] | None:
     """Fraction of the tumour carrying each trait at the first sample at or after the
     outcome (escape or elimination); ``None`` for equilibrium.
 
-    For an escape this says which mechanism won, e.g. ``{"antigen_loss": 0.93, ...}``.
+    For an escape this says what the escaped tumour is made of, e.g.
+    ``{"antigen_loss": 0.93, ...}`` — traits it may have inherited from its founder, not
+    which mechanism decided the outcome (that is knock-out attribution:
+    :mod:`escapesim.engine.attribution`).
     """
     if result.outcome.time is None:
         return None

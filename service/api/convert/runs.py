@@ -26,7 +26,7 @@ from escapesim.engine import (
     ScenarioError,
     Species,
 )
-from escapesim.engine.network import MechanismSpec, TherapySpec
+from escapesim.engine.network import MechanismSpec, Profile, TherapySpec
 from escapesim.service._proto.escapesim.v1 import simulation_service_pb2 as pb
 from escapesim.service.store.run_record import Run, RunState
 
@@ -243,6 +243,13 @@ def preset_to_proto(network: Network) -> pb.Preset:
         parameters=[_parameter(p) for p in network.parameters],
         mechanisms=[_mechanism(m) for m in network.mechanisms],
         therapies=[_therapy_spec(t) for t in network.therapies],
+        profiles=[_profile(p) for p in network.profiles],
+    )
+
+
+def _profile(profile: Profile) -> pb.ProfileSpec:
+    return pb.ProfileSpec(
+        name=profile.name, description=profile.description, values=dict(profile.values)
     )
 
 

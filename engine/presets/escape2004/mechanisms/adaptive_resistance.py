@@ -49,7 +49,8 @@ PARAMETERS = (
               "chosen: IFN-γ induces tumour-cell PD-L1 through JAK1/2-STAT1-IRF1 "
               "(Garcia-Diaz et al. 2017 Cell Rep 19:1189); PD-L1 sits where IFN-γ-making "
               "TILs are (Taube et al. 2012 Sci Transl Med 4:127ra37); the ~1-day time "
-              "scale is not confirmed", upper=100.0),
+              "scale is not confirmed"
+              ": a time course of PD-L1 after IFN-γ exposure would pin it", upper=100.0),
     parameter("pdl1_induction_half", "IFN-γ units", 1e3,
               "IFN-γ giving half-maximal PD-L1 induction",
               "chosen equal to ifn_half_effect: the same IFN-γ signal raises MHC-I",
@@ -57,7 +58,8 @@ PARAMETERS = (
     parameter("pdl1_induced_decay", "1/day", 0.5,
               "loss of induced PD-L1 once IFN-γ is gone",
               "chosen: half-life ~1.4 days of surface PD-L1 without IFN-γ; induction is "
-              "reversible (Spranger et al. 2013 Sci Transl Med: PD-L1 follows CD8 T cells)",
+              "reversible (Spranger et al. 2013 Sci Transl Med: PD-L1 follows CD8 T cells)"
+              "; a time course of tumour PD-L1 after IFN-γ withdrawal would pin it",
               lower=1e-6, upper=100.0),
 )  # fmt: skip
 

@@ -79,9 +79,10 @@ PARAMETERS = (
     parameter("ifn_decay", "1/day", 2.0, "IFN-γ clearance", "chosen (half-life ~8 h)",
               lower=1e-6, upper=1e4),
     parameter("ifn_mhc_gain", "1", 0.5, "maximal rise of CTL killing by IFN-γ-induced MHC-I",
-              "chosen", upper=100.0),
+              "chosen; specific lysis of IFN-γ-pretreated against untreated targets would "
+              "pin it", upper=100.0),
     parameter("ifn_half_effect", "IFN-γ units", 1e3, "IFN-γ giving half the MHC-I rise",
-              "chosen", lower=1e-9, upper=1e15),
+              "chosen; tumour MHC-I against IFN-γ dose would pin it", lower=1e-9, upper=1e15),
 )  # fmt: skip
 
 _NK_PREFERS = mask(Trait.MHC_LOSS)

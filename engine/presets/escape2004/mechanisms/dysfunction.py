@@ -49,11 +49,15 @@ MECHANISM = MechanismSpec(
 PARAMETERS = (
     parameter("exhaustion_rate", "1/day", 0.02,
               "exhaustions per CTL per day at saturating recognition of PD-L1-low cells",
-              "chosen so that a CTL kills ~50 cells before exhaustion", upper=100.0),
+              "chosen so that a CTL kills ~50 cells before exhaustion"
+              "; kills per CTL over its functional life in vivo (intravital imaging, as in "
+              "Halle et al. 2016 Immunity 44:233) would pin it", upper=100.0),
     parameter("pdl1_exhaustion_gain", "1", 15.0,
               "extra exhaustion in encounters with PD-L1-high cells (multiplier − 1)",
               "chosen so that PD-L1-high tumours exhaust CTLs within days (Nikolopoulou "
-              "et al. 2018 structure)", upper=1e4),
+              "et al. 2018 structure)"
+              "; the loss of CTL function against PD-L1-high and PD-L1-knockout targets of "
+              "one line would pin it", upper=1e4),
     parameter("costimulation", "1", 0.8,
               "probability a priming encounter is costimulated (otherwise anergy)",
               "chosen; anergy follows signal 1 without CD28 costimulation (Schwartz 2003)",

@@ -40,9 +40,13 @@ PARAMETERS = (
     parameter("division_rate", "1/day", 0.23, "tumour cell division rate",
               KUZNETSOV + ", split as 0.23 divisions − 0.05 basal deaths", upper=10.0),
     parameter("death_rate", "1/day", 0.05, "basal (non-immune) tumour cell death",
-              "chosen so that the net growth is Kuznetsov's 0.18/day", upper=10.0),
+              "chosen so that the net growth is Kuznetsov's 0.18/day"
+              "; the line's apoptotic index without immune pressure (its cell-loss factor, "
+              "in an immunodeficient host) would pin it", upper=10.0),
     parameter("inverse_capacity", "1/cell", 2e-11, "inverse carrying capacity b",
-              "chosen so that 1e9 (escape) and 1e10 cells lie below the capacity 5e10",
+              "chosen so that 1e9 (escape) and 1e10 cells lie below the capacity 5e10"
+              "; growth curves of the line followed to their plateau in immunodeficient "
+              "hosts would pin it",
               upper=1.0),
 )  # fmt: skip
 

@@ -44,7 +44,9 @@ PARAMETERS = (
               "chosen so that 1e3 MHC-I-loss cells triple the NK cells at the tumour "
               "within ~2 weeks and are rejected (Kärre et al. 1986: NK cells reject "
               "MHC-I-deficient RMA-S; Glas et al. 2000: RMA-S cells recruit and activate "
-              "NK cells in vivo within days); no data pins the rate", upper=1e12),
+              "NK cells in vivo within days); no data pins the rate"
+              ": NK counts at the site of a growing MHC-I-deficient tumour over time would "
+              "pin it", upper=1e12),
     parameter("nk_recruitment_half", "cells", 100.0,
               "MHC-I-loss cells giving half-maximal NK recruitment",
               "chosen so that clones of a few hundred cells already recruit (rejection "

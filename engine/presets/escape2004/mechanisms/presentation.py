@@ -71,11 +71,14 @@ PARAMETERS = (
               "Rev Immunol); cells killed by non-ICD agents (mitomycin C, etoposide) "
               "vaccinated few mice where anthracycline-killed cells protected most "
               "(Casares et al. 2005 J Exp Med; Obeid et al. 2007 Nat Med); no study "
-              "gives the ratio as a number", upper=1.0),
+              "gives the ratio as a number"
+              ": DC uptake and priming per dying cell, by mode of death, in vivo would pin "
+              "it", upper=1.0),
     parameter("dc_migration_rate", "1/day", 1.0, "rate at which loaded DCs leave the tissue",
               "chosen: most loaded DCs leave within a day or two (docs/design.md)", upper=100.0),
     parameter("dc_tissue_death", "1/day", 0.2, "death of loaded DCs before they leave",
-              "chosen", upper=100.0),
+              "chosen; the share of labelled tumour DCs that reach the node would pin it",
+              upper=100.0),
     parameter("dc_node_death", "1/day", 0.35, "death of presenting DCs in the lymph node",
               "chosen: half-life ~2 days of mature DCs in nodes", upper=100.0),
 )  # fmt: skip

@@ -48,25 +48,37 @@ MECHANISM = MechanismSpec(
 
 PARAMETERS = (
     parameter("treg_influx", "cells/day", 5.0, "baseline Treg supply to the tumour site",
-              "chosen so that the baseline pool s_R/d_R is 100 cells", upper=1e9),
+              "chosen so that the baseline pool s_R/d_R is 100 cells"
+              "; FoxP3+ cells in the tissue before the tumour would pin it", upper=1e9),
     parameter("treg_recruitment", "cells/day", 200.0,
               "maximal tumour-driven Treg recruitment/induction",
-              "chosen so that large tumours hold a few thousand Tregs", upper=1e9),
+              "chosen so that large tumours hold a few thousand Tregs"
+              "; FoxP3+ cells per tumour against tumour size would pin it (with "
+              "treg_recruitment_half)", upper=1e9),
     parameter("treg_recruitment_half", "cells", 1e6,
-              "tumour size giving half-maximal Treg recruitment", "chosen",
+              "tumour size giving half-maximal Treg recruitment",
+              "chosen; FoxP3+ cells per tumour against tumour size would pin it",
               lower=1e-9, upper=1e15),
     parameter("treg_tgf_induction", "1", 2.0,
               "maximal extra Treg recruitment/induction by TGF-β (fold increase)",
-              "chosen; saturating, so the Treg-TGF-β loop stays bounded", upper=1e3),
+              "chosen; saturating, so the Treg-TGF-β loop stays bounded"
+              "; Treg induction from naive CD4 cells against TGF-β concentration would pin "
+              "it", upper=1e3),
     parameter("treg_il2_expansion", "1/day", 0.1, "maximal IL-2-driven Treg proliferation",
-              "chosen below the CTL rate", upper=100.0),
-    parameter("treg_death", "1/day", 0.05, "Treg death", "chosen", upper=100.0),
+              "chosen below the CTL rate"
+              "; the Ki-67+ share of tumour Tregs against IL-2 would pin it", upper=100.0),
+    parameter("treg_death", "1/day", 0.05, "Treg death",
+              "chosen; the turnover of tumour Tregs in vivo (label dilution) would pin it",
+              upper=100.0),
     parameter("treg_half_suppression", "cells", 2000.0,
               "Tregs that halve priming and effector expansion",
-              "chosen so that a large tumour's few thousand Tregs halve the response",
+              "chosen so that a large tumour's few thousand Tregs halve the response"
+              "; the Treg:effector ratio of half-maximal suppression in vivo would pin it",
               lower=1e-9, upper=1e15),
     parameter("treg_il2_consumption", "1/(cell·day)", 1e-3,
-              "IL-2 clearance added per Treg (CD25 sink)", "chosen", upper=1e3),
+              "IL-2 clearance added per Treg (CD25 sink)",
+              "chosen; IL-2 taken up per Treg per day (CD25 binding and internalisation) "
+              "would pin it", upper=1e3),
     parameter("treg_tgf_production", "TGF units/day", 2e4,
               "TGF-β production where the tumour site were all Tregs (p_RS)",
               "chosen: a Treg makes twice a secretor cell's TGF-β, so a few thousand Tregs "

@@ -39,7 +39,8 @@ PARAMETERS = (
               "chosen (Kirschner & Panetta 1998 use 0.03): effectors at the tumour last "
               "days, which keeps the presentation-priming loop from over-oscillating",
               upper=100.0),
-    parameter("exhausted_death", "1/day", 0.1, "death of exhausted T cells", "chosen",
+    parameter("exhausted_death", "1/day", 0.1, "death of exhausted T cells",
+              "chosen; the decay of PD-1+TIM-3+ CD8 cells in tumours would pin it",
               upper=100.0),
     parameter("nk_influx", "cells/day", 1e3, "resting supply of NK cells to the tumour site",
               "chosen: a resting pool s_K/d_K = 2e4; too few alone to reject an MHC-I-loss "

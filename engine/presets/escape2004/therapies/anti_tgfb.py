@@ -20,7 +20,8 @@ PARAMETERS = (
     parameter("anti_tgfb_half_life", "days", 21.7, "half-life of the anti-TGF-β antibody",
               "fresolimumab, ~22 days (Morris et al. 2014)", lower=1e-3, upper=1e3),
     parameter("anti_tgfb_ec50", "mg/kg", 0.3, "exposure neutralising half of TGF-β",
-              "chosen", lower=1e-9, upper=1e6),
+              "chosen; active TGF-β in the tumour against antibody exposure would pin it",
+              lower=1e-9, upper=1e6),
 )  # fmt: skip
 
 LEVELS = (Species(name="anti_TGFb", unit="mg/kg", initial=0.0, description="anti-TGF-β exposure",

@@ -28,14 +28,18 @@ PARAMETERS = (
     parameter("chemo_half_life", "days", 0.3, "half-life of the cytotoxic drug",
               "chosen: cyclophosphamide's active metabolites clear within hours",
               lower=1e-4, upper=1e3),
-    parameter("chemo_ec50", "mg/kg", 20.0, "exposure giving half-maximal kill", "chosen",
+    parameter("chemo_ec50", "mg/kg", 20.0, "exposure giving half-maximal kill",
+              "chosen; the line's surviving fraction against dose in vivo would pin it",
               lower=1e-9, upper=1e6),
     parameter("chemo_kill_rate", "1/day", 2.0, "maximal tumour kill rate",
               "chosen so that 100 mg/kg kills ~80 % of the tumour: log-kill "
-              "k_C·ln(1 + C0/EC50)/k_el ≈ 1.6",
+              "k_C·ln(1 + C0/EC50)/k_el ≈ 1.6"
+              "; the line's surviving fraction against dose in vivo would pin it (with "
+              "chemo_ec50)",
               upper=1e3),
     parameter("chemo_lymphotoxicity", "1", 0.5, "effector kill relative to tumour kill",
-              "chosen", upper=10.0),
+              "chosen; lymphocyte counts after a dose, relative to the tumour's surviving "
+              "fraction, would pin it", upper=10.0),
     parameter("chemo_immunogenicity", "1", 1.0,
               "antigen with danger signals given to DCs by a chemotherapy kill, relative "
               "to a CTL or NK kill (immunogenic cell death)",

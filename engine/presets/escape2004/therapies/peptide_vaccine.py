@@ -27,7 +27,8 @@ PARAMETERS = (
               "chosen: free peptide clears in hours, an adjuvant depot holds it ~days",
               lower=1e-4, upper=1e3),
     parameter("peptide_ec50", "µg", 10.0, "peptide exposure giving half-maximal DC loading",
-              "chosen", lower=1e-9, upper=1e9),
+              "chosen; peptide-MHC-loaded DCs in the draining node against dose would pin "
+              "it", lower=1e-9, upper=1e9),
     parameter("peptide_loading", "cells/day", 50.0, "maximal DCs loaded by peptide per day",
               "chosen comparable to the tumour's own DC supply", upper=1e9),
 )  # fmt: skip

@@ -1,6 +1,7 @@
 import datetime
 
 from escapesim.v1 import population_pb2 as _population_pb2
+from escapesim.v1 import session_pb2 as _session_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
@@ -60,6 +61,7 @@ class EnsembleResultTable(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ENSEMBLE_RESULT_TABLE_OUTCOMES: _ClassVar[EnsembleResultTable]
     ENSEMBLE_RESULT_TABLE_BANDS: _ClassVar[EnsembleResultTable]
     ENSEMBLE_RESULT_TABLE_SUMMARY: _ClassVar[EnsembleResultTable]
+    ENSEMBLE_RESULT_TABLE_ATTRIBUTION: _ClassVar[EnsembleResultTable]
 RUN_STATE_UNSPECIFIED: RunState
 RUN_STATE_QUEUED: RunState
 RUN_STATE_RUNNING: RunState
@@ -92,6 +94,7 @@ ENSEMBLE_RESULT_TABLE_REPLICATES: EnsembleResultTable
 ENSEMBLE_RESULT_TABLE_OUTCOMES: EnsembleResultTable
 ENSEMBLE_RESULT_TABLE_BANDS: EnsembleResultTable
 ENSEMBLE_RESULT_TABLE_SUMMARY: EnsembleResultTable
+ENSEMBLE_RESULT_TABLE_ATTRIBUTION: EnsembleResultTable
 
 class Scenario(_message.Message):
     __slots__ = ("preset", "parameters", "initial", "mechanisms", "therapies", "horizon_days", "interval_days", "seed", "replicates", "escape_threshold", "exact", "checkpoint_days", "sbml", "profile", "stop_at_outcome", "sample_days", "population")
@@ -393,7 +396,7 @@ class ListPresetsResponse(_message.Message):
     def __init__(self, presets: _Optional[_Iterable[_Union[Preset, _Mapping]]] = ...) -> None: ...
 
 class Preset(_message.Message):
-    __slots__ = ("name", "title", "citation", "species", "levels", "parameters", "mechanisms", "therapies")
+    __slots__ = ("name", "title", "citation", "species", "levels", "parameters", "mechanisms", "therapies", "profiles")
     NAME_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
     CITATION_FIELD_NUMBER: _ClassVar[int]
@@ -402,6 +405,7 @@ class Preset(_message.Message):
     PARAMETERS_FIELD_NUMBER: _ClassVar[int]
     MECHANISMS_FIELD_NUMBER: _ClassVar[int]
     THERAPIES_FIELD_NUMBER: _ClassVar[int]
+    PROFILES_FIELD_NUMBER: _ClassVar[int]
     name: str
     title: str
     citation: str
@@ -410,7 +414,25 @@ class Preset(_message.Message):
     parameters: _containers.RepeatedCompositeFieldContainer[ParameterSpec]
     mechanisms: _containers.RepeatedCompositeFieldContainer[MechanismSpec]
     therapies: _containers.RepeatedCompositeFieldContainer[TherapySpec]
-    def __init__(self, name: _Optional[str] = ..., title: _Optional[str] = ..., citation: _Optional[str] = ..., species: _Optional[_Iterable[_Union[StateVariableSpec, _Mapping]]] = ..., levels: _Optional[_Iterable[_Union[StateVariableSpec, _Mapping]]] = ..., parameters: _Optional[_Iterable[_Union[ParameterSpec, _Mapping]]] = ..., mechanisms: _Optional[_Iterable[_Union[MechanismSpec, _Mapping]]] = ..., therapies: _Optional[_Iterable[_Union[TherapySpec, _Mapping]]] = ...) -> None: ...
+    profiles: _containers.RepeatedCompositeFieldContainer[ProfileSpec]
+    def __init__(self, name: _Optional[str] = ..., title: _Optional[str] = ..., citation: _Optional[str] = ..., species: _Optional[_Iterable[_Union[StateVariableSpec, _Mapping]]] = ..., levels: _Optional[_Iterable[_Union[StateVariableSpec, _Mapping]]] = ..., parameters: _Optional[_Iterable[_Union[ParameterSpec, _Mapping]]] = ..., mechanisms: _Optional[_Iterable[_Union[MechanismSpec, _Mapping]]] = ..., therapies: _Optional[_Iterable[_Union[TherapySpec, _Mapping]]] = ..., profiles: _Optional[_Iterable[_Union[ProfileSpec, _Mapping]]] = ...) -> None: ...
+
+class ProfileSpec(_message.Message):
+    __slots__ = ("name", "description", "values")
+    class ValuesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: float
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[float] = ...) -> None: ...
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    VALUES_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    description: str
+    values: _containers.ScalarMap[str, float]
+    def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., values: _Optional[_Mapping[str, float]] = ...) -> None: ...
 
 class StateVariableSpec(_message.Message):
     __slots__ = ("name", "unit", "initial", "upper", "description", "label", "role")
@@ -679,3 +701,69 @@ class StreamEnsembleResultsResponse(_message.Message):
     summary_json: bytes
     text: str
     def __init__(self, table: _Optional[_Union[EnsembleResultTable, str]] = ..., arrow_ipc: _Optional[bytes] = ..., rows: _Optional[int] = ..., partial: _Optional[bool] = ..., summary_json: _Optional[bytes] = ..., text: _Optional[str] = ...) -> None: ...
+
+class RunSessionRequest(_message.Message):
+    __slots__ = ("open", "resume", "act", "checkpoint")
+    OPEN_FIELD_NUMBER: _ClassVar[int]
+    RESUME_FIELD_NUMBER: _ClassVar[int]
+    ACT_FIELD_NUMBER: _ClassVar[int]
+    CHECKPOINT_FIELD_NUMBER: _ClassVar[int]
+    open: SessionOpen
+    resume: SessionResume
+    act: SessionAction
+    checkpoint: SessionCheckpoint
+    def __init__(self, open: _Optional[_Union[SessionOpen, _Mapping]] = ..., resume: _Optional[_Union[SessionResume, _Mapping]] = ..., act: _Optional[_Union[SessionAction, _Mapping]] = ..., checkpoint: _Optional[_Union[SessionCheckpoint, _Mapping]] = ...) -> None: ...
+
+class SessionOpen(_message.Message):
+    __slots__ = ("scenario", "replicate", "every_days", "measurement")
+    SCENARIO_FIELD_NUMBER: _ClassVar[int]
+    REPLICATE_FIELD_NUMBER: _ClassVar[int]
+    EVERY_DAYS_FIELD_NUMBER: _ClassVar[int]
+    MEASUREMENT_FIELD_NUMBER: _ClassVar[int]
+    scenario: Scenario
+    replicate: int
+    every_days: float
+    measurement: _session_pb2.Measurement
+    def __init__(self, scenario: _Optional[_Union[Scenario, _Mapping]] = ..., replicate: _Optional[int] = ..., every_days: _Optional[float] = ..., measurement: _Optional[_Union[_session_pb2.Measurement, _Mapping]] = ...) -> None: ...
+
+class SessionResume(_message.Message):
+    __slots__ = ("token", "every_days", "measurement")
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
+    EVERY_DAYS_FIELD_NUMBER: _ClassVar[int]
+    MEASUREMENT_FIELD_NUMBER: _ClassVar[int]
+    token: bytes
+    every_days: float
+    measurement: _session_pb2.Measurement
+    def __init__(self, token: _Optional[bytes] = ..., every_days: _Optional[float] = ..., measurement: _Optional[_Union[_session_pb2.Measurement, _Mapping]] = ...) -> None: ...
+
+class SessionAction(_message.Message):
+    __slots__ = ("doses",)
+    DOSES_FIELD_NUMBER: _ClassVar[int]
+    doses: _containers.RepeatedCompositeFieldContainer[Therapy]
+    def __init__(self, doses: _Optional[_Iterable[_Union[Therapy, _Mapping]]] = ...) -> None: ...
+
+class SessionCheckpoint(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class SessionEnd(_message.Message):
+    __slots__ = ("summary", "scenario", "observation")
+    SUMMARY_FIELD_NUMBER: _ClassVar[int]
+    SCENARIO_FIELD_NUMBER: _ClassVar[int]
+    OBSERVATION_FIELD_NUMBER: _ClassVar[int]
+    summary: ReplicateSummary
+    scenario: Scenario
+    observation: _session_pb2.Observation
+    def __init__(self, summary: _Optional[_Union[ReplicateSummary, _Mapping]] = ..., scenario: _Optional[_Union[Scenario, _Mapping]] = ..., observation: _Optional[_Union[_session_pb2.Observation, _Mapping]] = ...) -> None: ...
+
+class RunSessionResponse(_message.Message):
+    __slots__ = ("observation", "token", "refusal", "end")
+    OBSERVATION_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
+    REFUSAL_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
+    observation: _session_pb2.Observation
+    token: _session_pb2.SessionToken
+    refusal: _session_pb2.SessionRefusal
+    end: SessionEnd
+    def __init__(self, observation: _Optional[_Union[_session_pb2.Observation, _Mapping]] = ..., token: _Optional[_Union[_session_pb2.SessionToken, _Mapping]] = ..., refusal: _Optional[_Union[_session_pb2.SessionRefusal, _Mapping]] = ..., end: _Optional[_Union[SessionEnd, _Mapping]] = ...) -> None: ...
