@@ -3,8 +3,8 @@
 An environment (``escapesim.gym.EscapeEnv``) needs three things of an episode: start a
 patient, give doses and move to the next decision, and the outcome at the end. A
 :class:`Driver` is exactly that, so the same environment can run the engine here
-(:class:`LocalDriver`) or a server's session RPC (a driver in the service, over the
-client's session object) without knowing which.
+(:class:`LocalDriver`) or a server's session RPC
+(``escapesim.service.client.session_driver.SessionDriver``) without knowing which.
 
 Patients are replicates: ``reset(seed, replicate)`` starts replicate ``replicate`` of the
 scenario with its seed replaced by ``seed`` — the patient an ensemble of that seed has at
@@ -59,16 +59,21 @@ class Driver(Protocol):
         ...
 
 
+def check(scenario: Scenario, every: float, measurement: Measurement | None) -> None:
+    """Refuse a bad decision interval or measurement when a driver is made, not at its
+    first reset (:class:`ScenarioError` naming ``every_days`` or ``measurement.*``)."""
+    decision_days(scenario, every)
+    if measurement is not None and (violations := measurement.check()):
+        raise ScenarioError(violations)
+
+
 class LocalDriver:
     """A :class:`Driver` over :class:`~escapesim.engine.episode.Episode`, in this process."""
 
     def __init__(
         self, scenario: Scenario, *, every: float = 7.0, measurement: Measurement | None = None
     ) -> None:
-        # Refuse a bad interval or measurement now, not at the first reset.
-        decision_days(scenario, every)
-        if measurement is not None and (violations := measurement.check()):
-            raise ScenarioError(violations)
+        check(scenario, every, measurement)
         self._scenario = scenario
         self._every = every
         self._measurement = measurement

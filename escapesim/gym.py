@@ -8,13 +8,15 @@
     observation, reward, terminated, truncated, info = env.step(env.action_space.sample())
 
     env = gymnasium.make("escapesim/Escape-v0", scenario=my_scenario, every=14)
+    env = EscapeEnv(server="127.0.0.1:50051")  # the same episodes over RunSession
 
 Needs the optional extra ``gym`` (``pip install escapesim[gym]``). The parts are in the
 engine: the spaces (:mod:`escapesim.engine.episode_space`: the observation is the
 clinic's measurements, log-scaled, and the action one 0/1 per therapy to dose at this
 decision), the reward (:mod:`escapesim.engine.episode_reward`: burden, dose cost,
 terminal escape or elimination) and the episode driver
-(:mod:`escapesim.engine.episode_driver`) that runs the patient. An episode is
+(:mod:`escapesim.engine.episode_driver`) that runs the patient, here or on a server
+(:mod:`escapesim.service.client.session_driver`). An episode is
 ``terminated`` at an outcome (escape or elimination) and ``truncated`` at the horizon.
 ``reset(seed=s)`` starts replicate 0 of the scenario with seed ``s``, each ``reset()``
 after it the next replicate (``options={"replicate": k}`` picks one): the episodes are
@@ -26,7 +28,7 @@ This module sits above the engine and the service: nothing there imports it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gymnasium
 import numpy as np
@@ -38,6 +40,9 @@ from escapesim.engine.episode import Measurement
 from escapesim.engine.episode_driver import Driver, LocalDriver, Step
 from escapesim.engine.episode_reward import Reward
 from escapesim.engine.episode_space import OBSERVED_DECADES, FloatVector, Layout, given
+
+if TYPE_CHECKING:
+    from escapesim.service.client import Client
 
 #: The environment's Gymnasium id (``gymnasium.make(ENV_ID, ...)``).
 ENV_ID = "escapesim/Escape-v0"
@@ -52,8 +57,10 @@ class EscapeEnv(gymnasium.Env[FloatVector, Action]):
     ``doses`` (therapy → dose in its unit) chooses the therapies of the action and what
     each gives (default: every escape2004 therapy at
     :data:`~escapesim.engine.episode_space.DEFAULT_DOSES`); ``measurement`` is the
-    clinic's error model, ``reward`` the reward's weights. ``driver`` runs the episodes
-    (default: in this process). Bad arguments raise
+    clinic's error model, ``reward`` the reward's weights. ``server`` (``HOST:PORT``, with
+    a bearer ``token`` if it needs one, or an open
+    :class:`~escapesim.service.client.Client`) runs the episodes there, over the session
+    RPC; by default they run in this process (or on any ``driver``). Bad arguments raise
     :class:`~escapesim.engine.ScenarioError` naming the field.
     """
 
@@ -67,12 +74,17 @@ class EscapeEnv(gymnasium.Env[FloatVector, Action]):
         doses: Mapping[str, float] | None = None,
         measurement: Measurement | None = None,
         reward: Reward | None = None,
+        server: str | Client | None = None,
+        token: str | None = None,
         driver: Driver | None = None,
     ) -> None:
         super().__init__()
         self.scenario = _scenario(scenario)
         self.layout = Layout.of(self.scenario, doses)
         self.reward = (reward or Reward()).validated()
+        self._client: Client | None = None  # the client this environment opened itself
+        if driver is None and server is not None:
+            driver = self._session_driver(server, token, every, measurement)
         self.driver: Driver = driver or LocalDriver(
             self.scenario, every=every, measurement=measurement
         )
@@ -125,9 +137,24 @@ class EscapeEnv(gymnasium.Env[FloatVector, Action]):
         return self.layout.encode(step.observation), terms.total, terminated, truncated, info
 
     def close(self) -> None:
-        """Free the driver's episode (or session)."""
+        """Free the driver's episode (or session, and the connection it opened)."""
         self.driver.close()
+        client, self._client = self._client, None
+        if client is not None:
+            client.close()
         super().close()
+
+    def _session_driver(
+        self, server: str | Client, token: str | None, every: float,
+        measurement: Measurement | None,
+    ) -> Driver:  # fmt: skip
+        # Imported here: an in-process environment never loads gRPC.
+        from escapesim.service.client import Client
+        from escapesim.service.client.session_driver import SessionDriver
+
+        if isinstance(server, str):
+            server = self._client = Client(server, token=token)
+        return SessionDriver(server, self.scenario, every=every, measurement=measurement)
 
 
 def _scenario(scenario: Scenario | Mapping[str, Any] | None) -> Scenario:
