@@ -51,20 +51,12 @@ def variant(
 ) -> Scenario:
     """``base`` with some parameters, initial values and mechanisms changed and therapies
     added."""
-    return Scenario.build(
-        preset=base.preset,
+    return base.with_changes(
         parameters={**base.parameters, **(parameters or {})},
         initial={**base.initial, **(initial or {})},
         mechanisms={**base.mechanisms, **(mechanisms or {})},
         therapies=(*base.therapies, *therapies),
-        horizon_days=base.horizon_days,
-        interval_days=base.interval_days,
-        seed=base.seed,
         replicates=base.replicates if replicates is None else replicates,
-        escape_threshold=base.escape_threshold,
-        sbml=base.sbml,
-        exact=base.exact,
-        population=base.population,
     )
 
 

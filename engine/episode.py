@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from escapesim.engine.checkpoint import Checkpoint
@@ -260,12 +260,4 @@ class Episode:
             ]
         if violations:
             raise ScenarioError(violations)
-        return Scenario.build(
-            **{**_fields(self.scenario), "therapies": (*self.scenario.therapies, *therapies)}
-        )
-
-
-def _fields(scenario: Scenario) -> dict[str, Any]:
-    """The keyword arguments :meth:`Scenario.build` rebuilds ``scenario`` from: every
-    field (a list by hand went stale once and dropped a population's patients)."""
-    return {f.name: getattr(scenario, f.name) for f in fields(Scenario)}
+        return self.scenario.with_changes(therapies=(*self.scenario.therapies, *therapies))

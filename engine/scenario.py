@@ -191,15 +191,7 @@ class Scenario:
             "parameters": dict(self.parameters),
             "initial": dict(self.initial),
             "mechanisms": dict(self.mechanisms),
-            "therapies": [
-                {
-                    "kind": t.kind,
-                    "at_days": list(t.at_days),
-                    "dose": t.dose,
-                    "parameters": dict(t.parameters),
-                }
-                for t in self.therapies
-            ],
+            "therapies": [_therapy_form(t) for t in self.therapies],
             "horizon_days": self.horizon_days,
             "interval_days": self.interval_days,
             "seed": self.seed,
@@ -221,8 +213,25 @@ class Scenario:
         return cls.build(**_arguments(data))
 
     def with_changes(self, **changes: Any) -> Scenario:
-        """A validated copy with some fields replaced (e.g. ``seed=`` or ``replicates=``)."""
+        """A validated copy with some fields replaced (e.g. ``seed=``, ``replicates=``;
+        ``therapies`` as :class:`Therapy` objects or in the file form); every other field
+        is kept. (Copies that listed the fields by hand went stale twice, dropping a
+        population's patients and the stop-at-outcome mode: use this one.)"""
+        if "therapies" in changes:
+            changes["therapies"] = [
+                _therapy_form(t) if isinstance(t, Therapy) else t for t in changes["therapies"]
+            ]
         return Scenario.from_dict({**self.to_dict(), **changes})
+
+
+def _therapy_form(therapy: Therapy) -> dict[str, Any]:
+    """A therapy in the scenario file form."""
+    return {
+        "kind": therapy.kind,
+        "at_days": list(therapy.at_days),
+        "dose": therapy.dose,
+        "parameters": dict(therapy.parameters),
+    }
 
 
 def _network_of(preset: str, sbml: Any) -> Network:

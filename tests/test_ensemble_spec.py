@@ -241,3 +241,20 @@ def test_a_therapy_arm_shares_the_controls_path_until_its_first_dose() -> None:
             control.trajectory[name][before], treated.trajectory[name][before]
         )
     assert treated.trajectory["T"][-1] < control.trajectory["T"][-1]
+
+
+def test_arms_keep_every_field_of_the_base_scenario() -> None:
+    # variant() once rebuilt scenarios from a hand-written field list that had gone
+    # stale: an arm silently lost stop_at_outcome, sample_days, checkpoint_days and the
+    # profile (and so ran the default mode in ensembles and sensitivity analyses).
+    from escapesim.engine.ensemble_checks import variant
+
+    base = Scenario.build(
+        preset="escape2004", horizon_days=30, profile="human", stop_at_outcome=True,
+        sample_days=(0.0, 10.0, 30.0), checkpoint_days=(10.0,), exact=False, seed=4,
+    )  # fmt: skip
+    arm = variant(base, parameters={"ctl_kill_rate": 2.0}, replicates=3)
+    for name in ("profile", "stop_at_outcome", "sample_days", "checkpoint_days", "seed"):
+        assert getattr(arm, name) == getattr(base, name), name
+    assert arm.parameters["ctl_kill_rate"] == 2.0
+    assert arm.replicates == 3
