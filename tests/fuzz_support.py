@@ -58,6 +58,9 @@ def valid_requests(run_id: str, ensemble_id: str) -> dict[str, Message]:
         "CancelEnsemble": pb.CancelEnsembleRequest(ensemble_id=ensemble_id),
         "WatchEnsemble": pb.WatchEnsembleRequest(ensemble_id=ensemble_id),
         "StreamEnsembleResults": pb.StreamEnsembleResultsRequest(ensemble_id=ensemble_id),
+        "ForkRun": pb.ForkRunRequest(
+            run_id=run_id, replicate=0, day=1.0, arms=[pb.ForkArm(name="again")]
+        ),
     }
 
 

@@ -4,7 +4,8 @@
 ``escapesim.service.cli.remote`` adds ``serve`` and ``runs`` (talk to the gRPC service);
 ``escapesim.service.cli.ensemble`` adds ``ensemble`` (replicates × grid × arms);
 ``escapesim.service.cli.sbml_export`` adds ``export-sbml``;
-``escapesim.service.cli.calibrate`` adds ``calibrate`` (ABC-SMC fits). Every
+``escapesim.service.cli.calibrate`` adds ``calibrate`` (ABC-SMC fits);
+``escapesim.service.cli.fork`` adds ``fork`` (a stored run's replicate into arms). Every
 subcommand sets ``handler`` on its parser: a function from the parsed arguments to an
 exit status (0 success, 1 failure while running, 2 bad input).
 """
@@ -17,7 +18,15 @@ import sys
 from collections.abc import Callable
 
 from escapesim import __version__
-from escapesim.service.cli import calibrate, ensemble, local, remote, sbml_export, sensitivity
+from escapesim.service.cli import (
+    calibrate,
+    ensemble,
+    fork,
+    local,
+    remote,
+    sbml_export,
+    sensitivity,
+)
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -36,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     sbml_export.register(subparsers)
     calibrate.register(subparsers)
     sensitivity.register(subparsers)
+    fork.register(subparsers)
     return parser
 
 

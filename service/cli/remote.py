@@ -138,10 +138,11 @@ def _register_runs(subparsers: Subparsers) -> None:
     results.set_defaults(handler=_handler(_results))
     # On each subcommand only: a subparser's default would overwrite a parent's value.
     for command in commands.choices.values():
-        _add_server_flag(command)
+        add_server_flag(command)
 
 
-def _add_server_flag(parser: argparse.ArgumentParser) -> None:
+def add_server_flag(parser: argparse.ArgumentParser) -> None:
+    """``--server HOST:PORT`` (default ``$ESCAPESIM_SERVER``), as every server command has."""
     parser.add_argument(
         "--server",
         metavar="HOST:PORT",
