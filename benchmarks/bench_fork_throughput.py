@@ -15,9 +15,11 @@ in alternating chunks of ``--chunk`` replicates so that the load of the shared m
 hits both alike; the executor is started (and warmed) before timing. Printed per
 executor: wall seconds and replicates per second of each, and the throughput ratio
 forks / fresh (issue 14's target: within 10 %, i.e. >= 0.90). The same replicates
-simulated in this process (no executor) give the ratio the dynamics alone make (a forked
-arm's 180 days start from an older tumour than a fresh one's), to tell the executors'
-share from the model's.
+simulated in this process (no executor), and the seconds the workers spent inside the
+batches, give the ratio the dynamics alone make (a forked arm's 180 days start from an
+older tumour than a fresh one's), to tell the executors' share from the model's. With
+``--day 0`` the forks continue day-0 checkpoints: the same dynamics as the fresh
+replicates (bitwise the same results), so the ratio is the fork machinery's alone.
 
     .venv/bin/python benchmarks/bench_fork_throughput.py [--forks 1000] [--chunk 50]
         [--executors local dask] [--in-process 40]
@@ -70,19 +72,22 @@ def _workloads(forks: int, day: float) -> tuple[list[Job], list[Job]]:
     return forked, started
 
 
-async def _through(executor: Executor, jobs: Sequence[Job]) -> float:
-    """Wall seconds to run ``jobs`` with :data:`IN_FLIGHT` of them at once."""
+async def _through(executor: Executor, jobs: Sequence[Job]) -> tuple[float, float]:
+    """Wall seconds to run ``jobs`` with :data:`IN_FLIGHT` of them at once, and the
+    seconds the workers spent in them (each batch's own measure: the simulations and
+    their tables, without scheduling, pickling or transfer)."""
     pending = list(jobs)
     start = time.perf_counter()
+    inside = [0.0]
 
     async def worker() -> None:
         while pending:
             scenario, first, branch = pending.pop()
-            async for _ in executor.submit(scenario, first=first, branch=branch).batches():
-                pass
+            async for batch in executor.submit(scenario, first=first, branch=branch).batches():
+                inside[0] += batch.seconds
 
     await asyncio.gather(*(worker() for _ in range(IN_FLIGHT)))
-    return time.perf_counter() - start
+    return time.perf_counter() - start, inside[0]
 
 
 async def _executor_run(kind: str, forked: list[Job], fresh: list[Job], chunk: int) -> None:
@@ -97,13 +102,19 @@ async def _executor_run(kind: str, forked: list[Job], fresh: list[Job], chunk: i
     try:
         await _through(executor, forked[:WORKERS] + fresh[:WORKERS])  # every worker warm
         seconds = {"forks": 0.0, "fresh": 0.0}
+        inside = {"forks": 0.0, "fresh": 0.0}
         for start in range(0, len(forked), 2 * chunk):
             part = slice(start, start + 2 * chunk)
-            seconds["forks"] += await _through(executor, forked[part])
-            seconds["fresh"] += await _through(executor, fresh[part])
+            for name, jobs in (("forks", forked), ("fresh", fresh)):
+                wall, spent = await _through(executor, jobs[part])
+                seconds[name] += wall
+                inside[name] += spent
     finally:
         await executor.close()
     _report(f"{kind} executor ({WORKERS} workers)", len(forked), seconds)
+    print(f"    worker seconds in the batches: forks {inside['forks']:.1f}, fresh "
+          f"{inside['fresh']:.1f} (ratio fresh / forks {inside['fresh'] / inside['forks']:.3f}"
+          "; the dynamics' and the machine's share of the throughput ratio)")  # fmt: skip
 
 
 def _in_process(forked: list[Job], fresh: list[Job], count: int) -> None:

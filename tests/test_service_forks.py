@@ -191,6 +191,10 @@ def test_the_fork_command_forks_and_follows(
     forked = client.results(lines[0].split()[0])
     parent_rows = _replicate(client, parent.run_id, 1, "trajectories")
     pd.testing.assert_frame_equal(forked, parent_rows, check_exact=True)
+    assert main(["runs", "get", lines[1].split()[0], "--server", client.target]) == 0
+    described = json.loads(capsys.readouterr().out)
+    assert described["forked_from"] == {"run_id": parent.run_id, "replicate": 1, "day": 14.0,
+                                        "arm": "anti-PD-1"}  # fmt: skip
     assert main([*argv[:6], "--day", "15", *files, "--server", client.target]) == 1
     assert "FAILED_PRECONDITION" in capsys.readouterr().err
     Path(files[1]).write_text("- not a mapping\n", encoding="utf-8")

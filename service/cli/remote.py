@@ -11,6 +11,7 @@ The server and the gRPC client are imported only by the commands that use them (
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
 import json
 import logging
@@ -193,6 +194,7 @@ def _describe(run: RunInfo) -> dict[str, Any]:
         "error": run.error,
         "partial": run.partial,
         "first_replicate": run.first_replicate,
+        "forked_from": None if run.forked_from is None else dataclasses.asdict(run.forked_from),
         "scenario": run.scenario,
     }
 

@@ -38,7 +38,6 @@ from escapesim.service.jobs.refusals import (
     ServiceDraining,
 )
 from escapesim.service.results import checkpoints as checkpoint_tables
-from escapesim.service.results.tables import read_parquet
 from escapesim.service.store.database import Store, scenario_json
 from escapesim.service.store.run_record import (
     Run,
@@ -151,9 +150,7 @@ class RunLifecycle(Lifecycle[Run, RunEvent, Store]):
         if day not in run.scenario.checkpoint_days:
             kept = ", ".join(f"{d:g}" for d in run.scenario.checkpoint_days) or "none"
             raise NoCheckpoint("day", f"run {run_id} keeps checkpoints on days: {kept}")
-        path = self._records.checkpoint_file(run_id)
-        table = read_parquet(path) if path.is_file() else checkpoint_tables.SCHEMA.empty_table()
-        found = checkpoint_tables.find(table, replicate, day)
+        found = checkpoint_tables.read_one(self._records.checkpoint_file(run_id), replicate, day)
         if found is None:
             last = run.first_replicate + run.replicates_total - 1
             raise NoCheckpoint(
@@ -176,7 +173,8 @@ class RunLifecycle(Lifecycle[Run, RunEvent, Store]):
 
     async def _execute_job(self, run_id: str) -> None:
         run = await self._move(run_id, RunState.RUNNING)
-        branch = None if run.forked_from is None else self._stored_past(run.forked_from)
+        origin = run.forked_from  # reading its checkpoint is file I/O: off the event loop
+        branch = None if origin is None else await asyncio.to_thread(self._stored_past, origin)
         job = self._executor.submit(run.scenario, first=run.first_replicate, branch=branch)
         self._jobs[run_id] = {0: job}
         batches = await self._simulate(run_id, job)
