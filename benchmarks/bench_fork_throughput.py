@@ -21,7 +21,7 @@ older tumour than a fresh one's), to tell the executors' share from the model's.
 ``--day 0`` the forks continue day-0 checkpoints: the same dynamics as the fresh
 replicates (bitwise the same results), so the ratio is the fork machinery's alone.
 
-    .venv/bin/python benchmarks/bench_fork_throughput.py [--forks 1000] [--chunk 50]
+    .venv/bin/python benchmarks/bench_fork_throughput.py [--forks 1000] [--chunk 10] [--day 7]
         [--executors local dask] [--in-process 40]
 """
 
@@ -103,9 +103,12 @@ async def _executor_run(kind: str, forked: list[Job], fresh: list[Job], chunk: i
         await _through(executor, forked[:WORKERS] + fresh[:WORKERS])  # every worker warm
         seconds = {"forks": 0.0, "fresh": 0.0}
         inside = {"forks": 0.0, "fresh": 0.0}
-        for start in range(0, len(forked), 2 * chunk):
+        for i, start in enumerate(range(0, len(forked), 2 * chunk)):
             part = slice(start, start + 2 * chunk)
-            for name, jobs in (("forks", forked), ("fresh", fresh)):
+            kinds = [("forks", forked), ("fresh", fresh)]
+            # Which goes first alternates too: a load that rises or falls through a pair
+            # of chunks then favours neither.
+            for name, jobs in kinds if i % 2 == 0 else kinds[::-1]:
                 wall, spent = await _through(executor, jobs[part])
                 seconds[name] += wall
                 inside[name] += spent
@@ -143,7 +146,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--forks", type=int, default=1000, help="checkpoints forked")
     parser.add_argument("--day", type=float, default=7.0, help="the fork (checkpoint) day")
-    parser.add_argument("--chunk", type=int, default=50, help="forks per alternating chunk")
+    parser.add_argument("--chunk", type=int, default=10, help="forks per alternating chunk")
     parser.add_argument("--executors", nargs="*", default=["local", "dask"])
     parser.add_argument("--in-process", type=int, default=40, help="replicates timed here")
     args = parser.parse_args()
