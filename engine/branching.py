@@ -41,6 +41,26 @@ class Branch:
         return Simulation.restore(past, scenario=arm, progress=progress)
 
 
+@dataclass(frozen=True, slots=True)
+class StoredBranch(Branch):
+    """A branch whose shared pasts were kept: a stored run's checkpoints at ``day``
+    (:meth:`Checkpoint.to_bytes`), by replicate, so a fork of a stored run continues them
+    instead of growing them again (growing ``base`` to ``day`` gives the same past)."""
+
+    checkpoints: tuple[tuple[int, bytes], ...]
+
+    def simulation(
+        self, arm: Scenario, replicate: int, progress: Callable[[float], None] | None = None
+    ) -> Simulation:
+        """Replicate ``replicate`` of ``arm`` from its stored past (grown again if it was
+        not kept)."""
+        stored = dict(self.checkpoints).get(replicate)
+        if stored is None:
+            return Branch.simulation(self, arm, replicate, progress)
+        past = Checkpoint.from_bytes(stored)
+        return Simulation.restore(past, scenario=arm, progress=progress)
+
+
 def cell_branch(ensemble: Ensemble, cell: Cell) -> Branch | None:
     """The branch a cell's replicates continue, or ``None`` without a branch day."""
     if ensemble.branch_day is None:

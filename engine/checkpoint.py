@@ -17,6 +17,7 @@ another network or other versions, saying which.
 
 from __future__ import annotations
 
+import functools
 import json
 import struct
 from collections.abc import Mapping
@@ -157,15 +158,27 @@ def _read_arrays(body: memoryview, shapes: Mapping[str, list[int]]) -> dict[str,
     return arrays
 
 
+def _scenario(data: dict[str, Any]) -> Scenario:
+    """The validated scenario of a header (see :func:`_validated`)."""
+    return _validated(json.dumps(data, sort_keys=True, separators=(",", ":")))
+
+
+@functools.lru_cache(maxsize=256)
+def _validated(text: str) -> Scenario:
+    # The checkpoints of a stored run, and every fork of one, share their scenario:
+    # validating it once saves most of reading a checkpoint (scenarios are immutable).
+    return Scenario.from_dict(json.loads(text))
+
+
 def _from_header(header: dict[str, Any], arrays: dict[str, Any]) -> Checkpoint:
     outcome, parent = header["outcome"], header["forked_from"]
     return Checkpoint(
-        scenario=Scenario.from_dict(header["scenario"]),
+        scenario=_scenario(header["scenario"]),
         replicate=int(header["replicate"]),
         settings=KernelSettings(**header["settings"]),
         day=float(header["day"]),
         now=float(header["now"]),
-        forked_from=None if parent is None else (Scenario.from_dict(parent[0]), float(parent[1])),
+        forked_from=None if parent is None else (_scenario(parent[0]), float(parent[1])),
         extra=FrozenMap({str(k): int(v) for k, v in header["extra"].items()}),
         outcome=None if outcome is None else Outcome(OutcomeKind(outcome[0]), outcome[1]),
         pending=tuple((int(c), float(d), int(n)) for c, d, n in header["pending"]),

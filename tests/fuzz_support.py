@@ -61,6 +61,9 @@ def valid_requests(run_id: str, ensemble_id: str) -> dict[str, Message]:
         "RunSession": pb.RunSessionRequest(
             open=pb.SessionOpen(scenario=scenario, every_days=1.0)
         ),
+        "ForkRun": pb.ForkRunRequest(
+            run_id=run_id, replicate=0, day=1.0, arms=[pb.ForkArm(name="again")]
+        ),
     }
 
 

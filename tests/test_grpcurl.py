@@ -42,7 +42,7 @@ ARMS = [{"name": "control"}, {"name": "strong_kill", "parameters": {"n": 2.2e-7}
 CALLS: dict[str, dict[str, Any]] = {
     "ListPresets": {},
     "ValidateScenario": {"scenario": TINY},
-    "CreateRun": {"scenario": TINY, "request_id": "grpcurl-tiny"},
+    "CreateRun": {"scenario": {**TINY, "checkpoint_days": [1]}, "request_id": "grpcurl-tiny"},
     "WatchRun": {"run_id": "{run}"},
     "GetRun": {"run_id": "{run}"},
     "ListRuns": {"page_size": 10},
@@ -52,6 +52,7 @@ CALLS: dict[str, dict[str, Any]] = {
         "format": "RESULT_FORMAT_JSON",
     },
     "Simulate": {"scenario": TINY},
+    "ForkRun": {"run_id": "{run}", "replicate": 0, "day": 1, "arms": [{"name": "again"}]},
     "CancelRun": {"run_id": "{long_run}"},
     "CreateEnsemble": {"ensemble": {"scenario": TINY, "arms": ARMS}},
     "WatchEnsemble": {"ensemble_id": "{ensemble}"},
@@ -147,6 +148,8 @@ def test_every_method_is_called_from_json(address: str) -> None:
     rows = [json.loads(line) for c in answers["StreamResults"] for line in c["text"].splitlines()]
     assert [r["replicate"] for r in rows] == [0, 1]
     assert any("frame" in reply for reply in answers["Simulate"])
+    (fork,) = answers["ForkRun"][0]["runs"]
+    assert fork["forked_from"]["run_id"] == ids["run"]
     assert answers["CancelRun"][0]["run"]["state"] in {
         "RUN_STATE_CANCELLED",
         "RUN_STATE_CANCELLING",

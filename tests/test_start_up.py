@@ -106,10 +106,12 @@ def test_a_store_from_before_first_replicates_opens_and_keeps_its_runs(tmp_path:
     store = Store(tmp_path)
     store.insert(Run.queued("old-run", None, scenario), 1)
     store.close()
-    # Make it a version-1 store: no first_replicate (version 2) or outcomes (3) column.
+    # Make it a version-1 store: no first_replicate (version 2), outcomes (3) or
+    # forked_from (4) column.
     with sqlite3.connect(tmp_path / "runs.sqlite3") as db:
         db.execute("ALTER TABLE runs DROP COLUMN first_replicate")
         db.execute("ALTER TABLE runs DROP COLUMN outcomes")
+        db.execute("ALTER TABLE runs DROP COLUMN forked_from")
         db.execute("PRAGMA user_version=1")
     reopened = Store(tmp_path)
     try:

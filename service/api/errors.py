@@ -61,6 +61,7 @@ class TooManyCalls(Exception):  # noqa: N818 - reads as what happened
 #: Domain errors a client can act on, and the code each becomes.
 _CODES: Sequence[tuple[type[BaseException], grpc.StatusCode]] = (
     (InvalidRequestError, grpc.StatusCode.INVALID_ARGUMENT),
+    (runs.NoCheckpoint, grpc.StatusCode.FAILED_PRECONDITION),  # before its base class
     (runs.InvalidArgument, grpc.StatusCode.INVALID_ARGUMENT),
     (runs.RunNotFound, grpc.StatusCode.NOT_FOUND),
     (ensembles.EnsembleNotFound, grpc.StatusCode.NOT_FOUND),
@@ -136,6 +137,8 @@ def _message(error: BaseException) -> str:
         return f"run {error} not found"
     if isinstance(error, ensembles.EnsembleNotFound):
         return f"ensemble {error} not found"
+    if isinstance(error, runs.NoCheckpoint):
+        return clip(str(error), 2 * MAX_TEXT)  # a precondition, not an invalid request
     if isinstance(error, InvalidRequestError | runs.InvalidArgument):
         shown = "; ".join(clip(f"{v.field}: {v.message}", 120) for v in error.violations[:3])
         more = len(error.violations) - 3

@@ -37,6 +37,12 @@ ENTRIES: dict[str, int] = {
     f"{_PACKAGE}.EnsembleSpec.arms": 32,
     f"{_PACKAGE}.Arm.therapies": 4,
     f"{_PACKAGE}.Arm.parameters": 32,
+    # A fork's arms: an ensemble's arms are as many, and change as much.
+    f"{_PACKAGE}.ForkRunRequest.arms": 32,
+    f"{_PACKAGE}.ForkArm.add_therapies": 4,
+    f"{_PACKAGE}.ForkArm.stop_therapies": 16,  # Scenario.therapies: at most 16 to stop
+    f"{_PACKAGE}.ForkArm.parameters": 32,
+    f"{_PACKAGE}.ForkArm.mechanisms": 32,  # Scenario.mechanisms
     # engine.population_file: MAX_DISTRIBUTIONS, MAX_CORRELATIONS, MAX_PARTICLES and
     # MAX_PARTICLE_NUMBERS (so a capped request still fits the 4 MiB limit).
     f"{_PACKAGE}.Population.distributions": 64,
@@ -55,6 +61,8 @@ MAX_TEXT = 64
 TEXT: dict[str, int] = {
     f"{_PACKAGE}.CreateRunRequest.request_id": 128,
     f"{_PACKAGE}.CreateEnsembleRequest.request_id": 128,
+    # 120: each arm's run is keyed ``<request_id>#<arm>`` (at most 128, like CreateRun's).
+    f"{_PACKAGE}.ForkRunRequest.request_id": 120,
     f"{_PACKAGE}.ListRunsRequest.page_token": 256,
     f"{_PACKAGE}.ListEnsemblesRequest.page_token": 256,
     # An SBML model travels inside its scenario (engine.scenario_checks.MAX_SBML_CHARS).

@@ -26,7 +26,7 @@ from escapesim import engine
 from escapesim.engine import FieldViolation, Scenario, ScenarioError
 from escapesim.engine.ensemble import Ensemble
 from escapesim.service._proto.escapesim.v1 import simulation_service_pb2 as pb
-from escapesim.service.api import errors, message_caps
+from escapesim.service.api import errors, forks, message_caps
 from escapesim.service.api import request_fields as fields
 from escapesim.service.api.convert import ensembles as ensemble_convert
 from escapesim.service.api.convert import runs as convert
@@ -169,6 +169,11 @@ class SimulationServicer:
         self, request: pb.ListPresetsRequest, context: Context
     ) -> pb.ListPresetsResponse:
         return self._presets
+
+    async def fork_run(self, request: pb.ForkRunRequest, context: Context) -> pb.ForkRunResponse:
+        _capped(request)
+        self._refuse_if_draining()
+        return await forks.fork_run(self._lifecycle, request, self.off_loop)
 
     # -- ensembles -----------------------------------------------------------------------
 

@@ -5,7 +5,8 @@
 ``escapesim.service.cli.ensemble`` adds ``ensemble`` (replicates × grid × arms);
 ``escapesim.service.cli.sbml_export`` adds ``export-sbml``;
 ``escapesim.service.cli.calibrate`` adds ``calibrate`` (ABC-SMC fits);
-``escapesim.service.cli.session`` adds ``session`` (a patient driven over RunSession). Every
+``escapesim.service.cli.session`` adds ``session`` (a patient driven over RunSession),
+``escapesim.service.cli.fork`` ``fork`` (a stored run's replicate into arms). Every
 subcommand sets ``handler`` on its parser: a function from the parsed arguments to an
 exit status (0 success, 1 failure while running, 2 bad input).
 """
@@ -21,6 +22,7 @@ from escapesim import __version__
 from escapesim.service.cli import (
     calibrate,
     ensemble,
+    fork,
     local,
     remote,
     sbml_export,
@@ -46,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.register(subparsers)
     sensitivity.register(subparsers)
     session.register(subparsers)
+    fork.register(subparsers)
     return parser
 
 

@@ -11,6 +11,7 @@ The server and the gRPC client are imported only by the commands that use them (
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
 import json
 import logging
@@ -138,10 +139,11 @@ def _register_runs(subparsers: Subparsers) -> None:
     results.set_defaults(handler=_handler(_results))
     # On each subcommand only: a subparser's default would overwrite a parent's value.
     for command in commands.choices.values():
-        _add_server_flag(command)
+        add_server_flag(command)
 
 
-def _add_server_flag(parser: argparse.ArgumentParser) -> None:
+def add_server_flag(parser: argparse.ArgumentParser) -> None:
+    """``--server HOST:PORT`` (default ``$ESCAPESIM_SERVER``), as every server command has."""
     parser.add_argument(
         "--server",
         metavar="HOST:PORT",
@@ -192,6 +194,7 @@ def _describe(run: RunInfo) -> dict[str, Any]:
         "error": run.error,
         "partial": run.partial,
         "first_replicate": run.first_replicate,
+        "forked_from": None if run.forked_from is None else dataclasses.asdict(run.forked_from),
         "scenario": run.scenario,
     }
 

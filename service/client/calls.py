@@ -21,6 +21,7 @@ from escapesim.service.api import rpc
 from escapesim.service.api.convert import runs as convert
 from escapesim.service.api.result_stream import decode
 from escapesim.service.client.following import pages, wait_final
+from escapesim.service.client.forking import ForkCalls
 from escapesim.service.client.replies import (
     EnsembleInfo,
     EnsembleUpdate,
@@ -60,7 +61,7 @@ ENSEMBLE_TABLES = {
 }
 
 
-class Client(SessionCalls):
+class Client(SessionCalls, ForkCalls):
     """A connection to one server. Use as a context manager, or call :meth:`close`.
     Interactive sessions: :meth:`session` (:mod:`escapesim.service.client.sessions`)."""
 

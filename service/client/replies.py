@@ -17,7 +17,7 @@ from escapesim.service._proto.escapesim.v1 import simulation_service_pb2 as pb
 from escapesim.service.api.convert import ensembles as ensemble_convert
 from escapesim.service.api.convert import runs as convert
 from escapesim.service.api.errors import violations_of
-from escapesim.service.store.run_record import RunState
+from escapesim.service.store.run_record import RunFork, RunState
 
 
 class ServiceError(Exception):
@@ -57,6 +57,8 @@ class RunInfo:
     #: Finished replicates by outcome (``escape``, ``elimination``, ``equilibrium``).
     outcomes: dict[str, int]
     first_replicate: int = 0
+    #: Where a run made by :meth:`Client.fork_run` came from (``None`` for others).
+    forked_from: RunFork | None = None
 
     @property
     def terminal(self) -> bool:
@@ -83,6 +85,7 @@ class RunInfo:
             partial=message.partial,
             outcomes={str(kind): getattr(message.outcomes, kind) for kind in OutcomeKind},
             first_replicate=message.first_replicate,
+            forked_from=_fork_of(message),
         )
 
 
@@ -179,6 +182,13 @@ class ReplicateSummary:
     outcome_day: float | None
     counters: dict[str, int]
     final_values: dict[str, float]
+
+
+def _fork_of(message: pb.Run) -> RunFork | None:
+    if not message.HasField("forked_from"):
+        return None
+    origin = message.forked_from
+    return RunFork(origin.run_id, origin.replicate, origin.day, origin.arm)
 
 
 def _state(value: int, ensemble_id: str) -> RunState:

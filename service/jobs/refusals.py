@@ -30,6 +30,11 @@ class NoResults(Exception):  # noqa: N818 - the agreed interface names
     """The run has no result files (not SUCCEEDED, nor CANCELLED with partial results)."""
 
 
+class NoCheckpoint(InvalidArgument):
+    """A run kept no checkpoint of that replicate on that day (a precondition of a fork,
+    not a malformed request: the violation names ``replicate`` or ``day``)."""
+
+
 class RequestConflict(InvalidArgument):
     """A ``request_id`` already created a job with a different specification."""
 

@@ -25,28 +25,37 @@ from dataclasses import replace
 from pathlib import Path
 
 from escapesim.engine import Scenario, ScenarioError
+from escapesim.engine.branching import StoredBranch
 from escapesim.engine.checkpoint import Checkpoint
 from escapesim.service.jobs.lifecycle import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Lifecycle
 from escapesim.service.jobs.refusals import (
     MAX_REQUEST_ID,
     InvalidArgument,
+    NoCheckpoint,
     NoResults,
     QueueFull,
     RequestConflict,
     ServiceDraining,
 )
 from escapesim.service.results import checkpoints as checkpoint_tables
-from escapesim.service.results.tables import read_parquet
 from escapesim.service.store.database import Store, scenario_json
-from escapesim.service.store.run_record import Run, RunEvent, RunState, no_outcomes, tally
+from escapesim.service.store.run_record import (
+    Run,
+    RunEvent,
+    RunFork,
+    RunState,
+    no_outcomes,
+    tally,
+)
 from escapesim.service.workers.batches import Batch, combine
-from escapesim.service.workers.local import Job
+from escapesim.service.workers.local import ExecutorFailure, Job
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",
     "MAX_PAGE_SIZE",
     "MAX_REQUEST_ID",
     "InvalidArgument",
+    "NoCheckpoint",
     "NoResults",
     "QueueFull",
     "RequestConflict",
@@ -92,20 +101,27 @@ class RunLifecycle(Lifecycle[Run, RunEvent, Store]):
         await self._executor.close()
 
     async def create(
-        self, scenario: Scenario, request_id: str | None, first_replicate: int = 0
+        self,
+        scenario: Scenario,
+        request_id: str | None,
+        first_replicate: int = 0,
+        forked_from: RunFork | None = None,
     ) -> Run:
         """Queue replicates ``first_replicate`` … ``first_replicate + replicates − 1`` of
         ``scenario``; the same ``request_id``, scenario and first replicate return the same
-        run.
+        run. With ``forked_from``, the replicate continues that run's kept checkpoint
+        (:mod:`escapesim.service.jobs.forks` makes such runs).
 
         Raises :class:`RequestConflict` if ``request_id`` was used for another request,
         :class:`ServiceDraining` while shutting down, :class:`QueueFull` at the limit.
         """
         return await self._create(
-            lambda run_id: Run.queued(run_id, request_id or None, scenario, first_replicate),
+            lambda run_id: Run.queued(
+                run_id, request_id or None, scenario, first_replicate, forked_from
+            ),
             request_id,
-            _specification(scenario, first_replicate),
-            lambda run: _specification(run.scenario, run.first_replicate),
+            _specification(scenario, first_replicate, forked_from),
+            lambda run: _specification(run.scenario, run.first_replicate, run.forked_from),
         )
 
     def result_files(self, run_id: str) -> tuple[Path, Path]:
@@ -123,19 +139,26 @@ class RunLifecycle(Lifecycle[Run, RunEvent, Store]):
     def checkpoint(self, run_id: str, replicate: int, day: float) -> Checkpoint:
         """Replicate ``replicate``'s checkpoint at ``day`` of a run with results.
 
-        Raises :class:`RunNotFound`, :class:`NoResults`, or :class:`InvalidArgument`
+        Raises :class:`RunNotFound`, :class:`NoResults`, or :class:`NoCheckpoint`
         naming ``replicate`` or ``day`` when the run kept no such checkpoint.
         """
+        return Checkpoint.from_bytes(self.checkpoint_bytes(run_id, replicate, day))
+
+    def checkpoint_bytes(self, run_id: str, replicate: int, day: float) -> bytes:
+        """The stored form of :meth:`checkpoint` (what a fork's workers continue)."""
         run = self._with_results(run_id, "before any replicate finished")
         if day not in run.scenario.checkpoint_days:
             kept = ", ".join(f"{d:g}" for d in run.scenario.checkpoint_days) or "none"
-            raise InvalidArgument("day", f"run {run_id} keeps checkpoints on days: {kept}")
-        path = self._records.checkpoint_file(run_id)
-        table = read_parquet(path) if path.is_file() else checkpoint_tables.SCHEMA.empty_table()
-        found = checkpoint_tables.find(table, replicate, day)
+            raise NoCheckpoint("day", f"run {run_id} keeps checkpoints on days: {kept}")
+        found = checkpoint_tables.read_one(self._records.checkpoint_file(run_id), replicate, day)
         if found is None:
-            raise InvalidArgument("replicate", f"run {run_id} has no replicate {replicate}")
-        return Checkpoint.from_bytes(found)
+            last = run.first_replicate + run.replicates_total - 1
+            raise NoCheckpoint(
+                "replicate",
+                f"run {run_id} has no replicate {replicate} (it simulated replicates "
+                f"{run.first_replicate} to {last}{', partly' if run.partial else ''})",
+            )
+        return found
 
     def _id(self, record: Run) -> str:
         return record.run_id
@@ -150,13 +173,24 @@ class RunLifecycle(Lifecycle[Run, RunEvent, Store]):
 
     async def _execute_job(self, run_id: str) -> None:
         run = await self._move(run_id, RunState.RUNNING)
-        job = self._executor.submit(run.scenario, first=run.first_replicate)
+        origin = run.forked_from  # reading its checkpoint is file I/O: off the event loop
+        branch = None if origin is None else await asyncio.to_thread(self._stored_past, origin)
+        job = self._executor.submit(run.scenario, first=run.first_replicate, branch=branch)
         self._jobs[run_id] = {0: job}
         batches = await self._simulate(run_id, job)
         if run_id in self._interrupting:
             await self._requeue(run_id)
         else:
             await self._conclude(run_id, batches, cancelled=run_id in self._cancelling)
+
+    def _stored_past(self, origin: RunFork) -> StoredBranch:
+        """The kept checkpoint a forked run continues (a parent gone is the run's failure)."""
+        try:
+            stored = self.checkpoint_bytes(origin.run_id, origin.replicate, origin.day)
+        except (RunNotFound, NoResults, InvalidArgument) as error:
+            raise ExecutorFailure(f"cannot continue the forked checkpoint: {error}") from None
+        parent = self.get(origin.run_id).scenario
+        return StoredBranch(parent, origin.day, ((origin.replicate, stored),))
 
     async def _conclude_unstarted(self, run_id: str) -> None:
         await self._finish(run_id, RunState.CANCELLED)
@@ -250,8 +284,9 @@ def _with_progress(run: Run, *, done: int | None = None, day: float | None = Non
     )
 
 
-def _specification(scenario: Scenario, first_replicate: int) -> str:
-    """What a retried CreateRun must repeat: the scenario and, if not 0, the first replicate
-    (so a run from replicate 0 compares as it always did)."""
+def _specification(scenario: Scenario, first_replicate: int, origin: RunFork | None) -> str:
+    """What a retried CreateRun (or ForkRun) must repeat: the scenario, if not 0 the first
+    replicate (so a run from replicate 0 compares as it always did), and a fork's origin."""
     stored = scenario_json(scenario)
-    return stored if first_replicate == 0 else f"{stored} from replicate {first_replicate}"
+    stored = stored if first_replicate == 0 else f"{stored} from replicate {first_replicate}"
+    return stored if origin is None else f"{stored} forked from {origin}"

@@ -9,9 +9,11 @@ without simulating its past again. The bytes are the engine's versioned form
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from escapesim.engine.checkpoint import Checkpoint
 
@@ -46,3 +48,13 @@ def find(table: pa.Table, replicate: int, day: float) -> bytes | None:
     mask = pc.and_(pc.equal(table["replicate"], replicate), pc.equal(table["day"], day))
     found = table.filter(mask)["checkpoint"].to_pylist()
     return found[0] if found else None
+
+
+def read_one(path: Path, replicate: int, day: float) -> bytes | None:
+    """The bytes of replicate ``replicate``'s checkpoint at ``day`` in the stored file
+    ``path`` (if there is one), read by a filtered scan: a fork needs one row, and a large
+    run's file holds replicates × days checkpoints of tens of KiB each."""
+    if not path.is_file():
+        return None
+    wanted = [("replicate", "=", replicate), ("day", "=", day)]
+    return find(pq.read_table(path, filters=wanted), replicate, day)

@@ -52,6 +52,7 @@ from escapesim.service.store.run_rows import (
     PLACEHOLDERS,
     SCHEMA,
     SCHEMA_VERSION,
+    outcomes_json,
     row_of,
     run_of,
     scenario_json,
@@ -151,7 +152,7 @@ class Store:
                     run.error,
                     int(run.partial),
                     sequence,
-                    row_of(run, sequence)[-1],
+                    outcomes_json(run),
                     run.run_id,
                 ),
             ).rowcount

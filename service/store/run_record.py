@@ -39,6 +39,17 @@ _TERMINAL = frozenset({RunState.SUCCEEDED, RunState.FAILED, RunState.CANCELLED})
 
 
 @dataclass(frozen=True)
+class RunFork:
+    """Where a forked run came from: replicate ``replicate`` of run ``run_id`` continued
+    from its checkpoint on ``day`` as the arm ``arm``."""
+
+    run_id: str
+    replicate: int
+    day: float
+    arm: str
+
+
+@dataclass(frozen=True)
 class Run:
     """A snapshot of one run.
 
@@ -47,7 +58,7 @@ class Run:
     ``simulated_day`` is the day the most recently reporting replicate has reached (it
     restarts from 0 with each replicate, and is the horizon once every one is done).
     Progress (``replicates_done``, ``simulated_day``) is live in memory and stored only
-    with state changes.
+    with state changes. ``forked_from`` is set on a run made by forking a stored one.
     """
 
     run_id: str
@@ -63,13 +74,20 @@ class Run:
     partial: bool
     first_replicate: int = 0
     outcomes: FrozenMap[int] = field(default_factory=lambda: no_outcomes())
+    forked_from: RunFork | None = None
 
     @classmethod
     def queued(
-        cls, run_id: str, request_id: str | None, scenario: Scenario, first_replicate: int = 0
+        cls,
+        run_id: str,
+        request_id: str | None,
+        scenario: Scenario,
+        first_replicate: int = 0,
+        forked_from: RunFork | None = None,
     ) -> Run:
         """A new run of replicates ``first_replicate`` … ``first_replicate + replicates − 1``
-        of ``scenario``, waiting for a worker."""
+        of ``scenario`` (continuing a stored checkpoint, with ``forked_from``), waiting
+        for a worker."""
         now = utc_now()
         return cls(
             run_id=run_id,
@@ -84,6 +102,7 @@ class Run:
             error=None,
             partial=False,
             first_replicate=first_replicate,
+            forked_from=forked_from,
         )
 
     def moved(self, state: RunState, **changes: Any) -> Run:

@@ -13,10 +13,10 @@ from typing import Any
 
 from escapesim.engine import Scenario, ScenarioError, Therapy
 from escapesim.engine.frozen import FrozenMap
-from escapesim.service.store.run_record import Run, RunState, no_outcomes, tally
+from escapesim.service.store.run_record import Run, RunFork, RunState, no_outcomes, tally
 
 #: Schema version in ``PRAGMA user_version``; bump with a migration when columns change.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 #: What brings a store of version ``v - 1`` to version ``v`` (applied in order on open).
 MIGRATIONS = {
@@ -24,6 +24,8 @@ MIGRATIONS = {
     2: "ALTER TABLE runs ADD COLUMN first_replicate INTEGER NOT NULL DEFAULT 0",
     # 3: runs count their replicates by outcome (the Run message's tally).
     3: "ALTER TABLE runs ADD COLUMN outcomes TEXT NOT NULL DEFAULT '{}'",
+    # 4: runs may continue a stored run's checkpoint (ForkRun): where they came from.
+    4: "ALTER TABLE runs ADD COLUMN forked_from TEXT",
 }
 
 SCHEMA = """
@@ -42,14 +44,16 @@ CREATE TABLE IF NOT EXISTS runs (
     partial INTEGER NOT NULL,
     sequence INTEGER NOT NULL,                   -- the run's last event sequence
     first_replicate INTEGER NOT NULL DEFAULT 0,  -- replicates first … first + total − 1
-    outcomes TEXT NOT NULL DEFAULT '{}'          -- JSON: replicates by outcome (version 3)
+    outcomes TEXT NOT NULL DEFAULT '{}',         -- JSON: replicates by outcome (version 3)
+    forked_from TEXT                             -- JSON of RunFork, or NULL (version 4)
 );
 CREATE INDEX IF NOT EXISTS runs_by_state ON runs (state, position);
 """
 
 COLUMNS = (
     "run_id, request_id, state, scenario, created_at, updated_at, replicates_total, "
-    "replicates_done, simulated_day, error, partial, sequence, first_replicate, outcomes"
+    "replicates_done, simulated_day, error, partial, sequence, first_replicate, outcomes, "
+    "forked_from"
 )
 #: One ``?`` per column of :data:`COLUMNS`, for an INSERT.
 PLACEHOLDERS = ", ".join("?" for _ in COLUMNS.split(","))
@@ -76,8 +80,14 @@ def row_of(run: Run, sequence: int) -> tuple[Any, ...]:
         int(run.partial),
         sequence,
         run.first_replicate,
-        json.dumps(dict(run.outcomes), separators=(",", ":")),
+        outcomes_json(run),
+        None if run.forked_from is None else json.dumps(dataclasses.asdict(run.forked_from)),
     )
+
+
+def outcomes_json(run: Run) -> str:
+    """The stored form of a run's outcome tally (it changes with the run's state)."""
+    return json.dumps(dict(run.outcomes), separators=(",", ":"))
 
 
 def run_of(row: tuple[Any, ...], scenario: Scenario | None) -> Run:
@@ -96,6 +106,7 @@ def run_of(row: tuple[Any, ...], scenario: Scenario | None) -> Run:
         partial=bool(row[10]),
         first_replicate=int(row[12]),
         outcomes=tally(no_outcomes(), json.loads(row[13])),
+        forked_from=None if row[14] is None else RunFork(**json.loads(row[14])),
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Mapping
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -184,6 +185,7 @@ def run_to_proto(run: Run) -> pb.Run:
         partial=run.partial,
         first_replicate=run.first_replicate,
         outcomes=pb.OutcomeTally(**run.outcomes),
+        forked_from=None if run.forked_from is None else pb.RunFork(**asdict(run.forked_from)),
     )
 
 

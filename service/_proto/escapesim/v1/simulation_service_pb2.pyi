@@ -175,7 +175,7 @@ class Therapy(_message.Message):
     def __init__(self, kind: _Optional[str] = ..., at_days: _Optional[_Iterable[float]] = ..., dose: _Optional[float] = ..., parameters: _Optional[_Mapping[str, float]] = ...) -> None: ...
 
 class Run(_message.Message):
-    __slots__ = ("run_id", "request_id", "state", "scenario", "create_time", "update_time", "replicates_total", "replicates_done", "simulated_day", "error", "partial", "first_replicate", "outcomes")
+    __slots__ = ("run_id", "request_id", "state", "scenario", "create_time", "update_time", "replicates_total", "replicates_done", "simulated_day", "error", "partial", "first_replicate", "outcomes", "forked_from")
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
@@ -189,6 +189,7 @@ class Run(_message.Message):
     PARTIAL_FIELD_NUMBER: _ClassVar[int]
     FIRST_REPLICATE_FIELD_NUMBER: _ClassVar[int]
     OUTCOMES_FIELD_NUMBER: _ClassVar[int]
+    FORKED_FROM_FIELD_NUMBER: _ClassVar[int]
     run_id: str
     request_id: str
     state: RunState
@@ -202,7 +203,20 @@ class Run(_message.Message):
     partial: bool
     first_replicate: int
     outcomes: OutcomeTally
-    def __init__(self, run_id: _Optional[str] = ..., request_id: _Optional[str] = ..., state: _Optional[_Union[RunState, str]] = ..., scenario: _Optional[_Union[Scenario, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., replicates_total: _Optional[int] = ..., replicates_done: _Optional[int] = ..., simulated_day: _Optional[float] = ..., error: _Optional[str] = ..., partial: _Optional[bool] = ..., first_replicate: _Optional[int] = ..., outcomes: _Optional[_Union[OutcomeTally, _Mapping]] = ...) -> None: ...
+    forked_from: RunFork
+    def __init__(self, run_id: _Optional[str] = ..., request_id: _Optional[str] = ..., state: _Optional[_Union[RunState, str]] = ..., scenario: _Optional[_Union[Scenario, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., replicates_total: _Optional[int] = ..., replicates_done: _Optional[int] = ..., simulated_day: _Optional[float] = ..., error: _Optional[str] = ..., partial: _Optional[bool] = ..., first_replicate: _Optional[int] = ..., outcomes: _Optional[_Union[OutcomeTally, _Mapping]] = ..., forked_from: _Optional[_Union[RunFork, _Mapping]] = ...) -> None: ...
+
+class RunFork(_message.Message):
+    __slots__ = ("run_id", "replicate", "day", "arm")
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    REPLICATE_FIELD_NUMBER: _ClassVar[int]
+    DAY_FIELD_NUMBER: _ClassVar[int]
+    ARM_FIELD_NUMBER: _ClassVar[int]
+    run_id: str
+    replicate: int
+    day: float
+    arm: str
+    def __init__(self, run_id: _Optional[str] = ..., replicate: _Optional[int] = ..., day: _Optional[float] = ..., arm: _Optional[str] = ...) -> None: ...
 
 class OutcomeTally(_message.Message):
     __slots__ = ("escape", "elimination", "equilibrium")
@@ -767,3 +781,55 @@ class RunSessionResponse(_message.Message):
     refusal: _session_pb2.SessionRefusal
     end: SessionEnd
     def __init__(self, observation: _Optional[_Union[_session_pb2.Observation, _Mapping]] = ..., token: _Optional[_Union[_session_pb2.SessionToken, _Mapping]] = ..., refusal: _Optional[_Union[_session_pb2.SessionRefusal, _Mapping]] = ..., end: _Optional[_Union[SessionEnd, _Mapping]] = ...) -> None: ...
+
+class ForkRunRequest(_message.Message):
+    __slots__ = ("run_id", "replicate", "day", "arms", "request_id")
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    REPLICATE_FIELD_NUMBER: _ClassVar[int]
+    DAY_FIELD_NUMBER: _ClassVar[int]
+    ARMS_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    run_id: str
+    replicate: int
+    day: float
+    arms: _containers.RepeatedCompositeFieldContainer[ForkArm]
+    request_id: str
+    def __init__(self, run_id: _Optional[str] = ..., replicate: _Optional[int] = ..., day: _Optional[float] = ..., arms: _Optional[_Iterable[_Union[ForkArm, _Mapping]]] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class ForkArm(_message.Message):
+    __slots__ = ("name", "add_therapies", "stop_therapies", "parameters", "mechanisms", "escape_threshold", "horizon_days")
+    class ParametersEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: float
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[float] = ...) -> None: ...
+    class MechanismsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: bool
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[bool] = ...) -> None: ...
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    ADD_THERAPIES_FIELD_NUMBER: _ClassVar[int]
+    STOP_THERAPIES_FIELD_NUMBER: _ClassVar[int]
+    PARAMETERS_FIELD_NUMBER: _ClassVar[int]
+    MECHANISMS_FIELD_NUMBER: _ClassVar[int]
+    ESCAPE_THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    HORIZON_DAYS_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    add_therapies: _containers.RepeatedCompositeFieldContainer[Therapy]
+    stop_therapies: _containers.RepeatedScalarFieldContainer[str]
+    parameters: _containers.ScalarMap[str, float]
+    mechanisms: _containers.ScalarMap[str, bool]
+    escape_threshold: float
+    horizon_days: float
+    def __init__(self, name: _Optional[str] = ..., add_therapies: _Optional[_Iterable[_Union[Therapy, _Mapping]]] = ..., stop_therapies: _Optional[_Iterable[str]] = ..., parameters: _Optional[_Mapping[str, float]] = ..., mechanisms: _Optional[_Mapping[str, bool]] = ..., escape_threshold: _Optional[float] = ..., horizon_days: _Optional[float] = ...) -> None: ...
+
+class ForkRunResponse(_message.Message):
+    __slots__ = ("runs",)
+    RUNS_FIELD_NUMBER: _ClassVar[int]
+    runs: _containers.RepeatedCompositeFieldContainer[Run]
+    def __init__(self, runs: _Optional[_Iterable[_Union[Run, _Mapping]]] = ...) -> None: ...
