@@ -45,6 +45,19 @@ ENTRIES: dict[str, int] = {
     f"{_PACKAGE}.Particles.parameters": 64,
     f"{_PACKAGE}.Particles.values": 20_000,
     f"{_PACKAGE}.Particles.weights": 4_000,
+    # Analyses (docs/calibration.md, docs/sensitivity.md): a few fitted parameters, a
+    # measurement table of up to a thousand rows, a few conditions; engine caps for the
+    # rest (calibration.spec.MAX_GENERATIONS, sensitivity_spec.MAX_FACTORS).
+    f"{_PACKAGE}.CalibrationSpec.priors": 32,
+    f"{_PACKAGE}.CalibrationSpec.measurements": 1000,
+    f"{_PACKAGE}.CalibrationSpec.conditions": 8,
+    f"{_PACKAGE}.CalibrationCondition.parameters": 32,
+    f"{_PACKAGE}.CalibrationCondition.initial": 32,
+    f"{_PACKAGE}.CalibrationCondition.therapies": 4,
+    f"{_PACKAGE}.Stopping.epsilons": 1000,
+    f"{_PACKAGE}.SensitivitySpec.parameters": 32,
+    f"{_PACKAGE}.SensitivitySpec.quantities": 16,
+    f"{_PACKAGE}.StreamAnalysisResultsRequest.tables": 8,
 }
 #: Characters of any string field or map key, unless :data:`TEXT` says otherwise.
 MAX_TEXT = 64
@@ -52,8 +65,10 @@ MAX_TEXT = 64
 TEXT: dict[str, int] = {
     f"{_PACKAGE}.CreateRunRequest.request_id": 128,
     f"{_PACKAGE}.CreateEnsembleRequest.request_id": 128,
+    f"{_PACKAGE}.CreateAnalysisRequest.request_id": 128,
     f"{_PACKAGE}.ListRunsRequest.page_token": 256,
     f"{_PACKAGE}.ListEnsemblesRequest.page_token": 256,
+    f"{_PACKAGE}.ListAnalysesRequest.page_token": 256,
     # An SBML model travels inside its scenario (engine.scenario_checks.MAX_SBML_CHARS).
     f"{_PACKAGE}.Scenario.sbml": 512_000,
 }
@@ -159,22 +174,29 @@ _PACKED = frozenset(
 
 
 def _largest(descriptor: Descriptor, stack: tuple[str, ...]) -> int:
-    total = 0
-    for field in descriptor.fields:
-        tag = 2  # field numbers here are below 2048
-        inner = field.message_type
-        if inner is not None and inner.full_name in stack:
-            continue  # no request message is recursive; stay finite if one ever is
-        if inner is not None:
-            one = _largest(inner, (*stack, descriptor.full_name))
-        elif field.type in (FieldDescriptor.TYPE_STRING, FieldDescriptor.TYPE_BYTES):
-            one = TEXT.get(field.full_name, MAX_TEXT) * 4  # UTF-8: up to 4 bytes a character
-        else:
-            one = _SCALAR
-        if not _repeated(field):
-            total += tag + 5 + one  # tag, a length prefix of up to 5 bytes, the value
-        elif field.type in _PACKED:
-            total += tag + 5 + ENTRIES.get(field.full_name, 0) * one  # one packed run
-        else:
-            total += ENTRIES.get(field.full_name, 0) * (tag + 5 + one)
+    sizes = {field.name: _largest_field(field, descriptor, stack) for field in descriptor.fields}
+    total = sum(sizes.values())
+    # A oneof holds one of its fields at most: count only its largest.
+    for oneof in descriptor.oneofs:
+        members = [sizes[f.name] for f in oneof.fields]
+        if len(members) > 1:
+            total -= sum(members) - max(members)
     return total
+
+
+def _largest_field(field: FieldDescriptor, descriptor: Descriptor, stack: tuple[str, ...]) -> int:
+    tag = 2  # field numbers here are below 2048
+    inner = field.message_type
+    if inner is not None and inner.full_name in stack:
+        return 0  # no request message is recursive; stay finite if one ever is
+    if inner is not None:
+        one = _largest(inner, (*stack, descriptor.full_name))
+    elif field.type in (FieldDescriptor.TYPE_STRING, FieldDescriptor.TYPE_BYTES):
+        one = TEXT.get(field.full_name, MAX_TEXT) * 4  # UTF-8: up to 4 bytes a character
+    else:
+        one = _SCALAR
+    if not _repeated(field):
+        return tag + 5 + one  # tag, a length prefix of up to 5 bytes, the value
+    if field.type in _PACKED:
+        return tag + 5 + ENTRIES.get(field.full_name, 0) * one  # one packed run
+    return ENTRIES.get(field.full_name, 0) * (tag + 5 + one)

@@ -34,8 +34,10 @@ from escapesim.service.api.metrics import (
 from escapesim.service.api.reflection import add_reflection
 from escapesim.service.api.servicer import SimulationServicer
 from escapesim.service.api.settings import Settings
+from escapesim.service.jobs.analyses import AnalysisLifecycle
 from escapesim.service.jobs.ensembles import EnsembleLifecycle
 from escapesim.service.jobs.runs import RunLifecycle
+from escapesim.service.store.analyses import AnalysisStore
 from escapesim.service.store.database import Store
 from escapesim.service.store.ensembles import EnsembleStore
 from escapesim.service.workers.choice import executor_from_env, live_simulations
@@ -74,6 +76,7 @@ class EscapesimServer:
         self._store: Store | None = None
         self._lifecycle: RunLifecycle | None = None
         self._ensembles: EnsembleLifecycle | None = None
+        self._analyses: AnalysisLifecycle | None = None
         self._live: LiveStream | None = None
         self._servicer: SimulationServicer | None = None
         self._health = health.aio.HealthServicer()
@@ -104,11 +107,18 @@ class EscapesimServer:
             max_queued=settings.max_queued_runs,
         )
         await self._ensembles.start()
+        self._analyses = AnalysisLifecycle(
+            AnalysisStore(self._store),
+            executor,
+            max_concurrent=settings.max_concurrent_runs,
+            max_queued=settings.max_queued_runs,
+        )
+        await self._analyses.start()
         # Simulate calls run on the Dask workers when Dask is the executor.
         self._live = live_simulations(executor, settings.simulate_workers)
         self._live.warm()
         self._servicer = SimulationServicer(
-            self._lifecycle, self._live, settings.limits, self._ensembles
+            self._lifecycle, self._live, settings.limits, self._ensembles, self._analyses
         )
         limit = settings.limits.max_message_bytes
         server = grpc.aio.server(
@@ -143,6 +153,9 @@ class EscapesimServer:
             self._servicer.draining = True
         grace = self.settings.drain_seconds
         started = time.monotonic()
+        if self._analyses is not None:
+            # Analyses and ensembles first: they use the executor the run lifecycle closes.
+            await self._analyses.drain(grace)
         if self._ensembles is not None:
             # First: ensembles use the executor the run lifecycle closes when it drains.
             # Runs keep simulating meanwhile, so they get what is left of the grace.

@@ -2,7 +2,8 @@
 outcome quantities over chosen parameters (:mod:`escapesim.service.fitting`).
 
 Writes ``DIR/samples.parquet`` (the design with each set's quantities),
-``DIR/indices.parquet`` and ``DIR/sensitivity.png``, and prints the indices.
+``DIR/indices.parquet``, ``DIR/sensitivity.png`` and ``DIR/summary.json``
+(:mod:`escapesim.service.fitting.sensitivity_outputs`), and prints the indices.
 """
 
 from __future__ import annotations
@@ -16,11 +17,10 @@ from escapesim.engine import ScenarioError
 from escapesim.service.cli.errors import UsageError
 from escapesim.service.cli.kernel_notice import kernel_notice
 from escapesim.service.cli.scenario_input import load_scenario_file
+from escapesim.service.fitting import sensitivity_outputs
 from escapesim.service.fitting.sensitivity_analysis import analyse
 from escapesim.service.fitting.sensitivity_runs import simulated
 from escapesim.service.fitting.sensitivity_spec import SensitivitySpec
-from escapesim.service.results.sensitivity_plot import plot_sensitivity
-from escapesim.service.results.tables import write_parquet
 from escapesim.service.workers.batches import warm_up
 from escapesim.service.workers.local import ExecutorFailure
 
@@ -73,8 +73,6 @@ def run(args: argparse.Namespace) -> int:
     except ExecutorFailure as error:
         print(f"escapesim sensitivity: error: {error}", file=sys.stderr)
         return 1
-    write_parquet(result.samples, out / "samples.parquet")
-    write_parquet(result.indices, out / "indices.parquet")
-    plot_sensitivity(result.indices, spec.method, out / "sensitivity.png")
+    sensitivity_outputs.write(result, spec, out)
     print(result.indices.to_pandas().to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     return 0

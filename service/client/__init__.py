@@ -13,6 +13,7 @@ failed call raises :class:`ServiceError` with the gRPC code and, for a bad scena
 field violations (paths relative to the request, e.g. ``scenario.horizon_days``).
 """
 
+from escapesim.service.client.analyses import AnalysisInfo, AnalysisUpdate, analysis_message
 from escapesim.service.client.calls import ENSEMBLE_TABLES, TABLES, Client
 from escapesim.service.client.replies import (
     CellInfo,
@@ -33,6 +34,8 @@ from escapesim.service.client.requests import (
 __all__ = [
     "ENSEMBLE_TABLES",
     "TABLES",
+    "AnalysisInfo",
+    "AnalysisUpdate",
     "CellInfo",
     "Client",
     "EnsembleInfo",
@@ -43,6 +46,7 @@ __all__ = [
     "RunUpdate",
     "ScenarioLike",
     "ServiceError",
+    "analysis_message",
     "ensemble_message",
     "scenario_message",
 ]

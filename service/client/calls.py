@@ -19,6 +19,7 @@ from escapesim.service._proto.escapesim.v1 import simulation_service_pb2 as pb
 from escapesim.service.api import rpc
 from escapesim.service.api.convert import runs as convert
 from escapesim.service.api.result_stream import decode
+from escapesim.service.client.analyses import AnalysisCalls
 from escapesim.service.client.following import pages, wait_final
 from escapesim.service.client.replies import (
     EnsembleInfo,
@@ -57,8 +58,9 @@ ENSEMBLE_TABLES = {
 }
 
 
-class Client:
-    """A connection to one server. Use as a context manager, or call :meth:`close`."""
+class Client(AnalysisCalls):
+    """A connection to one server. Use as a context manager, or call :meth:`close`.
+    The analysis calls are :class:`~escapesim.service.client.analyses.AnalysisCalls`'."""
 
     def __init__(
         self,
