@@ -183,11 +183,14 @@ class EscapesimServer:
         assert self._store is not None
         assert self._lifecycle is not None
         assert self._ensembles is not None
+        assert self._analyses is not None
         self.metrics.registry.register(
             ServiceCollector(
-                {"run": self._lifecycle.queue_depth, "ensemble": self._ensembles.queue_depth},
+                {"run": self._lifecycle.queue_depth, "ensemble": self._ensembles.queue_depth,
+                 "analysis": self._analyses.queue_depth},
                 {"run": _job_states(self._store, "runs"),
-                 "ensemble": _job_states(self._store, "ensembles")},
+                 "ensemble": _job_states(self._store, "ensembles"),
+                 "analysis": _job_states(self._store, "analyses")},
                 getattr(executor, "utilisation", None),
             )
         )  # fmt: skip

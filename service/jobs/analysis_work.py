@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from escapesim.engine.calibration import CalibrationSpec
-from escapesim.service.fitting.sensitivity_runs import quantities
+from escapesim.service.fitting.sensitivity_runs import quantities, set_scenarios
 from escapesim.service.fitting.sensitivity_spec import SensitivitySpec
 from escapesim.service.store.analysis_record import CALIBRATION, AnalysisRequest
 from escapesim.service.workers.batches import Batch, combine
@@ -76,8 +76,6 @@ async def evaluate_set(
     """The quantities of one parameter set, simulated as one executor job; ``register``
     is given the job (so a cancel reaches it), then ``None`` once it has ended. Raises
     :class:`Halted` if the job was stopped before every replicate finished."""
-    from escapesim.service.fitting.sensitivity_runs import set_scenarios
-
     (scenario,) = set_scenarios(spec, [values])
     job = executor.submit(scenario)
     register(job)
