@@ -64,9 +64,9 @@ class AnalysisCalls:
             raise errors.InvalidRequestError(
                 [FieldViolation("analysis", "must hold a calibration or a sensitivity spec")]
             )
-        found = await self.off_loop(_validated, request.analysis, self._limits)
+        found, total = await self.off_loop(_validated, request.analysis, self._limits)
         self._refuse_if_draining()
-        run = await self._analyses.create(found, request.request_id or None)
+        run = await self._analyses.create(found, request.request_id or None, total)
         return pb.CreateAnalysisResponse(analysis=convert.analysis_to_proto(run))
 
     async def get_analysis(
@@ -82,7 +82,8 @@ class AnalysisCalls:
         state = fields.state_filter(request.state)
         found, token = self._analyses.list(request.page_size, request.page_token, state)
         return pb.ListAnalysesResponse(
-            analyses=[convert.analysis_to_proto(a) for a in found], next_page_token=token
+            analyses=[convert.analysis_to_proto(a, with_measurements=False) for a in found],
+            next_page_token=token,
         )
 
     async def cancel_analysis(
@@ -132,12 +133,13 @@ def _capped(request: Any) -> None:
         raise errors.InvalidRequestError(exceeded)
 
 
-def _validated(message: pb.AnalysisSpec, limits: Limits) -> AnalysisRequest:
+def _validated(message: pb.AnalysisSpec, limits: Limits) -> tuple[AnalysisRequest, int]:
     """The request of ``message``, validated as the files are, and within the server's
-    run caps (its base scenario); raises INVALID_ARGUMENT naming the message's fields."""
+    run caps (its base scenario), with the parameter sets it will evaluate if known;
+    raises INVALID_ARGUMENT naming the message's fields."""
     found = convert.request_of(message)
     try:
-        analysis_work.validate(found)
+        total = analysis_work.validate(found)
         base = Scenario.from_dict(found.spec["scenario"])
     except ScenarioError as error:
         raise errors.InvalidRequestError(convert.renamed(message, error.violations)) from None
@@ -145,7 +147,7 @@ def _validated(message: pb.AnalysisSpec, limits: Limits) -> AnalysisRequest:
     if exceeded:
         where = f"analysis.{found.kind}.scenario"
         raise errors.InvalidRequestError.nested(where, exceeded)
-    return found
+    return found, total
 
 
 def _parts(requested: Any, kind: str) -> tuple[pb.AnalysisResultTable, ...]:

@@ -95,10 +95,12 @@ class AnalysisLifecycle(Lifecycle[AnalysisRun, AnalysisEvent, AnalysisStore]):
             progress_interval=progress_interval, cancel_wait=cancel_wait,
         )  # fmt: skip
 
-    async def create(self, request: AnalysisRequest, request_id: str | None) -> AnalysisRun:
-        """Queue ``request`` (validated by the caller: :func:`analysis_work.validate`); the
-        same ``request_id`` and request return the same analysis."""
-        total = work.validate(request)
+    async def create(
+        self, request: AnalysisRequest, request_id: str | None, total: int
+    ) -> AnalysisRun:
+        """Queue ``request``, validated by the caller off the event loop (``total``: what
+        :func:`analysis_work.validate` returned); the same ``request_id`` and request
+        return the same analysis."""
         return await self._create(
             lambda analysis_id: AnalysisRun.queued(analysis_id, request_id or None, request,
                                                    total),

@@ -177,8 +177,16 @@ def spec_message(request: AnalysisRequest) -> pb.AnalysisSpec:
     ))  # fmt: skip
 
 
-def analysis_to_proto(run: AnalysisRun) -> pb.Analysis:
-    """The message of an analysis snapshot."""
+def analysis_to_proto(run: AnalysisRun, *, with_measurements: bool = True) -> pb.Analysis:
+    """The message of an analysis snapshot (``with_measurements=False``: a calibration's
+    measurement rows left out, which keeps a page of ListAnalyses small)."""
+    message = _analysis_message(run)
+    if not with_measurements and message.spec.HasField("calibration"):
+        del message.spec.calibration.measurements[:]
+    return message
+
+
+def _analysis_message(run: AnalysisRun) -> pb.Analysis:
     return pb.Analysis(
         analysis_id=run.analysis_id, request_id=run.request_id or "",
         state=convert.state_to_proto(run.state), spec=spec_message(run.request),
