@@ -69,3 +69,12 @@ def test_a_bad_table_is_refused_before_anything_is_sent(
     assert status == 2
     assert "measurements[1].time" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_the_notebook_call_on_a_server_returns_the_local_frames(server: ServerProcess) -> None:
+    import escapesim
+
+    local = escapesim.sensitivity(SENSITIVITY)
+    remote = escapesim.sensitivity(SENSITIVITY, server=server.address)
+    pd.testing.assert_frame_equal(remote.indices, local.indices)
+    pd.testing.assert_frame_equal(remote.samples, local.samples)

@@ -47,11 +47,11 @@ def register(subparsers: Subparsers) -> None:
 
 def load_spec(path: str) -> SensitivitySpec:
     """The validated spec in file ``path``; raises :class:`UsageError` naming each field."""
-    return _load(path)[1]
+    return load_file(path)[1]
 
 
-def _load(path: str) -> tuple[dict[str, Any], SensitivitySpec]:
-    """The file's mapping and its validated spec."""
+def load_file(path: str) -> tuple[dict[str, Any], SensitivitySpec]:
+    """The file's mapping and its validated spec; raises :class:`UsageError`."""
     data = load_scenario_file(path, where=path)
     try:
         return data, SensitivitySpec.from_dict(data)
@@ -62,7 +62,7 @@ def _load(path: str) -> tuple[dict[str, Any], SensitivitySpec]:
 def run(args: argparse.Namespace) -> int:
     """Validate, simulate every parameter set, analyse, write and print."""
     try:
-        mapping, spec = _load(args.file)
+        mapping, spec = load_file(args.file)
         if not 1 <= args.workers <= MAX_WORKERS:
             raise UsageError([f"--workers {args.workers}: must be within [1, {MAX_WORKERS}]"])
     except UsageError as error:
