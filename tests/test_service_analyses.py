@@ -209,3 +209,24 @@ def test_a_drained_analysis_is_computed_again_by_the_next_start(tmp_path: Path) 
         assert again.state in (RunState.QUEUED, RunState.RUNNING)
         wait_until(lambda: client.get_analysis(analysis_id).evaluations_done >= 1, timeout=60)
         assert client.cancel_analysis(analysis_id).state is RunState.CANCELLED
+
+
+def test_a_calibration_killed_halfway_ends_with_the_uninterrupted_posterior(
+    tmp_path: Path,
+) -> None:
+    longer = {**CALIBRATION, "stopping": {"generations": 3}}
+    server = ServerProcess(tmp_path / "data", env=SMALL_SETTINGS)
+    server.start()
+    with server.client() as client:
+        analysis_id = client.create_analysis("calibration", longer, ROWS).analysis_id
+        wait_until(lambda: client.get_analysis(analysis_id).generations_done >= 1, timeout=120)
+    server.kill()
+    server.start()
+    with server.client() as client:
+        found = client.wait_analysis(analysis_id, timeout=300)
+        assert found.state is RunState.SUCCEEDED, found.error
+        particles = client.analysis_result_tables(analysis_id, ["particles"])["particles"]
+    assert server.stop() == 0
+    calibrate_here(CalibrationSpec.from_dict(longer, ROWS), tmp_path / "local")
+    expected = pd.read_parquet(tmp_path / "local" / "particles.parquet")
+    pd.testing.assert_frame_equal(particles.to_pandas(), expected)
