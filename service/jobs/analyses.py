@@ -49,7 +49,9 @@ __all__ = ["AnalysisFinished", "AnalysisLifecycle", "AnalysisNotFound"]
 
 log = logging.getLogger(__name__)
 
-#: Parameter sets of a sensitivity analysis in flight at once (executor jobs).
+#: Parameter sets of a sensitivity analysis in flight at once (executor jobs), at least;
+#: two per worker slot where the executor has more (a set's batches then keep every
+#: worker busy while the next set starts).
 SETS_AT_ONCE = 4
 
 
@@ -236,9 +238,11 @@ class AnalysisLifecycle(Lifecycle[AnalysisRun, AnalysisEvent, AnalysisStore]):
                 done = run.evaluations_done + 1
                 self._active[analysis_id] = run.progressed(evaluations_done=done)
 
+        slots = getattr(self._executor, "slots", None)
+        workers = await slots() if slots is not None else getattr(self._executor, "workers", 1)
         try:
             async with asyncio.TaskGroup() as group:
-                for _ in range(min(SETS_AT_ONCE, len(sets))):
+                for _ in range(min(max(SETS_AT_ONCE, 2 * int(workers)), len(sets))):
                     group.create_task(worker())
         except BaseExceptionGroup as failed:
             raise failed.exceptions[0] from None
