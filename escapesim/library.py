@@ -207,26 +207,44 @@ class SensitivityFrames:
 
 
 def sensitivity(
-    analysis: SensitivitySpec | Mapping[str, Any] | str | Path, *, workers: int = 1
+    analysis: SensitivitySpec | Mapping[str, Any] | str | Path,
+    *,
+    workers: int = 1,
+    server: Any = None,
+    token: str | None = None,
+    tls_ca: Path | bytes | None = None,
 ) -> SensitivityFrames:
-    """Run a Morris or Sobol analysis (docs/sensitivity.md) on this machine.
+    """Run a Morris or Sobol analysis (docs/sensitivity.md) on this machine, or as a
+    durable analysis on ``server`` (as for :func:`run`; give a path or a mapping then).
 
     ``analysis``: a sensitivity file's path, its mapping or a built spec. Raises
     :class:`ScenarioError` (or, for a file, the command line's ``UsageError``) naming
-    every bad field.
+    every bad field; ``RuntimeError`` if the server's analysis did not succeed.
     """
-    from escapesim.service.cli.sensitivity import load_spec
+    from escapesim.service.cli.sensitivity import load_file
     from escapesim.service.fitting.sensitivity_analysis import analyse
     from escapesim.service.fitting.sensitivity_runs import simulated
 
     if isinstance(analysis, SensitivitySpec):
-        spec = analysis
+        if server is not None:
+            raise ValueError("on a server, give the sensitivity file's path or mapping")
+        spec, mapping = analysis, dict[str, Any]()
     elif isinstance(analysis, str | Path):
-        spec = load_spec(str(analysis))
+        mapping, spec = load_file(str(analysis))
     else:
-        spec = SensitivitySpec.from_dict(analysis)
-    result = _beside_loop(lambda: analyse(spec, simulated(spec, workers=workers)))
-    return SensitivityFrames(spec, result.samples.to_pandas(), result.indices.to_pandas())
+        mapping = dict(analysis)
+        spec = SensitivitySpec.from_dict(mapping)
+    if server is None:
+        result = _beside_loop(lambda: analyse(spec, simulated(spec, workers=workers)))
+        samples, indices = result.samples, result.indices
+    else:
+        with _client(server, token, tls_ca) as client:
+            made = client.create_analysis("sensitivity", mapping)
+            final = client.wait_analysis(made.analysis_id)
+            _check_final("analysis", made.analysis_id, final.state, final.error)
+            found = client.analysis_result_tables(made.analysis_id, ["design", "indices"])
+        samples, indices = found["design"], found["indices"]
+    return SensitivityFrames(spec, samples.to_pandas(), indices.to_pandas())
 
 
 def validate(

@@ -20,6 +20,7 @@ from google.protobuf.message_factory import GetMessageClass
 
 from escapesim.service._proto.escapesim.v1 import simulation_service_pb2 as pb
 from escapesim.service.api import rpc
+from escapesim.service.client import analysis_message
 
 KINDS = ("random bytes", "random message", "mutated valid", "hostile value")
 
@@ -33,8 +34,8 @@ _DOUBLES = (0.0, -0.0, 1.0, -1.0, 0.5, 30.0, 1e-300, 1e300, 1.7e308, -1e308, mat
 _INTEGERS = (0, 1, -1, 2, 7, 1000, 10**6, 2**31 - 1, -(2**31), 2**63 - 1, -(2**63))
 
 
-def valid_requests(run_id: str, ensemble_id: str) -> dict[str, Message]:
-    """A request each RPC accepts (ids of an existing run and ensemble)."""
+def valid_requests(run_id: str, ensemble_id: str, analysis_id: str) -> dict[str, Message]:
+    """A request each RPC accepts (ids of an existing run, ensemble and analysis)."""
     scenario = pb.Scenario(preset="kuznetsov1994", horizon_days=3, replicates=1)
     return {
         "CreateRun": pb.CreateRunRequest(scenario=scenario),
@@ -64,7 +65,21 @@ def valid_requests(run_id: str, ensemble_id: str) -> dict[str, Message]:
         "ForkRun": pb.ForkRunRequest(
             run_id=run_id, replicate=0, day=1.0, arms=[pb.ForkArm(name="again")]
         ),
+        "CreateAnalysis": pb.CreateAnalysisRequest(analysis=TINY_ANALYSIS),
+        "GetAnalysis": pb.GetAnalysisRequest(analysis_id=analysis_id),
+        "ListAnalyses": pb.ListAnalysesRequest(page_size=3),
+        "CancelAnalysis": pb.CancelAnalysisRequest(analysis_id=analysis_id),
+        "WatchAnalysis": pb.WatchAnalysisRequest(analysis_id=analysis_id),
+        "StreamAnalysisResults": pb.StreamAnalysisResultsRequest(analysis_id=analysis_id),
     }
+
+
+#: A Morris screening of one parameter over 2 sets of one 3-day replicate.
+TINY_ANALYSIS = analysis_message("sensitivity", {
+    "scenario": {"preset": "kuznetsov1994", "horizon_days": 3}, "method": "morris",
+    "samples": 1, "replicates": 1, "parameters": {"a": {"low": 0.1, "high": 0.3}},
+    "quantities": [{"kind": "tumour_burden", "day": 3}],
+})  # fmt: skip
 
 
 def bodies(

@@ -36,6 +36,17 @@ pytestmark = pytest.mark.skipif(
 TINY = {"preset": "kuznetsov1994", "horizonDays": 3, "replicates": 2, "seed": 3}
 LONG = {"preset": "kuznetsov1994", "horizonDays": 3000, "replicates": 200}
 ARMS = [{"name": "control"}, {"name": "strong_kill", "parameters": {"n": 2.2e-7}}]
+#: A Morris screening of one parameter over 2 sets of one 3-day replicate.
+MORRIS = {
+    "sensitivity": {
+        "scenario": {"preset": "kuznetsov1994", "horizon_days": 3},
+        "method": "morris",
+        "samples": 1,
+        "replicates": 1,
+        "parameters": [{"parameter": "a", "low": 0.1, "high": 0.3}],
+        "quantities": [{"kind": "tumour_burden", "day": 3}],
+    }
+}
 
 #: Each method's JSON body, in call order; ``{run}``, ``{ensemble}``, ``{long_run}`` and
 #: ``{long_ensemble}`` are filled with the identifiers the earlier calls returned.
@@ -67,6 +78,16 @@ CALLS: dict[str, dict[str, Any]] = {
     # A bidirectional stream: grpcurl sends this one message and half-closes, so the
     # server answers with the first decision's observation and ends the session.
     "RunSession": {"open": {"scenario": TINY, "every_days": 1}},
+    "CreateAnalysis": {"analysis": MORRIS},
+    "WatchAnalysis": {"analysis_id": "{analysis}"},
+    "GetAnalysis": {"analysis_id": "{analysis}"},
+    "ListAnalyses": {"page_size": 10},
+    "StreamAnalysisResults": {
+        "analysis_id": "{analysis}",
+        "tables": ["ANALYSIS_RESULT_TABLE_INDICES"],
+        "format": "RESULT_FORMAT_JSON",
+    },
+    "CancelAnalysis": {"analysis_id": "{long_analysis}"},
 }
 
 
@@ -134,11 +155,17 @@ def test_every_method_is_called_from_json(address: str) -> None:
         if method == "CancelEnsemble":
             made = call("CreateEnsemble", {"ensemble": {"scenario": LONG, "arms": ARMS}})
             ids["long_ensemble"] = made[0]["ensemble"]["ensemble_id"]
+        if method == "CancelAnalysis":
+            long = {"sensitivity": {**MORRIS["sensitivity"], "samples": 500, "scenario": LONG}}
+            made = call("CreateAnalysis", {"analysis": long})
+            ids["long_analysis"] = made[0]["analysis"]["analysis_id"]
         answers[method] = call(method, _filled(body, ids))
         if method == "CreateRun":
             ids["run"] = answers[method][0]["run"]["run_id"]
         if method == "CreateEnsemble":
             ids["ensemble"] = answers[method][0]["ensemble"]["ensemble_id"]
+        if method == "CreateAnalysis":
+            ids["analysis"] = answers[method][0]["analysis"]["analysis_id"]
 
     assert "escape2004" in {p["name"] for p in answers["ListPresets"][0]["presets"]}
     assert answers["ValidateScenario"][0]["scenario"]["horizon_days"] == 3
@@ -163,6 +190,15 @@ def test_every_method_is_called_from_json(address: str) -> None:
     first = answers["RunSession"][0]["observation"]
     assert first.get("day", 0) == 0  # proto3 JSON leaves a zero out
     assert float(first["burden"]) > 0
+    assert answers["WatchAnalysis"][-1]["analysis"]["state"] == "RUN_STATE_SUCCEEDED"
+    assert answers["GetAnalysis"][0]["analysis"]["analysis_id"] == ids["analysis"]
+    assert ids["analysis"] in {a["analysis_id"] for a in answers["ListAnalyses"][0]["analyses"]}
+    indices = "".join(c.get("text", "") for c in answers["StreamAnalysisResults"])
+    assert "a" in {json.loads(line)["parameter"] for line in indices.splitlines()}
+    assert answers["CancelAnalysis"][0]["analysis"]["state"] in {
+        "RUN_STATE_CANCELLED",
+        "RUN_STATE_CANCELLING",
+    }
     assert answers["CancelEnsemble"][0]["ensemble"]["state"] in {
         "RUN_STATE_CANCELLED",
         "RUN_STATE_CANCELLING",

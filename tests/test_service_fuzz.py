@@ -10,6 +10,7 @@ runs simulations. The default run sends a few thousand requests; the ``slow`` on
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -19,9 +20,11 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from escapesim.service._proto.escapesim.v1 import simulation_service_pb2 as pb
+from escapesim.service.client import ServiceError
 from escapesim.service.store.run_record import RunState
 from escapesim.service.testing import InProcessServer
-from tests.fuzz_support import bodies, valid_requests
+from tests.fuzz_support import TINY_ANALYSIS, bodies, valid_requests
 from tests.hostile_support import answer_problems, hostile_server, raw_call
 
 TINY = {"preset": "kuznetsov1994", "horizon_days": 3, "replicates": 1}
@@ -35,17 +38,23 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessServer
 
 
 @pytest.fixture(scope="module")
-def ids(server: InProcessServer) -> tuple[str, str]:
-    """A finished run and a finished ensemble for the requests that name one."""
+def ids(server: InProcessServer) -> tuple[str, str, str]:
+    """A finished run, ensemble and analysis for the requests that name one."""
     with server.client() as client:
         run = client.create_run(TINY)
         ensemble = client.create_ensemble(TINY_ENSEMBLE)
+        analysis = client._call("CreateAnalysis", pb.CreateAnalysisRequest(
+            analysis=TINY_ANALYSIS)).analysis  # fmt: skip
         assert client.wait(run.run_id, timeout=120).state is RunState.SUCCEEDED
         assert client.wait_ensemble(ensemble.ensemble_id, timeout=120).state is RunState.SUCCEEDED
-    return run.run_id, ensemble.ensemble_id
+        finished = client.wait_analysis(analysis.analysis_id, timeout=120)
+        assert finished.state is RunState.SUCCEEDED
+    return run.run_id, ensemble.ensemble_id, analysis.analysis_id
 
 
-def _fuzz(server: InProcessServer, ids: tuple[str, str], seed: int, count: int) -> Counter[str]:
+def _fuzz(
+    server: InProcessServer, ids: tuple[str, str, str], seed: int, count: int
+) -> Counter[str]:
     valid = valid_requests(*ids)
     failures: list[str] = []
     codes: Counter[str] = Counter()
@@ -74,12 +83,16 @@ def _still_useful(server: InProcessServer) -> None:
     with server.client() as client:
         for queued in list(client.iter_runs(state=RunState.QUEUED)):  # the fuzz's valid runs
             client.cancel_run(queued.run_id)
+        for analysis in list(client.iter_analyses()):  # and its valid analyses
+            if not analysis.terminal:
+                with contextlib.suppress(ServiceError):  # it may have finished meanwhile
+                    client.cancel_analysis(analysis.analysis_id)
         run = client.create_run({**TINY, "seed": 12345})
         assert client.wait(run.run_id, timeout=120).state is RunState.SUCCEEDED
 
 
 def test_a_few_thousand_hostile_requests_get_clean_answers(
-    server: InProcessServer, ids: tuple[str, str]
+    server: InProcessServer, ids: tuple[str, str, str]
 ) -> None:
     codes = _fuzz(server, ids, seed=20261202, count=3000)
     print(dict(codes))
@@ -89,7 +102,7 @@ def test_a_few_thousand_hostile_requests_get_clean_answers(
 
 @pytest.mark.slow
 def test_twenty_thousand_hostile_requests_get_clean_answers(
-    server: InProcessServer, ids: tuple[str, str]
+    server: InProcessServer, ids: tuple[str, str, str]
 ) -> None:
     _fuzz(server, ids, seed=7, count=20_000)
     _still_useful(server)

@@ -22,7 +22,7 @@ from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from escapesim.engine import FieldViolation
-from escapesim.service.jobs import ensembles, runs
+from escapesim.service.jobs import analyses, ensembles, runs
 from escapesim.service.workers.live import ScenarioFailure, SimulationError
 
 log = logging.getLogger(__name__)
@@ -66,6 +66,8 @@ _CODES: Sequence[tuple[type[BaseException], grpc.StatusCode]] = (
     (runs.RunNotFound, grpc.StatusCode.NOT_FOUND),
     (ensembles.EnsembleNotFound, grpc.StatusCode.NOT_FOUND),
     (ensembles.EnsembleFinished, grpc.StatusCode.FAILED_PRECONDITION),
+    (analyses.AnalysisNotFound, grpc.StatusCode.NOT_FOUND),
+    (analyses.AnalysisFinished, grpc.StatusCode.FAILED_PRECONDITION),
     (runs.RunFinished, grpc.StatusCode.FAILED_PRECONDITION),
     (runs.NoResults, grpc.StatusCode.FAILED_PRECONDITION),
     (runs.QueueFull, grpc.StatusCode.RESOURCE_EXHAUSTED),

@@ -53,6 +53,19 @@ ENTRIES: dict[str, int] = {
     f"{_PACKAGE}.Particles.weights": 4_000,
     # One decision's doses: as many as a scenario's therapies.
     f"{_PACKAGE}.SessionAction.doses": 16,
+    # Analyses (docs/calibration.md, docs/sensitivity.md): a few fitted parameters, a
+    # measurement table of up to a thousand rows, a few conditions; engine caps for the
+    # rest (calibration.spec.MAX_GENERATIONS, sensitivity_spec.MAX_FACTORS).
+    f"{_PACKAGE}.CalibrationSpec.priors": 32,
+    f"{_PACKAGE}.CalibrationSpec.measurements": 1000,
+    f"{_PACKAGE}.CalibrationSpec.conditions": 8,
+    f"{_PACKAGE}.CalibrationCondition.parameters": 32,
+    f"{_PACKAGE}.CalibrationCondition.initial": 32,
+    f"{_PACKAGE}.CalibrationCondition.therapies": 4,
+    f"{_PACKAGE}.Stopping.epsilons": 1000,
+    f"{_PACKAGE}.SensitivitySpec.parameters": 32,
+    f"{_PACKAGE}.SensitivitySpec.quantities": 16,
+    f"{_PACKAGE}.StreamAnalysisResultsRequest.tables": 8,
 }
 #: Characters of any string field or map key (bytes of a bytes field), unless :data:`TEXT`
 #: says otherwise.
@@ -63,8 +76,10 @@ TEXT: dict[str, int] = {
     f"{_PACKAGE}.CreateEnsembleRequest.request_id": 128,
     # 120: each arm's run is keyed ``<request_id>#<arm>`` (at most 128, like CreateRun's).
     f"{_PACKAGE}.ForkRunRequest.request_id": 120,
+    f"{_PACKAGE}.CreateAnalysisRequest.request_id": 128,
     f"{_PACKAGE}.ListRunsRequest.page_token": 256,
     f"{_PACKAGE}.ListEnsemblesRequest.page_token": 256,
+    f"{_PACKAGE}.ListAnalysesRequest.page_token": 256,
     # An SBML model travels inside its scenario (engine.scenario_checks.MAX_SBML_CHARS).
     f"{_PACKAGE}.Scenario.sbml": 512_000,
     # Bytes of a session token: a checkpoint holds the samples so far (~150 bytes a

@@ -35,8 +35,10 @@ from escapesim.service.api.reflection import add_reflection
 from escapesim.service.api.servicer import SimulationServicer
 from escapesim.service.api.sessions import SessionRoom
 from escapesim.service.api.settings import Settings
+from escapesim.service.jobs.analyses import AnalysisLifecycle
 from escapesim.service.jobs.ensembles import EnsembleLifecycle
 from escapesim.service.jobs.runs import RunLifecycle
+from escapesim.service.store.analyses import AnalysisStore
 from escapesim.service.store.database import Store
 from escapesim.service.store.ensembles import EnsembleStore
 from escapesim.service.workers.choice import executor_from_env, live_simulations
@@ -75,6 +77,7 @@ class EscapesimServer:
         self._store: Store | None = None
         self._lifecycle: RunLifecycle | None = None
         self._ensembles: EnsembleLifecycle | None = None
+        self._analyses: AnalysisLifecycle | None = None
         self._live: LiveStream | None = None
         self._servicer: SimulationServicer | None = None
         self._sessions: SessionRoom | None = None
@@ -106,6 +109,13 @@ class EscapesimServer:
             max_queued=settings.max_queued_runs,
         )
         await self._ensembles.start()
+        self._analyses = AnalysisLifecycle(
+            AnalysisStore(self._store),
+            executor,
+            max_concurrent=settings.max_concurrent_runs,
+            max_queued=settings.max_queued_runs,
+        )
+        await self._analyses.start()
         # Simulate calls run on the Dask workers when Dask is the executor.
         self._live = live_simulations(executor, settings.simulate_workers)
         self._live.warm()
@@ -113,8 +123,9 @@ class EscapesimServer:
             settings.limits, settings.max_sessions, settings.session_idle_seconds
         )
         self._servicer = SimulationServicer(
-            self._lifecycle, self._live, settings.limits, self._ensembles, self._sessions
-        )
+            self._lifecycle, self._live, settings.limits, self._ensembles, self._analyses,
+            self._sessions,
+        )  # fmt: skip
         limit = settings.limits.max_message_bytes
         server = grpc.aio.server(
             interceptors=interceptors,
@@ -150,6 +161,9 @@ class EscapesimServer:
             self._sessions.drain()  # first: each open session gets its token at once
         grace = self.settings.drain_seconds
         started = time.monotonic()
+        if self._analyses is not None:
+            # Analyses and ensembles first: they use the executor the run lifecycle closes.
+            await self._analyses.drain(grace)
         if self._ensembles is not None:
             # First: ensembles use the executor the run lifecycle closes when it drains.
             # Runs keep simulating meanwhile, so they get what is left of the grace.
@@ -177,11 +191,14 @@ class EscapesimServer:
         assert self._store is not None
         assert self._lifecycle is not None
         assert self._ensembles is not None
+        assert self._analyses is not None
         self.metrics.registry.register(
             ServiceCollector(
-                {"run": self._lifecycle.queue_depth, "ensemble": self._ensembles.queue_depth},
+                {"run": self._lifecycle.queue_depth, "ensemble": self._ensembles.queue_depth,
+                 "analysis": self._analyses.queue_depth},
                 {"run": _job_states(self._store, "runs"),
-                 "ensemble": _job_states(self._store, "ensembles")},
+                 "ensemble": _job_states(self._store, "ensembles"),
+                 "analysis": _job_states(self._store, "analyses")},
                 getattr(executor, "utilisation", None),
             )
         )  # fmt: skip

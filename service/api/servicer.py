@@ -28,12 +28,14 @@ from escapesim.engine.ensemble import Ensemble
 from escapesim.service._proto.escapesim.v1 import simulation_service_pb2 as pb
 from escapesim.service.api import errors, forks, message_caps
 from escapesim.service.api import request_fields as fields
+from escapesim.service.api.analyses import AnalysisCalls
 from escapesim.service.api.convert import ensembles as ensemble_convert
 from escapesim.service.api.convert import runs as convert
 from escapesim.service.api.guard import PARSE_ON_LOOP, RequestStream
 from escapesim.service.api.result_stream import chunks
 from escapesim.service.api.sessions import SessionRoom
 from escapesim.service.api.settings import Limits
+from escapesim.service.jobs.analyses import AnalysisLifecycle
 from escapesim.service.jobs.ensembles import EnsembleLifecycle
 from escapesim.service.jobs.runs import RunLifecycle
 from escapesim.service.workers.live import LiveFrame, LiveStream
@@ -49,8 +51,9 @@ _SUMMARY_PIECE = 1024 * 1024
 VALIDATION_THREADS = 2
 
 
-class SimulationServicer:
-    """``escapesim.v1.SimulationService`` (see the module doc); :meth:`close` when done."""
+class SimulationServicer(AnalysisCalls):
+    """``escapesim.v1.SimulationService`` (see the module doc); :meth:`close` when done.
+    The analysis calls are :class:`~escapesim.service.api.analyses.AnalysisCalls`'."""
 
     def __init__(
         self,
@@ -58,11 +61,13 @@ class SimulationServicer:
         live: LiveStream,
         limits: Limits,
         ensembles: EnsembleLifecycle,
+        analyses: AnalysisLifecycle,
         sessions: SessionRoom | None = None,
     ) -> None:
         self._lifecycle = lifecycle
         self._sessions = sessions or SessionRoom(limits)
         self._ensembles = ensembles
+        self._analyses = analyses
         self._live = live
         self._limits = limits
         # Answers for runs in a terminal state, which can no longer change: GetRun is the

@@ -45,28 +45,47 @@ def register(subparsers: Subparsers) -> None:
         "posterior is the same for any number",
     )  # fmt: skip
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.add_argument("--server", metavar="HOST:PORT", help="fit on an escapesim server "
+                        "(the measurement rows are sent with the request)")  # fmt: skip
     parser.set_defaults(handler=run)
 
 
 def load_calibration(path: str) -> CalibrationSpec:
     """The validated calibration of file ``path``; raises :class:`UsageError`."""
+    return _load(path)[2]
+
+
+def _load(path: str) -> tuple[dict[str, Any], list[dict[str, Any]], CalibrationSpec]:
+    """The file's mapping (its scenario read, its table's path dropped), the table's
+    rows and the validated spec; raises :class:`UsageError`."""
+    # Imported here: petab and pyABC take seconds to import, which no other command needs.
+    from escapesim.service.fitting.calibration_file import calibration_inputs
+
     data = load_scenario_file(path, where=path)
-    return calibration_of(data, Path(path).parent, where=path)
+    given = _with_scenario(data, Path(path).parent, where=path)
+    try:
+        mapping, rows = calibration_inputs(given, Path(path).parent)
+        return mapping, rows, CalibrationSpec.from_dict(mapping, rows)
+    except ScenarioError as error:
+        raise UsageError(f"{path}: {v}" for v in error.violations) from None
 
 
 def calibration_of(data: Mapping[str, Any], directory: Path, *, where: str) -> CalibrationSpec:
     """The spec of a calibration mapping (a ``scenario`` path read as a scenario file)."""
-    # Imported here: petab and pyABC take seconds to import, which no other command needs.
     from escapesim.service.fitting.calibration_file import spec_from_mapping
 
+    try:
+        return spec_from_mapping(_with_scenario(data, directory, where=where), directory)
+    except ScenarioError as error:
+        raise UsageError(f"{where}: {v}" for v in error.violations) from None
+
+
+def _with_scenario(data: Mapping[str, Any], directory: Path, *, where: str) -> dict[str, Any]:
     given = dict(data)
     scenario = given.get("scenario")
     if isinstance(scenario, str):
         given["scenario"] = load_scenario_file(str(directory / scenario), where=where)
-    try:
-        return spec_from_mapping(given, directory)
-    except ScenarioError as error:
-        raise UsageError(f"{where}: {v}" for v in error.violations) from None
+    return given
 
 
 def run(args: argparse.Namespace) -> int:
@@ -74,11 +93,19 @@ def run(args: argparse.Namespace) -> int:
     try:
         if not 1 <= args.workers <= MAX_WORKERS:
             raise UsageError([f"--workers: must be in [1, {MAX_WORKERS}], got {args.workers}"])
-        spec = load_calibration(args.file)
+        mapping, rows, spec = _load(args.file)
     except UsageError as error:
         for problem in error.problems:
             print(f"escapesim calibrate: error: {problem}", file=sys.stderr)
         return 2
+    if args.server is not None:
+        # Imported here: only a command that talks to a server needs the gRPC client.
+        from escapesim.service.cli import analyses_on_server
+
+        found = analyses_on_server.calibrate(args.server, mapping, rows, spec, Path(args.out))
+        if isinstance(found, int):
+            return found
+        return _print_summary(found, args)
     logging.getLogger("ABC").setLevel(logging.WARNING)  # pyABC's per-generation chatter
     from escapesim.service.fitting.calibration_local import calibrate_here
 
@@ -88,6 +115,10 @@ def run(args: argparse.Namespace) -> int:
                   file=sys.stderr)  # fmt: skip
 
     document = calibrate_here(spec, Path(args.out), workers=args.workers, on_generation=progress)
+    return _print_summary(document, args)
+
+
+def _print_summary(document: Mapping[str, Any], args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(document, indent=2))
         return 0

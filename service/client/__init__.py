@@ -13,7 +13,9 @@ failed call raises :class:`ServiceError` with the gRPC code and, for a bad scena
 field violations (paths relative to the request, e.g. ``scenario.horizon_days``).
 """
 
-from escapesim.service.client.calls import ENSEMBLE_TABLES, TABLES, Client
+from escapesim.service.client.analyses import AnalysisInfo, AnalysisUpdate, analysis_message
+from escapesim.service.client.calls import TABLES, Client
+from escapesim.service.client.ensemble_calls import ENSEMBLE_TABLES
 from escapesim.service.client.replies import (
     CellInfo,
     EnsembleInfo,
@@ -34,6 +36,8 @@ from escapesim.service.client.sessions import DosesLike, Session
 __all__ = [
     "ENSEMBLE_TABLES",
     "TABLES",
+    "AnalysisInfo",
+    "AnalysisUpdate",
     "CellInfo",
     "Client",
     "DosesLike",
@@ -46,6 +50,7 @@ __all__ = [
     "ScenarioLike",
     "ServiceError",
     "Session",
+    "analysis_message",
     "ensemble_message",
     "scenario_message",
 ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -20,11 +19,11 @@ from escapesim.service._proto.escapesim.v1 import simulation_service_pb2 as pb
 from escapesim.service.api import rpc
 from escapesim.service.api.convert import runs as convert
 from escapesim.service.api.result_stream import decode
+from escapesim.service.client.analyses import AnalysisCalls
+from escapesim.service.client.ensemble_calls import EnsembleCalls
 from escapesim.service.client.following import pages, wait_final
 from escapesim.service.client.forking import ForkCalls
 from escapesim.service.client.replies import (
-    EnsembleInfo,
-    EnsembleUpdate,
     ReplicateSummary,
     RunInfo,
     RunUpdate,
@@ -33,9 +32,7 @@ from escapesim.service.client.replies import (
     replicate_summary,
 )
 from escapesim.service.client.requests import (
-    EnsembleLike,
     ScenarioLike,
-    ensemble_message,
     page_fields,
     scenario_message,
 )
@@ -51,17 +48,7 @@ TABLES = {
     "replicates": pb.RESULT_TABLE_REPLICATES,
 }
 
-#: Ensemble result tables by the names :meth:`Client.ensemble_result_tables` accepts.
-ENSEMBLE_TABLES = {
-    "trajectories": pb.ENSEMBLE_RESULT_TABLE_TRAJECTORIES,
-    "replicates": pb.ENSEMBLE_RESULT_TABLE_REPLICATES,
-    "outcomes": pb.ENSEMBLE_RESULT_TABLE_OUTCOMES,
-    "bands": pb.ENSEMBLE_RESULT_TABLE_BANDS,
-    "attribution": pb.ENSEMBLE_RESULT_TABLE_ATTRIBUTION,
-}
-
-
-class Client(SessionCalls, ForkCalls):
+class Client(EnsembleCalls, SessionCalls, ForkCalls, AnalysisCalls):
     """A connection to one server. Use as a context manager, or call :meth:`close`.
     Interactive sessions: :meth:`session` (:mod:`escapesim.service.client.sessions`)."""
 
@@ -195,103 +182,6 @@ class Client(SessionCalls, ForkCalls):
     def results(self, run_id: str, table: str = "trajectories") -> pd.DataFrame:
         """One result table of a run as a DataFrame (``trajectories`` or ``replicates``)."""
         return self.result_tables(run_id, (table,))[table].to_pandas()
-
-    # -- ensembles -----------------------------------------------------------------------
-
-    def create_ensemble(
-        self, ensemble: EnsembleLike, *, request_id: str | None = None
-    ) -> EnsembleInfo:
-        """Queue an ensemble (an :class:`~escapesim.engine.ensemble.Ensemble`, the ensemble file's
-        mapping or an ``EnsembleSpec``); a retry with the same ``request_id`` returns the
-        same ensemble. A bad ensemble raises :class:`ServiceError` INVALID_ARGUMENT with
-        paths like ``ensemble.grid[0].values[2]`` (a mapping is first checked here and
-        raises :class:`engine.ScenarioError` with the file's paths)."""
-        request = pb.CreateEnsembleRequest(
-            ensemble=ensemble_message(ensemble), request_id=request_id or ""
-        )
-        return EnsembleInfo.of(self._call("CreateEnsemble", request).ensemble)
-
-    def get_ensemble(self, ensemble_id: str) -> EnsembleInfo:
-        """The ensemble now, with every cell's progress."""
-        request = pb.GetEnsembleRequest(ensemble_id=ensemble_id)
-        return EnsembleInfo.of(self._call("GetEnsemble", request).ensemble)
-
-    def list_ensembles(
-        self, *, page_size: int = 0, page_token: str = "", state: RunState | None = None
-    ) -> tuple[list[EnsembleInfo], str]:
-        """One page of ensembles, newest first, and the next page's token ("" on the last)."""
-        request = pb.ListEnsemblesRequest(**page_fields(page_size, page_token, state))
-        reply = self._call("ListEnsembles", request)
-        return [EnsembleInfo.of(e) for e in reply.ensembles], reply.next_page_token
-
-    def iter_ensembles(
-        self, *, state: RunState | None = None, page_size: int = 0
-    ) -> Iterator[EnsembleInfo]:
-        """Every ensemble, newest first, page after page."""
-        return pages(self.list_ensembles, state, page_size)
-
-    def cancel_ensemble(self, ensemble_id: str) -> EnsembleInfo:
-        """Cancel an ensemble; finished cells are kept and the results marked partial."""
-        request = pb.CancelEnsembleRequest(ensemble_id=ensemble_id)
-        return EnsembleInfo.of(self._call("CancelEnsemble", request).ensemble)
-
-    def watch_ensemble(
-        self, ensemble_id: str, *, after: int = 0, timeout: float | None = None
-    ) -> Iterator[EnsembleUpdate]:
-        """State changes and per-cell progress until the ensemble ends; resume with
-        ``after=sequence``. Stopping the iteration never affects the ensemble."""
-        request = pb.WatchEnsembleRequest(ensemble_id=ensemble_id, after_sequence=after)
-        for reply in self._stream("WatchEnsemble", request, timeout):
-            yield EnsembleUpdate(reply.sequence, EnsembleInfo.of(reply.ensemble))
-
-    def wait_ensemble(
-        self,
-        ensemble_id: str,
-        *,
-        timeout: float | None = None,
-        on_update: Callable[[EnsembleInfo], None] | None = None,
-    ) -> EnsembleInfo:
-        """Watch (resuming as needed) until the ensemble reaches a final state; as
-        :meth:`wait` for a run."""
-
-        def follow(after: int, remaining: float | None) -> Iterator[tuple[int, EnsembleInfo]]:
-            for update in self.watch_ensemble(ensemble_id, after=after, timeout=remaining):
-                yield update.sequence, update.ensemble
-
-        return wait_final(
-            lambda: self.get_ensemble(ensemble_id), follow, f"ensemble {ensemble_id}", timeout,
-            on_update,
-        )  # fmt: skip
-
-    def ensemble_result_tables(
-        self, ensemble_id: str, tables: Sequence[str] = tuple(ENSEMBLE_TABLES)
-    ) -> dict[str, pa.Table]:
-        """A finished ensemble's tables (``trajectories``, ``replicates``, ``outcomes``,
-        ``bands``, ``attribution``) as Arrow tables, by name."""
-        return self._tables(
-            "StreamEnsembleResults",
-            lambda kinds: pb.StreamEnsembleResultsRequest(ensemble_id=ensemble_id, tables=kinds),
-            ENSEMBLE_TABLES,
-            tables,
-        )
-
-    def ensemble_summary(self, ensemble_id: str) -> dict[str, Any]:
-        """A finished ensemble's summary document (as ``summary.json`` of the CLI)."""
-        request = pb.StreamEnsembleResultsRequest(
-            ensemble_id=ensemble_id, tables=[pb.ENSEMBLE_RESULT_TABLE_SUMMARY]
-        )
-        data = b"".join(
-            c.summary_json for c in self._stream("StreamEnsembleResults", request, None)
-        )
-        document: dict[str, Any] = json.loads(data)
-        return document
-
-    def ensemble_results(
-        self, ensemble_id: str, tables: Sequence[str] = tuple(ENSEMBLE_TABLES)
-    ) -> dict[str, pd.DataFrame]:
-        """A finished ensemble's tables as DataFrames, by name."""
-        found = self.ensemble_result_tables(ensemble_id, tables)
-        return {name: table.to_pandas() for name, table in found.items()}
 
     # -- one-shot calls ------------------------------------------------------------------
 

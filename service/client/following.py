@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import grpc
 
 from escapesim.service.client.replies import EnsembleInfo, RunInfo, ServiceError
+
+if TYPE_CHECKING:
+    from escapesim.service.client.analyses import AnalysisInfo
 from escapesim.service.store.run_record import RunState
 
-#: A run or an ensemble: what :func:`wait_final` and :func:`pages` work on.
-Info = TypeVar("Info", RunInfo, EnsembleInfo)
+#: A run, an ensemble or an analysis: what :func:`wait_final` and :func:`pages` work on.
+Info = TypeVar("Info", RunInfo, EnsembleInfo, "AnalysisInfo")
 
 
 def pages(

@@ -31,12 +31,20 @@ def read_measurements(path: Path) -> list[dict[str, Any]]:
 
 def spec_from_mapping(data: Mapping[str, Any], directory: Path) -> CalibrationSpec:
     """The spec of a calibration file's mapping (paths relative to ``directory``)."""
+    given, rows = calibration_inputs(data, directory)
+    return CalibrationSpec.from_dict(given, rows)
+
+
+def calibration_inputs(
+    data: Mapping[str, Any], directory: Path
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A calibration file's mapping without its table's path, and the table's rows (what
+    :meth:`CalibrationSpec.from_dict` takes, and what a server is sent)."""
     if not isinstance(data, Mapping):
         raise ScenarioError([FieldViolation("calibration", "must be a mapping")])
     given = dict(data)
-    raw = given.get("measurements")
+    raw = given.pop("measurements", None)
     if not isinstance(raw, str | Path):
         raise ScenarioError([FieldViolation("measurements", "must be the path of a PEtab "
                                             "measurement table")])  # fmt: skip
-    rows = read_measurements(directory / raw)
-    return CalibrationSpec.from_dict(given, rows)
+    return given, read_measurements(directory / raw)

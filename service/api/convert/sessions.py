@@ -23,15 +23,15 @@ from escapesim.v1 import session_pb2 as spb
 DEFAULT_EVERY_DAYS = 7.0
 
 
-def measurement_from_proto(message: spb.Measurement) -> Measurement:
+def measurement_from_proto(message: spb.MeasurementModel) -> Measurement:
     """The engine's measurement model of ``message`` (unset: exact)."""
     return Measurement(cv=message.cv, detection_limit=message.detection_limit)
 
 
-def measurement_to_proto(measurement: Measurement | None) -> spb.Measurement:
+def measurement_to_proto(measurement: Measurement | None) -> spb.MeasurementModel:
     """The message of a measurement model (``None``: exact)."""
     found = measurement or Measurement()
-    return spb.Measurement(cv=found.cv, detection_limit=found.detection_limit)
+    return spb.MeasurementModel(cv=found.cv, detection_limit=found.detection_limit)
 
 
 def every_days(message: pb.SessionOpen | pb.SessionResume) -> float:

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x65scapesim/v1/session.proto\x12\x0c\x65scapesim.v1\"2\n\x0bMeasurement\x12\n\n\x02\x63v\x18\x01 \x01(\x01\x12\x17\n\x0f\x64\x65tection_limit\x18\x02 \x01(\x01\"\x9a\x02\n\x0bObservation\x12\x0b\n\x03\x64\x61y\x18\x01 \x01(\x01\x12\x0e\n\x06\x62urden\x18\x02 \x01(\x01\x12\x10\n\x08\x64\x65tected\x18\x03 \x01(\x08\x12;\n\teffectors\x18\x04 \x03(\x0b\x32(.escapesim.v1.Observation.EffectorsEntry\x12;\n\texposures\x18\x05 \x03(\x0b\x32(.escapesim.v1.Observation.ExposuresEntry\x1a\x30\n\x0e\x45\x66\x66\x65\x63torsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\x1a\x30\n\x0e\x45xposuresEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"6\n\x10SessionViolation\x12\r\n\x05\x66ield\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\"U\n\x0eSessionRefusal\x12\x0f\n\x07message\x18\x01 \x01(\t\x12\x32\n\nviolations\x18\x02 \x03(\x0b\x32\x1e.escapesim.v1.SessionViolation\"*\n\x0cSessionToken\x12\x0b\n\x03\x64\x61y\x18\x01 \x01(\x01\x12\r\n\x05token\x18\x02 \x01(\x0c\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x65scapesim/v1/session.proto\x12\x0c\x65scapesim.v1\"7\n\x10MeasurementModel\x12\n\n\x02\x63v\x18\x01 \x01(\x01\x12\x17\n\x0f\x64\x65tection_limit\x18\x02 \x01(\x01\"\x9a\x02\n\x0bObservation\x12\x0b\n\x03\x64\x61y\x18\x01 \x01(\x01\x12\x0e\n\x06\x62urden\x18\x02 \x01(\x01\x12\x10\n\x08\x64\x65tected\x18\x03 \x01(\x08\x12;\n\teffectors\x18\x04 \x03(\x0b\x32(.escapesim.v1.Observation.EffectorsEntry\x12;\n\texposures\x18\x05 \x03(\x0b\x32(.escapesim.v1.Observation.ExposuresEntry\x1a\x30\n\x0e\x45\x66\x66\x65\x63torsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\x1a\x30\n\x0e\x45xposuresEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"6\n\x10SessionViolation\x12\r\n\x05\x66ield\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\"U\n\x0eSessionRefusal\x12\x0f\n\x07message\x18\x01 \x01(\t\x12\x32\n\nviolations\x18\x02 \x03(\x0b\x32\x1e.escapesim.v1.SessionViolation\"*\n\x0cSessionToken\x12\x0b\n\x03\x64\x61y\x18\x01 \x01(\x01\x12\r\n\x05token\x18\x02 \x01(\x0c\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,18 +35,18 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_OBSERVATION_EFFECTORSENTRY']._serialized_options = b'8\001'
   _globals['_OBSERVATION_EXPOSURESENTRY']._loaded_options = None
   _globals['_OBSERVATION_EXPOSURESENTRY']._serialized_options = b'8\001'
-  _globals['_MEASUREMENT']._serialized_start=44
-  _globals['_MEASUREMENT']._serialized_end=94
-  _globals['_OBSERVATION']._serialized_start=97
-  _globals['_OBSERVATION']._serialized_end=379
-  _globals['_OBSERVATION_EFFECTORSENTRY']._serialized_start=281
-  _globals['_OBSERVATION_EFFECTORSENTRY']._serialized_end=329
-  _globals['_OBSERVATION_EXPOSURESENTRY']._serialized_start=331
-  _globals['_OBSERVATION_EXPOSURESENTRY']._serialized_end=379
-  _globals['_SESSIONVIOLATION']._serialized_start=381
-  _globals['_SESSIONVIOLATION']._serialized_end=435
-  _globals['_SESSIONREFUSAL']._serialized_start=437
-  _globals['_SESSIONREFUSAL']._serialized_end=522
-  _globals['_SESSIONTOKEN']._serialized_start=524
-  _globals['_SESSIONTOKEN']._serialized_end=566
+  _globals['_MEASUREMENTMODEL']._serialized_start=44
+  _globals['_MEASUREMENTMODEL']._serialized_end=99
+  _globals['_OBSERVATION']._serialized_start=102
+  _globals['_OBSERVATION']._serialized_end=384
+  _globals['_OBSERVATION_EFFECTORSENTRY']._serialized_start=286
+  _globals['_OBSERVATION_EFFECTORSENTRY']._serialized_end=334
+  _globals['_OBSERVATION_EXPOSURESENTRY']._serialized_start=336
+  _globals['_OBSERVATION_EXPOSURESENTRY']._serialized_end=384
+  _globals['_SESSIONVIOLATION']._serialized_start=386
+  _globals['_SESSIONVIOLATION']._serialized_end=440
+  _globals['_SESSIONREFUSAL']._serialized_start=442
+  _globals['_SESSIONREFUSAL']._serialized_end=527
+  _globals['_SESSIONTOKEN']._serialized_start=529
+  _globals['_SESSIONTOKEN']._serialized_end=571
 # @@protoc_insertion_point(module_scope)

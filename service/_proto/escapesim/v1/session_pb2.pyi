@@ -6,7 +6,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
-class Measurement(_message.Message):
+class MeasurementModel(_message.Message):
     __slots__ = ("cv", "detection_limit")
     CV_FIELD_NUMBER: _ClassVar[int]
     DETECTION_LIMIT_FIELD_NUMBER: _ClassVar[int]

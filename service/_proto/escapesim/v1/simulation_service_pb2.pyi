@@ -1,5 +1,6 @@
 import datetime
 
+from escapesim.v1 import fitting_pb2 as _fitting_pb2
 from escapesim.v1 import population_pb2 as _population_pb2
 from escapesim.v1 import session_pb2 as _session_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
@@ -62,6 +63,16 @@ class EnsembleResultTable(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ENSEMBLE_RESULT_TABLE_BANDS: _ClassVar[EnsembleResultTable]
     ENSEMBLE_RESULT_TABLE_SUMMARY: _ClassVar[EnsembleResultTable]
     ENSEMBLE_RESULT_TABLE_ATTRIBUTION: _ClassVar[EnsembleResultTable]
+
+class AnalysisResultTable(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    ANALYSIS_RESULT_TABLE_UNSPECIFIED: _ClassVar[AnalysisResultTable]
+    ANALYSIS_RESULT_TABLE_PARTICLES: _ClassVar[AnalysisResultTable]
+    ANALYSIS_RESULT_TABLE_GENERATIONS: _ClassVar[AnalysisResultTable]
+    ANALYSIS_RESULT_TABLE_PREDICTIVE: _ClassVar[AnalysisResultTable]
+    ANALYSIS_RESULT_TABLE_DESIGN: _ClassVar[AnalysisResultTable]
+    ANALYSIS_RESULT_TABLE_INDICES: _ClassVar[AnalysisResultTable]
+    ANALYSIS_RESULT_TABLE_SUMMARY: _ClassVar[AnalysisResultTable]
 RUN_STATE_UNSPECIFIED: RunState
 RUN_STATE_QUEUED: RunState
 RUN_STATE_RUNNING: RunState
@@ -95,6 +106,13 @@ ENSEMBLE_RESULT_TABLE_OUTCOMES: EnsembleResultTable
 ENSEMBLE_RESULT_TABLE_BANDS: EnsembleResultTable
 ENSEMBLE_RESULT_TABLE_SUMMARY: EnsembleResultTable
 ENSEMBLE_RESULT_TABLE_ATTRIBUTION: EnsembleResultTable
+ANALYSIS_RESULT_TABLE_UNSPECIFIED: AnalysisResultTable
+ANALYSIS_RESULT_TABLE_PARTICLES: AnalysisResultTable
+ANALYSIS_RESULT_TABLE_GENERATIONS: AnalysisResultTable
+ANALYSIS_RESULT_TABLE_PREDICTIVE: AnalysisResultTable
+ANALYSIS_RESULT_TABLE_DESIGN: AnalysisResultTable
+ANALYSIS_RESULT_TABLE_INDICES: AnalysisResultTable
+ANALYSIS_RESULT_TABLE_SUMMARY: AnalysisResultTable
 
 class Scenario(_message.Message):
     __slots__ = ("preset", "parameters", "initial", "mechanisms", "therapies", "horizon_days", "interval_days", "seed", "replicates", "escape_threshold", "exact", "checkpoint_days", "sbml", "profile", "stop_at_outcome", "sample_days", "population")
@@ -737,8 +755,8 @@ class SessionOpen(_message.Message):
     scenario: Scenario
     replicate: int
     every_days: float
-    measurement: _session_pb2.Measurement
-    def __init__(self, scenario: _Optional[_Union[Scenario, _Mapping]] = ..., replicate: _Optional[int] = ..., every_days: _Optional[float] = ..., measurement: _Optional[_Union[_session_pb2.Measurement, _Mapping]] = ...) -> None: ...
+    measurement: _session_pb2.MeasurementModel
+    def __init__(self, scenario: _Optional[_Union[Scenario, _Mapping]] = ..., replicate: _Optional[int] = ..., every_days: _Optional[float] = ..., measurement: _Optional[_Union[_session_pb2.MeasurementModel, _Mapping]] = ...) -> None: ...
 
 class SessionResume(_message.Message):
     __slots__ = ("token", "every_days", "measurement")
@@ -747,8 +765,8 @@ class SessionResume(_message.Message):
     MEASUREMENT_FIELD_NUMBER: _ClassVar[int]
     token: bytes
     every_days: float
-    measurement: _session_pb2.Measurement
-    def __init__(self, token: _Optional[bytes] = ..., every_days: _Optional[float] = ..., measurement: _Optional[_Union[_session_pb2.Measurement, _Mapping]] = ...) -> None: ...
+    measurement: _session_pb2.MeasurementModel
+    def __init__(self, token: _Optional[bytes] = ..., every_days: _Optional[float] = ..., measurement: _Optional[_Union[_session_pb2.MeasurementModel, _Mapping]] = ...) -> None: ...
 
 class SessionAction(_message.Message):
     __slots__ = ("doses",)
@@ -833,3 +851,197 @@ class ForkRunResponse(_message.Message):
     RUNS_FIELD_NUMBER: _ClassVar[int]
     runs: _containers.RepeatedCompositeFieldContainer[Run]
     def __init__(self, runs: _Optional[_Iterable[_Union[Run, _Mapping]]] = ...) -> None: ...
+
+class CalibrationCondition(_message.Message):
+    __slots__ = ("condition_id", "parameters", "initial", "therapies")
+    class ParametersEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: float
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[float] = ...) -> None: ...
+    class InitialEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: float
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[float] = ...) -> None: ...
+    CONDITION_ID_FIELD_NUMBER: _ClassVar[int]
+    PARAMETERS_FIELD_NUMBER: _ClassVar[int]
+    INITIAL_FIELD_NUMBER: _ClassVar[int]
+    THERAPIES_FIELD_NUMBER: _ClassVar[int]
+    condition_id: str
+    parameters: _containers.ScalarMap[str, float]
+    initial: _containers.ScalarMap[str, float]
+    therapies: _containers.RepeatedCompositeFieldContainer[Therapy]
+    def __init__(self, condition_id: _Optional[str] = ..., parameters: _Optional[_Mapping[str, float]] = ..., initial: _Optional[_Mapping[str, float]] = ..., therapies: _Optional[_Iterable[_Union[Therapy, _Mapping]]] = ...) -> None: ...
+
+class CalibrationSpec(_message.Message):
+    __slots__ = ("scenario", "priors", "measurements", "conditions", "population", "seed", "stopping", "adaptive_distance", "predictive_draws")
+    SCENARIO_FIELD_NUMBER: _ClassVar[int]
+    PRIORS_FIELD_NUMBER: _ClassVar[int]
+    MEASUREMENTS_FIELD_NUMBER: _ClassVar[int]
+    CONDITIONS_FIELD_NUMBER: _ClassVar[int]
+    POPULATION_FIELD_NUMBER: _ClassVar[int]
+    SEED_FIELD_NUMBER: _ClassVar[int]
+    STOPPING_FIELD_NUMBER: _ClassVar[int]
+    ADAPTIVE_DISTANCE_FIELD_NUMBER: _ClassVar[int]
+    PREDICTIVE_DRAWS_FIELD_NUMBER: _ClassVar[int]
+    scenario: Scenario
+    priors: _containers.RepeatedCompositeFieldContainer[_fitting_pb2.Prior]
+    measurements: _containers.RepeatedCompositeFieldContainer[_fitting_pb2.Measurement]
+    conditions: _containers.RepeatedCompositeFieldContainer[CalibrationCondition]
+    population: int
+    seed: int
+    stopping: _fitting_pb2.Stopping
+    adaptive_distance: bool
+    predictive_draws: int
+    def __init__(self, scenario: _Optional[_Union[Scenario, _Mapping]] = ..., priors: _Optional[_Iterable[_Union[_fitting_pb2.Prior, _Mapping]]] = ..., measurements: _Optional[_Iterable[_Union[_fitting_pb2.Measurement, _Mapping]]] = ..., conditions: _Optional[_Iterable[_Union[CalibrationCondition, _Mapping]]] = ..., population: _Optional[int] = ..., seed: _Optional[int] = ..., stopping: _Optional[_Union[_fitting_pb2.Stopping, _Mapping]] = ..., adaptive_distance: _Optional[bool] = ..., predictive_draws: _Optional[int] = ...) -> None: ...
+
+class SensitivitySpec(_message.Message):
+    __slots__ = ("scenario", "method", "samples", "replicates", "seed", "parameters", "quantities")
+    SCENARIO_FIELD_NUMBER: _ClassVar[int]
+    METHOD_FIELD_NUMBER: _ClassVar[int]
+    SAMPLES_FIELD_NUMBER: _ClassVar[int]
+    REPLICATES_FIELD_NUMBER: _ClassVar[int]
+    SEED_FIELD_NUMBER: _ClassVar[int]
+    PARAMETERS_FIELD_NUMBER: _ClassVar[int]
+    QUANTITIES_FIELD_NUMBER: _ClassVar[int]
+    scenario: Scenario
+    method: str
+    samples: int
+    replicates: int
+    seed: int
+    parameters: _containers.RepeatedCompositeFieldContainer[_fitting_pb2.SensitivityFactor]
+    quantities: _containers.RepeatedCompositeFieldContainer[_fitting_pb2.OutcomeQuantity]
+    def __init__(self, scenario: _Optional[_Union[Scenario, _Mapping]] = ..., method: _Optional[str] = ..., samples: _Optional[int] = ..., replicates: _Optional[int] = ..., seed: _Optional[int] = ..., parameters: _Optional[_Iterable[_Union[_fitting_pb2.SensitivityFactor, _Mapping]]] = ..., quantities: _Optional[_Iterable[_Union[_fitting_pb2.OutcomeQuantity, _Mapping]]] = ...) -> None: ...
+
+class AnalysisSpec(_message.Message):
+    __slots__ = ("calibration", "sensitivity")
+    CALIBRATION_FIELD_NUMBER: _ClassVar[int]
+    SENSITIVITY_FIELD_NUMBER: _ClassVar[int]
+    calibration: CalibrationSpec
+    sensitivity: SensitivitySpec
+    def __init__(self, calibration: _Optional[_Union[CalibrationSpec, _Mapping]] = ..., sensitivity: _Optional[_Union[SensitivitySpec, _Mapping]] = ...) -> None: ...
+
+class Analysis(_message.Message):
+    __slots__ = ("analysis_id", "request_id", "state", "spec", "create_time", "update_time", "error", "generations_done", "evaluations_done", "evaluations_total")
+    ANALYSIS_ID_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    SPEC_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    GENERATIONS_DONE_FIELD_NUMBER: _ClassVar[int]
+    EVALUATIONS_DONE_FIELD_NUMBER: _ClassVar[int]
+    EVALUATIONS_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    analysis_id: str
+    request_id: str
+    state: RunState
+    spec: AnalysisSpec
+    create_time: _timestamp_pb2.Timestamp
+    update_time: _timestamp_pb2.Timestamp
+    error: str
+    generations_done: int
+    evaluations_done: int
+    evaluations_total: int
+    def __init__(self, analysis_id: _Optional[str] = ..., request_id: _Optional[str] = ..., state: _Optional[_Union[RunState, str]] = ..., spec: _Optional[_Union[AnalysisSpec, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., error: _Optional[str] = ..., generations_done: _Optional[int] = ..., evaluations_done: _Optional[int] = ..., evaluations_total: _Optional[int] = ...) -> None: ...
+
+class CreateAnalysisRequest(_message.Message):
+    __slots__ = ("analysis", "request_id")
+    ANALYSIS_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    analysis: AnalysisSpec
+    request_id: str
+    def __init__(self, analysis: _Optional[_Union[AnalysisSpec, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class CreateAnalysisResponse(_message.Message):
+    __slots__ = ("analysis",)
+    ANALYSIS_FIELD_NUMBER: _ClassVar[int]
+    analysis: Analysis
+    def __init__(self, analysis: _Optional[_Union[Analysis, _Mapping]] = ...) -> None: ...
+
+class GetAnalysisRequest(_message.Message):
+    __slots__ = ("analysis_id",)
+    ANALYSIS_ID_FIELD_NUMBER: _ClassVar[int]
+    analysis_id: str
+    def __init__(self, analysis_id: _Optional[str] = ...) -> None: ...
+
+class GetAnalysisResponse(_message.Message):
+    __slots__ = ("analysis",)
+    ANALYSIS_FIELD_NUMBER: _ClassVar[int]
+    analysis: Analysis
+    def __init__(self, analysis: _Optional[_Union[Analysis, _Mapping]] = ...) -> None: ...
+
+class ListAnalysesRequest(_message.Message):
+    __slots__ = ("page_size", "page_token", "state")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    state: RunState
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., state: _Optional[_Union[RunState, str]] = ...) -> None: ...
+
+class ListAnalysesResponse(_message.Message):
+    __slots__ = ("analyses", "next_page_token")
+    ANALYSES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    analyses: _containers.RepeatedCompositeFieldContainer[Analysis]
+    next_page_token: str
+    def __init__(self, analyses: _Optional[_Iterable[_Union[Analysis, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class CancelAnalysisRequest(_message.Message):
+    __slots__ = ("analysis_id",)
+    ANALYSIS_ID_FIELD_NUMBER: _ClassVar[int]
+    analysis_id: str
+    def __init__(self, analysis_id: _Optional[str] = ...) -> None: ...
+
+class CancelAnalysisResponse(_message.Message):
+    __slots__ = ("analysis",)
+    ANALYSIS_FIELD_NUMBER: _ClassVar[int]
+    analysis: Analysis
+    def __init__(self, analysis: _Optional[_Union[Analysis, _Mapping]] = ...) -> None: ...
+
+class WatchAnalysisRequest(_message.Message):
+    __slots__ = ("analysis_id", "after_sequence")
+    ANALYSIS_ID_FIELD_NUMBER: _ClassVar[int]
+    AFTER_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    analysis_id: str
+    after_sequence: int
+    def __init__(self, analysis_id: _Optional[str] = ..., after_sequence: _Optional[int] = ...) -> None: ...
+
+class WatchAnalysisResponse(_message.Message):
+    __slots__ = ("sequence", "analysis")
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    ANALYSIS_FIELD_NUMBER: _ClassVar[int]
+    sequence: int
+    analysis: Analysis
+    def __init__(self, sequence: _Optional[int] = ..., analysis: _Optional[_Union[Analysis, _Mapping]] = ...) -> None: ...
+
+class StreamAnalysisResultsRequest(_message.Message):
+    __slots__ = ("analysis_id", "tables", "format")
+    ANALYSIS_ID_FIELD_NUMBER: _ClassVar[int]
+    TABLES_FIELD_NUMBER: _ClassVar[int]
+    FORMAT_FIELD_NUMBER: _ClassVar[int]
+    analysis_id: str
+    tables: _containers.RepeatedScalarFieldContainer[AnalysisResultTable]
+    format: ResultFormat
+    def __init__(self, analysis_id: _Optional[str] = ..., tables: _Optional[_Iterable[_Union[AnalysisResultTable, str]]] = ..., format: _Optional[_Union[ResultFormat, str]] = ...) -> None: ...
+
+class StreamAnalysisResultsResponse(_message.Message):
+    __slots__ = ("table", "arrow_ipc", "rows", "summary_json", "text")
+    TABLE_FIELD_NUMBER: _ClassVar[int]
+    ARROW_IPC_FIELD_NUMBER: _ClassVar[int]
+    ROWS_FIELD_NUMBER: _ClassVar[int]
+    SUMMARY_JSON_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    table: AnalysisResultTable
+    arrow_ipc: bytes
+    rows: int
+    summary_json: bytes
+    text: str
+    def __init__(self, table: _Optional[_Union[AnalysisResultTable, str]] = ..., arrow_ipc: _Optional[bytes] = ..., rows: _Optional[int] = ..., summary_json: _Optional[bytes] = ..., text: _Optional[str] = ...) -> None: ...
