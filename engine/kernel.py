@@ -144,11 +144,11 @@ class Kernel:
         distinct = list({id(g): g for g in leap}.values())
         index = {id(g): k for k, g in enumerate(distinct)}
         stream_of = np.array([index[id(g)] for g in leap], dtype=np.int64)
-        populations, channels = self.counts.size, self.fired.size
+        populations, entries = self.counts.size, stoichiometry.species.size
         #: The leap bound's probe memory (:mod:`escapesim.engine.leap_size`), one vector
         #: the compiled loop sees in five parts (a checkpoint keeps it).
-        self.probes = np.zeros(3 * populations + channels + stoichiometry.species.size)
-        cuts = np.cumsum([populations, populations, populations, channels])
+        self.probes = np.zeros(3 * populations + 2 * entries)
+        cuts = np.cumsum([populations, populations, populations, entries])
         # Everything the compiled loop reads, handed over once (the arrays are shared).
         self._state = NEW.compiled(
             kinetics.rate_law.address, kinetics.level_law.address, kinetics.parameters,

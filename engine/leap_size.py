@@ -17,21 +17,27 @@ epsilon does not either: CTL kills and priming read small populations (CTLs, DCs
 every event moves them by a percent, so 6,497 of 18,238 steps probed again.
 
 So a probe keeps, per stoichiometry entry (channel j changing species i), the channel's
-rate difference, and a later step scales it by ``(a_j/a_j°)·(x_i°/x_i)`` (° at the probe):
-``∂a_j/∂x_i = e·a_j/x_i`` with the elasticity e held. That is exact for every law that is
-a power of x_i times anything else (mass action, and saturation in *other* species or in
-concentrations: a CTL kill k·β(F)·E·T/(h + T) keeps its T-elasticity as E, F and β
-move), so what must trigger a new probe is only x_i itself moving (saturation or
-crowding in x_i changes e): every probed species' count within ``settings[REUSE]``
-(relative) of its count at the probe, all its leaping channels probed with a positive
-propensity, and every species with spread > 0 probed. The default tolerance is epsilon
-(``KernelSettings.relaxation_reuse`` = 1): the leap condition lets a species move by
-epsilon/g_i within one leap, over which the bound already holds the leap's starting
-Jacobian, so a reused diagonal is no staler than the one every leap ends with. Measured
-on bench_escape2004's main case (replicate 0), against a fresh probe at every step: at
-tolerance epsilon 4,380 of 18,110 steps probe and no leap differs by more than 0.03%
-(0.08% at 3·epsilon, 0.5% at 30·epsilon); kuznetsov1994's laws are powers of each count,
-and its leaps are the same as fresh ones up to rounding. Tolerance 0 probes every step.
+rate difference and propensity, and a later step scales the difference by
+``(a_j/a_j°)·(x_i°/x_i)`` (° at the probe): ``∂a_j/∂x_i = e·a_j/x_i`` with the
+elasticity e held. That is exact for every law that is a power of x_i times anything
+else (mass action, and saturation in other species or in concentrations: a CTL kill
+k·β(F)·E·T/(h + T) keeps its T-elasticity as E, F and β move), so what must trigger new
+probes is counts moving: when any probed species' count has moved beyond
+``settings[REUSE]`` (relative) since its probe, every species with spread > 0 is probed
+again (all of them: a count may shape another species' elasticities, as de Pillis's
+ratio-dependent kill (L/T)^l/(s + (L/T)^l)·T does T's); a species newly leaping, or
+with a leaping channel that had no propensity at its probe, is probed alone. The
+default tolerance is epsilon (``KernelSettings.relaxation_reuse`` = 1): the leap
+condition lets a species move by epsilon/g_i within one leap, over which the bound
+already holds the leap's starting Jacobian, so a reused diagonal is no staler than the
+one every leap ends with. Measured on replicate 0 of each preset against a fresh probe
+at every step (the leap bound's relative difference): escape2004 (bench_escape2004's
+main case) 39,029 probes in 18,165 steps instead of 158,324, none off by more than
+0.03%; kuznetsov1994 (laws that are powers of each count) none off at all; Kirschner–
+Panetta 1998 at most 2.9% and de Pillis 2005 at most 1.6% (saturation in x_i itself
+moves e within the tolerance). Re-probing only the species that moved took 6,101
+probes on escape2004 but left de Pillis's leaps off by up to 5.5%. Tolerance 0 probes
+every step.
 
 A fresh probe's scale factors are exactly 1, and the diagonal is summed over the channels
 leaping now, in the same order and with the same operations as probing at every step, so
@@ -100,17 +106,20 @@ def leap_size(s: LeapState) -> float:
 def _relaxations(s: LeapState) -> None:
     """``relax[i]``: ∂f_i/∂x_i, the net drift's sensitivity to species i's own count
     (leaping channels only), for every species with spread > 0, from forward
-    differences of the rate laws (exact for laws linear in x_i), probed anew unless the
-    last probes still hold, else scaled to the present (module docstring)."""
-    if not _probes_hold(s):
-        _probe(s)
+    differences of the rate laws (exact for laws linear in x_i): probed anew for the
+    species whose probes do not hold, the others' rescaled to the present (module
+    docstring)."""
+    _mark_stale(s)
+    for i in range(s.counts.size):
+        if s.stale[i]:
+            _probe(s, i)
     s.relax[:] = 0.0
     for j in range(s.leaping.size):
         if s.leaping[j] == 0.0:
             continue
-        held = s.rates[j] / s.probe_rates[j]  # > 0: _probes_hold checked it
         for k in range(s.ptr[j], s.ptr[j + 1]):
             i = s.species[k]
+            held = s.rates[j] / s.probe_rates[k]  # > 0: _mark_stale saw to it
             moved = s.probe_counts[i] / s.counts[i] if s.counts[i] > 0.0 else 1.0
             s.relax[i] += s.amount[k] * (s.differences[k] * held * moved)
     for i in range(s.counts.size):
@@ -119,42 +128,43 @@ def _relaxations(s: LeapState) -> None:
 
 
 @_jit
-def _probes_hold(s: LeapState) -> bool:
-    """True when every species with spread > 0 was probed and its count is within the
-    reuse tolerance of its count at the probe, and every leaping channel had a positive
-    propensity at the probe (its difference can be scaled)."""
+def _mark_stale(s: LeapState) -> None:
+    """``stale[i]``: species i has spread > 0 and must be probed now. All of them when
+    one's count has moved beyond the reuse tolerance since its probe (another species'
+    count may shape its laws' elasticities: a ratio-dependent kill); else those never
+    probed, and those with a leaping channel that had no propensity at their probe (the
+    difference cannot be rescaled)."""
     tolerance = s.settings[REUSE]
-    if tolerance <= 0.0:
-        return False
-    for j in range(s.leaping.size):
-        if s.leaping[j] > 0.0 and s.probe_rates[j] <= 0.0:
-            return False
+    moved = tolerance <= 0.0
     for i in range(s.counts.size):
-        if s.spread[i] > 0.0:
-            if s.probed[i] == 0.0:
-                return False
-            if abs(s.counts[i] - s.probe_counts[i]) > tolerance * s.probe_counts[i]:
-                return False
-    return True
+        s.stale[i] = s.spread[i] > 0.0 and s.probed[i] == 0.0
+        if s.spread[i] > 0.0 and s.probed[i] > 0.0:
+            moved |= abs(s.counts[i] - s.probe_counts[i]) > tolerance * s.probe_counts[i]
+    if moved:
+        for i in range(s.counts.size):
+            s.stale[i] = s.spread[i] > 0.0
+        return
+    for j in range(s.leaping.size):
+        if s.leaping[j] > 0.0:
+            for k in range(s.ptr[j], s.ptr[j + 1]):
+                if s.probe_rates[k] <= 0.0:
+                    s.stale[s.species[k]] = True
 
 
 @_jit
-def _probe(s: LeapState) -> None:
-    """Forward differences for every species with spread > 0: one rate-law evaluation
-    each, a step of ``max(1, 1e-3·x_i)``; ``differences[k]`` is entry k's channel's
-    propensity change when entry k's species is the one probed."""
-    for i in range(s.counts.size):
-        s.probed[i] = 1.0 if s.spread[i] > 0.0 else 0.0
-        if s.spread[i] == 0.0:
-            continue
-        step = max(1.0, 1e-3 * s.counts[i])
-        s.probe_step[i] = step
-        s.ahead[:] = s.counts
-        s.ahead[i] += step
-        s.rate_law(s.ahead, s.levels, s.parameters, s.means)
-        for j in range(s.rates.size):
-            for k in range(s.ptr[j], s.ptr[j + 1]):
-                if s.species[k] == i:
-                    s.differences[k] = s.means[j] - s.rates[j]
-    s.probe_counts[:] = s.counts
-    s.probe_rates[:] = s.rates
+def _probe(s: LeapState, i: int) -> None:
+    """Forward differences for species i: one rate-law evaluation, a step of
+    ``max(1, 1e-3·x_i)``; for every entry k of species i, ``differences[k]`` is its
+    channel's propensity change and ``probe_rates[k]`` its propensity before."""
+    s.probed[i] = 1.0
+    step = max(1.0, 1e-3 * s.counts[i])
+    s.probe_step[i] = step
+    s.probe_counts[i] = s.counts[i]
+    s.ahead[:] = s.counts
+    s.ahead[i] += step
+    s.rate_law(s.ahead, s.levels, s.parameters, s.means)
+    for j in range(s.rates.size):
+        for k in range(s.ptr[j], s.ptr[j + 1]):
+            if s.species[k] == i:
+                s.differences[k] = s.means[j] - s.rates[j]
+                s.probe_rates[k] = s.rates[j]

@@ -57,8 +57,8 @@ _GIVEN = (
     # The leap bound's probe memory (leap_size; updated, and a checkpoint keeps it):
     ("probed", VECTOR, "1.0 per species whose rate differences were probed"),
     ("probe_step", VECTOR, "per species: the step of its probe"),
-    ("probe_counts", VECTOR, "populations at the last probe"),
-    ("probe_rates", VECTOR, "propensities at the last probe"),
+    ("probe_counts", VECTOR, "per species: its count when probed"),
+    ("probe_rates", VECTOR, "per stoichiometry entry: its channel's propensity when probed"),
     ("differences", VECTOR, "per stoichiometry entry: its channel's change when probed"),
 )
 #: Scratch vectors, allocated once per replicate by :data:`NEW`.
@@ -74,6 +74,7 @@ _SCRATCH = (
     ("production", VECTOR, "concentrations' production per day"),
     ("decay", VECTOR, "concentrations' decay per day"),
     ("relax", VECTOR, "per species: the net drift's ∂f_i/∂x_i (leap_size)"),
+    ("stale", _FLAGS, "per species: its probe must be taken again (leap_size)"),
 )
 
 
@@ -128,6 +129,7 @@ class LeapState(structref.StructRefProxy):
     production: FloatArray
     decay: FloatArray
     relax: FloatArray
+    stale: BoolArray
 
 
 structref.define_proxy(LeapState, LeapStateType, [name for name, _, _ in _GIVEN + _SCRATCH])
@@ -177,7 +179,7 @@ def _new(
         np.zeros(channels, dtype=np.int64), np.zeros(channels, dtype=np.bool_),
         np.zeros(populations), np.zeros(populations), np.zeros(populations),
         np.zeros(levels.size), np.zeros(levels.size),
-        np.zeros(populations),
+        np.zeros(populations), np.zeros(populations, dtype=np.bool_),
     )  # fmt: skip
 
 
