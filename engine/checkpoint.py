@@ -4,7 +4,9 @@ A :class:`Checkpoint` holds everything continuing needs: the clock, counts and
 concentrations, delayed products in flight with their due times, the rest of the
 calendar (samples, deliveries, the kinetics' next resumption; doses are rebuilt from the
 scenario, see :mod:`escapesim.engine.fork`), the state of every random stream, the event
-counters, the samples so far and the outcome, if decided.
+counters, the samples so far and the outcome, if decided, and the kernel's probe memory
+(:mod:`escapesim.engine.leap_size`: the leap bound's Jacobian probes, reused across
+steps, so the continuation leaps as the uninterrupted run does).
 
 The byte form is a magic tag, a format version, a JSON header (scalars, the scenario,
 the calendar, stream states: Python's JSON writes floats by their shortest round-trip
@@ -36,13 +38,13 @@ from escapesim.engine.scenario import Scenario
 
 MAGIC = b"ESCK"
 #: Bumped whenever the byte form or what a checkpoint holds changes.
-FORMAT = 1
+FORMAT = 2  # 2: the kernel's probe memory
 _PREFIX = struct.Struct("<4sHI")  # magic, format, header length
 #: The versions a continuation must share with the run that was checkpointed.
 _VERSIONED = ("escapesim", "numpy")
 _ARRAYS = {
     "samples": np.float64, "counts": np.float64, "levels": np.float64,
-    "fired": np.int64, "step_ends": np.int64, "arrived": np.int64,
+    "fired": np.int64, "step_ends": np.int64, "arrived": np.int64, "probes": np.float64,
 }  # fmt: skip
 
 
@@ -59,6 +61,7 @@ class Checkpoint:
     ``streams`` maps each random stream's component name to its bit generator's state.
     ``now`` is SimPy's clock: the time of the last event before ``day``.
     ``forked_from`` is the parent scenario and day of a forked replicate.
+    ``probes`` is the kernel's probe memory (``Kernel.probes``).
     """
 
     scenario: Scenario
@@ -72,6 +75,7 @@ class Checkpoint:
     fired: IntArray
     step_ends: IntArray
     arrived: IntArray
+    probes: FloatArray
     extra: FrozenMap[int]
     outcome: Outcome | None
     pending: tuple[tuple[int, float, int], ...]

@@ -15,10 +15,12 @@ Cao, Gillespie & Petzold:
   the highest order of a rate law changing species i; and, because that bound sees only
   the drift, which vanishes near a balance, ``tau·|∂f_i/∂x_i| <= epsilon / g_i`` for the
   net drift's own relaxation rate (its Jacobian's diagonal, probed from the rate laws
-  each leap): every second-order leap's mean error is O((tau·|∂f/∂x|)²), ~0.03% on
-  immigration–death at 10⁴ molecules without it. The critical channels' next firing
-  time ``tau''`` is exponential in their summed propensity; the step is the smaller of the
-  two and of the time to the next calendar event.
+  and the probes rescaled until a count has moved by ``relaxation_reuse``·epsilon:
+  :mod:`escapesim.engine.leap_size`): every second-order leap's mean error is
+  O((tau·|∂f/∂x|)²), ~0.03% on immigration–death at 10⁴ molecules without it. The
+  critical channels' next firing time ``tau''`` is exponential in their summed
+  propensity; the step is the smaller of the two and of the time to the next calendar
+  event.
 * **Exact fallback** (CGP 2006, section IV): when ``tau'`` is below ``ssa_multiple / a0``
   a leap would save nothing, so up to ``ssa_burst`` exact (Gillespie direct-method) events
   are taken instead. Small systems are therefore simulated exactly.
@@ -64,7 +66,7 @@ import numpy as np
 from escapesim.engine.compiled import CompiledKinetics
 from escapesim.engine.leap_state import NEW, streams
 from escapesim.engine.leaping import ADVANCE, DELAYED, LEAP_RULES, STEP_ENDS
-from escapesim.engine.network import FloatArray, Stoichiometry
+from escapesim.engine.network import FloatArray, IntArray, Stoichiometry
 
 #: Called when a channel with delayed products fires: (channel, times fired, time).
 #: Returns the earliest time at which those products appear.
@@ -81,6 +83,10 @@ class KernelSettings:
     ``stepwise``: :meth:`Kernel.advance` returns after every step (a leap or a burst of
     exact events), so the caller can look at the state between steps (a model's
     state-triggered events, :mod:`escapesim.engine.model_events`).
+    ``relaxation_reuse``: the leap bound's Jacobian diagonal is probed again when a
+    leaping species' count has moved by more than this multiple of ``epsilon`` since
+    the last probe, and rescaled to the present otherwise (0: probed every step; why 1,
+    :mod:`escapesim.engine.leap_size`).
     """
 
     epsilon: float = 0.03
@@ -93,8 +99,13 @@ class KernelSettings:
     delivery_grid: float = 0.05
     exact: bool = False
     stepwise: bool = False
+    relaxation_reuse: float = 1.0
 
     def __post_init__(self) -> None:
+        if not 0.0 <= self.relaxation_reuse < float("inf"):
+            raise ValueError(
+                f"relaxation_reuse: must be finite and >= 0, got {self.relaxation_reuse!r}"
+            )
         if self.leap not in LEAP_RULES:
             raise ValueError(f"leap: must be one of {', '.join(LEAP_RULES)}, got {self.leap!r}")
 
@@ -133,6 +144,11 @@ class Kernel:
         distinct = list({id(g): g for g in leap}.values())
         index = {id(g): k for k, g in enumerate(distinct)}
         stream_of = np.array([index[id(g)] for g in leap], dtype=np.int64)
+        populations, entries = self.counts.size, stoichiometry.species.size
+        #: The leap bound's probe memory (:mod:`escapesim.engine.leap_size`), one vector
+        #: the compiled loop sees in five parts (a checkpoint keeps it).
+        self.probes = np.zeros(3 * populations + 2 * entries)
+        cuts = np.cumsum([populations, populations, populations, entries])
         # Everything the compiled loop reads, handed over once (the arrays are shared).
         self._state = NEW.compiled(
             kinetics.rate_law.address, kinetics.level_law.address, kinetics.parameters,
@@ -141,8 +157,10 @@ class Kernel:
             np.any(stoichiometry.delayed != 0, axis=1).astype(np.float64),
             settings.epsilon / stoichiometry.order,
             np.array([exact_below, settings.ssa_multiple, settings.ssa_burst,
-                      LEAP_RULES[settings.leap], settings.max_leap, float(settings.stepwise)]),
+                      LEAP_RULES[settings.leap], settings.max_leap, float(settings.stepwise),
+                      settings.relaxation_reuse * settings.epsilon]),
             self.ends, self._weights, self._bounds, exact, streams(distinct), stream_of,
+            *np.split(self.probes, cuts),
         )  # fmt: skip
 
     @property
@@ -151,6 +169,14 @@ class Kernel:
         critical firing, the next calendar event or delivery, a burst of exact events,
         or nothing left to happen."""
         return {name: int(n) for name, n in zip(STEP_ENDS, self.ends, strict=True)}
+
+    def resume(
+        self, counts: FloatArray, levels: FloatArray, fired: IntArray, ends: IntArray,
+        probes: FloatArray,
+    ) -> None:  # fmt: skip
+        """Take a checkpoint's state (in place: the compiled loop shares these arrays)."""
+        self.counts[:], self.levels[:], self.fired[:] = counts, levels, fired
+        self.ends[:], self.probes[:] = ends, probes
 
     def watch(self, weights: FloatArray, low: float, high: float) -> None:
         """Stop :meth:`advance` after the step at which ``weights · counts`` leaves the open

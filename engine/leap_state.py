@@ -47,13 +47,19 @@ _GIVEN = (
     ("amount", VECTOR, "sparse stoichiometry: by how much"),
     ("delayed", VECTOR, "1.0 for channels with delayed products"),
     ("bound_scale", VECTOR, "epsilon / g_i per species"),
-    ("settings", VECTOR, "EXACT_BELOW, SSA_MULTIPLE, SSA_BURST, LEAP_RULE, MAX_LEAP, STEPWISE"),
+    ("settings", VECTOR, "EXACT_BELOW, ..., STEPWISE (leaping), REUSE (leap_size)"),
     ("ends", _INDEX, "what ended each step (updated)"),
     ("weights", VECTOR, "weights of the watched burden"),
     ("bounds", VECTOR, "the burden's open interval (low, high)"),
     ("exact", _GENERATOR, "the stream of exact events: when, and which channel"),
     ("streams", STREAMS, "one stream per component: its channels' tau-leap firings"),
     ("stream_of", _INDEX, "per channel: the index of its component's stream"),
+    # The leap bound's probe memory (leap_size; updated, and a checkpoint keeps it):
+    ("probed", VECTOR, "1.0 per species whose rate differences were probed"),
+    ("probe_step", VECTOR, "per species: the step of its probe"),
+    ("probe_counts", VECTOR, "per species: its count when probed"),
+    ("probe_rates", VECTOR, "per stoichiometry entry: its channel's propensity when probed"),
+    ("differences", VECTOR, "per stoichiometry entry: its channel's change when probed"),
 )
 #: Scratch vectors, allocated once per replicate by :data:`NEW`.
 _SCRATCH = (
@@ -67,6 +73,8 @@ _SCRATCH = (
     ("ahead", VECTOR, "the midpoint or stage-1 state, then the state after the leap"),
     ("production", VECTOR, "concentrations' production per day"),
     ("decay", VECTOR, "concentrations' decay per day"),
+    ("relax", VECTOR, "per species: the net drift's ∂f_i/∂x_i (leap_size)"),
+    ("stale", _FLAGS, "per species: its probe must be taken again (leap_size)"),
 )
 
 
@@ -105,6 +113,11 @@ class LeapState(structref.StructRefProxy):
     exact: np.random.Generator
     streams: Any
     stream_of: IntArray
+    probed: FloatArray
+    probe_step: FloatArray
+    probe_counts: FloatArray
+    probe_rates: FloatArray
+    differences: FloatArray
     rates: FloatArray
     leaping: FloatArray
     means: FloatArray
@@ -115,6 +128,8 @@ class LeapState(structref.StructRefProxy):
     ahead: FloatArray
     production: FloatArray
     decay: FloatArray
+    relax: FloatArray
+    stale: BoolArray
 
 
 structref.define_proxy(LeapState, LeapStateType, [name for name, _, _ in _GIVEN + _SCRATCH])
@@ -149,16 +164,22 @@ def _new(
     exact: np.random.Generator,
     streams: Any,
     stream_of: IntArray,
+    probed: FloatArray,
+    probe_step: FloatArray,
+    probe_counts: FloatArray,
+    probe_rates: FloatArray,
+    differences: FloatArray,
 ) -> LeapState:
     channels, populations = fired.size, counts.size
     return LeapState(
         rate_law, level_law, parameters, counts, levels, fired, delayed_fired, ptr, species,
         amount, delayed, bound_scale, settings, ends, weights, bounds, exact, streams,
-        stream_of,
+        stream_of, probed, probe_step, probe_counts, probe_rates, differences,
         np.zeros(channels), np.zeros(channels), np.zeros(channels),
         np.zeros(channels, dtype=np.int64), np.zeros(channels, dtype=np.bool_),
         np.zeros(populations), np.zeros(populations), np.zeros(populations),
         np.zeros(levels.size), np.zeros(levels.size),
+        np.zeros(populations), np.zeros(populations, dtype=np.bool_),
     )  # fmt: skip
 
 

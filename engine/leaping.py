@@ -19,12 +19,14 @@ change one or two species each.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 from numba import types
 
 from escapesim.engine.compiled import Native
 from escapesim.engine.compiled import jit as _jit
+from escapesim.engine.leap_size import SOURCE_DIGEST, leap_size
 from escapesim.engine.leap_state import LEAP_STATE, LeapState
 from escapesim.engine.network import FloatArray
 
@@ -36,6 +38,8 @@ STEP_ENDS = ("leap", "critical", "calendar", "exact", "idle")
 
 #: Indices of the ``settings`` vector.
 EXACT_BELOW, SSA_MULTIPLE, SSA_BURST, LEAP_RULE, MAX_LEAP, STEPWISE = 0, 1, 2, 3, 4, 5
+#: (index 6, ``leap_size.REUSE``: how far propensities may move before the leap bound's
+#: Jacobian diagonal is probed again.)
 
 #: Values of ``settings[LEAP_RULE]``: how a leap draws its firings (``KernelSettings.leap``).
 POISSON, MIDPOINT, TRAPEZOIDAL = 0.0, 1.0, 2.0
@@ -63,37 +67,45 @@ LEAP_TOO_LARGE = (
 )
 
 
-def _advance(s: LeapState, t: float, t_max: float) -> tuple[float, int]:
-    """Steps from ``t`` towards ``t_max``; returns the time reached and why it stopped."""
-    s.delayed_fired[:] = 0
-    while True:
-        s.rate_law(s.counts, s.levels, s.parameters, s.rates)
-        total = s.rates.sum()
-        if total <= 0.0:
-            s.ends[IDLE] += 1
-            _flow(s, t_max - t)
-            return t_max, REACHED
-        has_critical = _partition(s)
-        tau_leap = _leap_size(s)
-        if tau_leap == np.inf or tau_leap < s.settings[SSA_MULTIPLE] / total:
-            # Nothing worth leaping: every channel is critical, or a leap would be shorter
-            # than a few exact events anyway.
-            s.ends[EXACT] += 1
-            t, why = _exact_burst(s, total, t, t_max)
-            if why != REACHED or t >= t_max or s.settings[STEPWISE]:
-                return t, why
-            continue
-        t, fired_delayed = _leap(s, has_critical, tau_leap, t, t_max)
-        if fired_delayed:
-            return t, DELAYED
-        if _left(s):
-            return t, BURDEN
-        if t >= t_max or s.settings[STEPWISE]:
-            return t, REACHED
+def _advancer(digest: str) -> Callable[[LeapState, float, float], tuple[float, int]]:
+    """The compiled loop's entry point; ``digest`` (of :mod:`.leap_size`, which it
+    calls) keys numba's disk cache (see that module)."""
+
+    def _advance(s: LeapState, t: float, t_max: float) -> tuple[float, int]:
+        """Steps from ``t`` towards ``t_max``; returns the time reached and why it stopped."""
+        digest  # noqa: B018  (part of numba's cache key)
+        s.delayed_fired[:] = 0
+        while True:
+            s.rate_law(s.counts, s.levels, s.parameters, s.rates)
+            total = s.rates.sum()
+            if total <= 0.0:
+                s.ends[IDLE] += 1
+                _flow(s, t_max - t)
+                return t_max, REACHED
+            has_critical = _partition(s)
+            tau_leap = leap_size(s)
+            if tau_leap == np.inf or tau_leap < s.settings[SSA_MULTIPLE] / total:
+                # Nothing worth leaping: every channel is critical, or a leap would be
+                # shorter than a few exact events anyway.
+                s.ends[EXACT] += 1
+                t, why = _exact_burst(s, total, t, t_max)
+                if why != REACHED or t >= t_max or s.settings[STEPWISE]:
+                    return t, why
+                continue
+            t, fired_delayed = _leap(s, has_critical, tau_leap, t, t_max)
+            if fired_delayed:
+                return t, DELAYED
+            if _left(s):
+                return t, BURDEN
+            if t >= t_max or s.settings[STEPWISE]:
+                return t, REACHED
+
+    return _advance
 
 
 ADVANCE = Native(
-    _advance, types.Tuple((types.float64, types.int64))(LEAP_STATE, types.float64, types.float64)
+    _advancer(SOURCE_DIGEST),
+    types.Tuple((types.float64, types.int64))(LEAP_STATE, types.float64, types.float64),
 )
 
 
@@ -117,59 +129,6 @@ def _partition(s: LeapState) -> bool:
         s.critical[j] = small
         s.leaping[j] = 0.0 if small else s.rates[j]
     return True
-
-
-@_jit
-def _leap_size(s: LeapState) -> float:
-    """CGP 2006 eq. 33: the largest leap keeping relative changes within epsilon.
-
-    Leaves the signed drift per species in ``drift`` (the midpoint estimate uses it).
-    ``min_i min(b_i/|mu_i|, b_i^2/sigma_i^2)`` is ``1 / max_i(max(|mu_i|, sigma_i^2/b_i)
-    / b_i)``, which needs no division by zero because every ``b_i`` is at least one.
-    """
-    s.drift[:] = 0.0
-    s.spread[:] = 0.0
-    for j in range(s.leaping.size):
-        rate = s.leaping[j]
-        if rate == 0.0:
-            continue
-        for k in range(s.ptr[j], s.ptr[j + 1]):
-            s.drift[s.species[k]] += rate * s.amount[k]
-            s.spread[s.species[k]] += rate * s.amount[k] * s.amount[k]
-    fastest = 0.0
-    for i in range(s.counts.size):
-        bound = max(s.bound_scale[i] * s.counts[i], 1.0)
-        fastest = max(fastest, max(abs(s.drift[i]), s.spread[i] / bound) / bound)
-        if s.spread[i] > 0.0:
-            # The net Jacobian's diagonal: tau·|∂f_i/∂x_i| ≤ epsilon/g_i as well.
-            fastest = max(fastest, abs(_relaxation(s, i)) / s.bound_scale[i])
-    return 1.0 / fastest if fastest > 0.0 else np.inf
-
-
-@_jit
-def _relaxation(s: LeapState, i: int) -> float:
-    """∂f_i/∂x_i, the net drift's sensitivity to species i's own count (leaping channels
-    only), by a forward difference of the rate laws (exact for laws linear in x_i).
-
-    Why: near a balance the drift vanishes, so CGP's bound lets a leap grow until mu·tau
-    is large, and every second-order leap has a mean error O((mu·tau)²) (immigration–death
-    at 10⁴ molecules: −0.03%, Z = −4.4 at n = 10⁴). The drift's relaxation rate is what
-    sets that error: −mu there, but only ≈ −a·b·T for kuznetsov1994's tumour, whose gross
-    turnover (killing balanced by growth) is fast while its net response is slow, so the
-    bound binds where leaps lose accuracy and not merely where events are many.
-    """
-    step = max(1.0, 1e-3 * s.counts[i])
-    s.ahead[:] = s.counts
-    s.ahead[i] += step
-    s.rate_law(s.ahead, s.levels, s.parameters, s.means)
-    slope = 0.0
-    for j in range(s.leaping.size):
-        if s.leaping[j] == 0.0:
-            continue
-        for k in range(s.ptr[j], s.ptr[j + 1]):
-            if s.species[k] == i:
-                slope += s.amount[k] * (s.means[j] - s.rates[j])
-    return float(slope / step)
 
 
 @_jit

@@ -293,7 +293,8 @@ class Simulation:
             day=self._times[self._recorded], now=self._env.now,
             samples=self._samples[: self._recorded].copy(), counts=kernel.counts.copy(),
             levels=kernel.levels.copy(), fired=kernel.fired.copy(), step_ends=kernel.ends.copy(),
-            arrived=self._arrived.copy(), extra=FrozenMap(self._extra), outcome=self._outcome,
+            arrived=self._arrived.copy(), probes=kernel.probes.copy(), extra=FrozenMap(self._extra),
+            outcome=self._outcome,
             pending=tuple((c, due, n) for (c, due), n in self._deliveries.pending.items()),
             calendar=tuple(e for e in entries if e.kind != DOSE),
             streams=FrozenMap({n: dict(g.bit_generator.state) for n, g in self._streams.items()}),
@@ -306,9 +307,8 @@ class Simulation:
         simulation's scenario (a fork's may differ from ``ck``'s, after its day)."""
         for name, state in ck.streams.items():
             self.random(name).bit_generator.state = state  # in place: the kernel shares it
-        kernel = self._kernel
-        kernel.counts[:], kernel.levels[:] = ck.counts, ck.levels
-        kernel.fired[:], kernel.ends[:], self._arrived[:] = ck.fired, ck.step_ends, ck.arrived
+        self._kernel.resume(ck.counts, ck.levels, ck.fired, ck.step_ends, ck.probes)
+        self._arrived[:] = ck.arrived
         self._recorded = len(ck.samples)
         self._samples[: self._recorded] = ck.samples
         self._extra, self._outcome = dict(ck.extra), ck.outcome
@@ -316,7 +316,7 @@ class Simulation:
         forked = self.scenario != ck.scenario
         self._parent = (ck.scenario, ck.day) if forked else ck.forked_from
         if self._outcome is not None:
-            kernel.watch(self._tumour, -np.inf, np.inf)
+            self._kernel.watch(self._tumour, -np.inf, np.inf)
         self._watch(ck.now)  # a fork's lower escape threshold may be crossed already
         self._replaying = True
         self._give()
