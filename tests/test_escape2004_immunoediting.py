@@ -27,7 +27,7 @@ def antigen_loss_share(result: object) -> np.ndarray:
 def test_ctl_pressure_raises_the_antigen_loss_fraction_over_time() -> None:
     # Effectors held at the tumour (no death, no new priming): steady CTL pressure.
     s = scenario(
-        initial={"T": 2e5, "CTL": 5e4, "naive": 0.0},
+        initial={"T": 2e5, "CTL": 5e4, "naive": 0.0, "naive_sub": 0.0},
         mechanisms={**NO_ESCAPE, "variants": True},
         parameters={"ctl_death": 0.0, "ctl_inactivation_rate": 0.0},
         horizon_days=30.0,
@@ -40,7 +40,7 @@ def test_ctl_pressure_raises_the_antigen_loss_fraction_over_time() -> None:
 
 def test_without_ctls_antigen_loss_stays_at_mutation_selection_balance() -> None:
     s = scenario(
-        initial={"T": 1e6, "T_a": 1e3, "CTL": 0.0, "naive": 0.0},
+        initial={"T": 1e6, "T_a": 1e3, "CTL": 0.0, "naive": 0.0, "naive_sub": 0.0},
         mechanisms={**NO_ESCAPE, "variants": True, "cytotoxicity": False},
         horizon_days=60.0,
     )

@@ -8,16 +8,24 @@ are cleared silently). So killing feeds presentation, and chemotherapy raises pr
 Loading saturates in ``R`` and needs maturation, which TGF-β / IL-10
 blocks (the brake β). Loaded DCs leave the tissue at rate ``k_M`` and reach the lymph
 node a fixed :data:`MIGRATION_DELAY` later (a SimPy delayed event), where they present
-until they die.
+until they die. DCs loaded from antigen-loss cells (with several antigens,
+:mod:`.epitopes`: they bear only the subdominant antigens) are a pool of their own
+(``DC_loaded_sub``, ``DC_node_sub``) that cannot prime the immunodominant epitope;
+loading saturates in the whole release and is shared in proportion:
 
-| channel         | propensity                     | change                              |
-|-----------------|--------------------------------|-------------------------------------|
-| load            | σ_D·β·R/(R + K_R)              | DC_loaded + 1                       |
-| migrate         | k_M·DC_loaded                  | DC_loaded − 1; DC_node + 1 later    |
-| dc_tissue_death | d_L·DC_loaded                  | DC_loaded − 1                       |
-| dc_node_death   | d_N·DC_node                    | DC_node − 1                         |
+| channel             | propensity                          | change                              |
+|---------------------|-------------------------------------|-------------------------------------|
+| load                | σ_D·β·R/(R + R_s + K_R)             | DC_loaded + 1                       |
+| migrate             | k_M·DC_loaded                       | DC_loaded − 1; DC_node + 1 later    |
+| dc_tissue_death     | d_L·DC_loaded                       | DC_loaded − 1                       |
+| dc_node_death       | d_N·DC_node                         | DC_node − 1                         |
+| load_sub            | σ_D·β·R_s/(R + R_s + K_R)           | DC_loaded_sub + 1                   |
+| migrate_sub         | k_M·DC_loaded_sub                   | … − 1; DC_node_sub + 1 later        |
+| dc_sub_tissue_death | d_L·DC_loaded_sub                   | DC_loaded_sub − 1                   |
+| dc_sub_node_death   | d_N·DC_node_sub                     | DC_node_sub − 1                     |
 
-with ``R = Σ_kill + w_C·Σ_chemo + w_A·Σ_basal`` (deaths of antigen-bearing cells per day).
+with ``R = Σ_kill + w_C·Σ_chemo + w_A·Σ_basal`` (deaths of cells with the immunodominant
+antigen per day) and ``R_s`` the same for antigen-loss cells (0 with one antigen).
 
 Switched off: no loading from the tumour (peptide-loaded DCs still migrate and present,
 DC-vaccine DCs still arrive in the node and present).
@@ -37,10 +45,9 @@ from escapesim.engine.presets.escape2004.part import (
     channel,
     is_on,
     parameter,
-    saturating,
     values_of,
 )
-from escapesim.engine.presets.escape2004.state import RELEASE, TGF_BRAKE
+from escapesim.engine.presets.escape2004.state import RELEASE, RELEASE_SUB, TGF_BRAKE
 
 MECHANISM = MechanismSpec(
     name="presentation",
@@ -85,6 +92,11 @@ SPECIES = (
           label="antigen-loaded DCs (tumour)", role=Role.PRIMING),
     cells("DC_node", "mature DCs presenting tumour antigen in the lymph node",
           label="presenting DCs (lymph node)", role=Role.PRIMING),
+    cells("DC_loaded_sub", "DCs in tissue loaded from antigen-loss cells (subdominant "
+          "antigens only)", label="antigen-loaded DCs, subdominant only (tumour)",
+          role=Role.PRIMING),
+    cells("DC_node_sub", "DCs presenting only subdominant antigens in the lymph node",
+          label="presenting DCs, subdominant only (lymph node)", role=Role.PRIMING),
 )
 
 CHANNELS: tuple[Channel, ...] = (
@@ -93,6 +105,14 @@ CHANNELS: tuple[Channel, ...] = (
             delayed={"DC_node": 1}, delay=MIGRATION_DELAY),
     channel("dc_tissue_death", {"DC_loaded": -1}, "a loaded DC dies in the tissue"),
     channel("dc_node_death", {"DC_node": -1}, "a presenting DC dies in the lymph node"),
+    channel("load_sub", {"DC_loaded_sub": 1}, "a DC loads antigen from dying antigen-loss "
+            "cells"),
+    channel("migrate_sub", {"DC_loaded_sub": -1}, "a DC loaded from antigen-loss cells "
+            "leaves for the lymph node", delayed={"DC_node_sub": 1}, delay=MIGRATION_DELAY),
+    channel("dc_sub_tissue_death", {"DC_loaded_sub": -1},
+            "a DC loaded from antigen-loss cells dies in the tissue"),
+    channel("dc_sub_node_death", {"DC_node_sub": -1},
+            "a DC presenting subdominant antigens dies in the lymph node"),
 )  # fmt: skip
 
 
@@ -111,11 +131,21 @@ def bind(values: Mapping[str, float], switches: Mapping[str, bool]) -> FloatArra
 def fill(counts: FloatArray, levels: FloatArray, s: FloatArray, p: FloatArray,
          out: FloatArray) -> None:  # fmt: skip
     """Loading (from the ``RELEASE`` signal), migration and deaths."""
-    loaded, node = counts[layout.DC_LOADED], counts[layout.DC_NODE]
-    out[0] = p[_SUPPLY] * s[TGF_BRAKE] * saturating(s[RELEASE], p[_HALF])
-    out[1] = p[_MIGRATION] * loaded
-    out[2] = p[_TISSUE_DEATH] * loaded
-    out[3] = p[_NODE_DEATH] * node
+    release = s[RELEASE] + s[RELEASE_SUB]
+    # Loading saturates in the whole release; each pool gets its share of it.
+    loading = p[_SUPPLY] * s[TGF_BRAKE] / (release + p[_HALF]) if release > 0.0 else 0.0
+    _pool(counts, p, loading * s[RELEASE], layout.DC_LOADED, layout.DC_NODE, out, 0)
+    _pool(counts, p, loading * s[RELEASE_SUB], layout.DC_LOADED_SUB, layout.DC_NODE_SUB, out, 4)
+
+
+@jit
+def _pool(counts: FloatArray, p: FloatArray, load: float, tissue: int, node: int,
+          out: FloatArray, at: int) -> None:  # fmt: skip
+    """One DC pool's loading, migration and deaths into ``out[at:at + 4]``."""
+    out[at] = load
+    out[at + 1] = p[_MIGRATION] * counts[tissue]
+    out[at + 2] = p[_TISSUE_DEATH] * counts[tissue]
+    out[at + 3] = p[_NODE_DEATH] * counts[node]
 
 
 PART = Part(
