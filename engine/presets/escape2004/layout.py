@@ -23,12 +23,10 @@ EXHAUSTED = CLONES + 4  # exhausted CD8 T cells at the tumour
 NK = CLONES + 5  # NK cells at the tumour
 TREG = CLONES + 6  # regulatory T cells
 CTL_SUB = CLONES + 7  # effector CD8 T cells specific for the subdominant epitopes
-DC_LOADED_SUB = CLONES + 8  # DCs loaded from antigen-loss cells (subdominant antigens only)
-DC_NODE_SUB = CLONES + 9  # such DCs presenting in the lymph node
+DC_NODE_SUB = CLONES + 8  # DCs loaded from antigen-loss cells, presenting in the node
 
 IMMUNE_NAMES = (
-    "DC_loaded", "DC_node", "naive", "CTL", "exhausted", "NK", "Treg", "CTL_sub",
-    "DC_loaded_sub", "DC_node_sub",
+    "DC_loaded", "DC_node", "naive", "CTL", "exhausted", "NK", "Treg", "CTL_sub", "DC_node_sub",
 )  # fmt: skip
 SPECIES_NAMES = (*CLONE_NAMES, *IMMUNE_NAMES)
 
