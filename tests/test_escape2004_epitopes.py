@@ -13,8 +13,8 @@ indices: common random numbers):
   immunodominant epitope, so the variant is as hidden as with full loss.
 
 Measured (seed 2004, replicates 0-3, 150 days): full loss escaped at days 99.7-100.8 in
-4/4; with spreading every replicate eliminated by day 20 (17.3-19.7) with 1080-1220
-epitope-2 and 354-392 epitope-3 primings; without spreading 4/4 escaped at days
+4/4; with spreading every replicate eliminated by day 22 (18.6-21.1) with 1048-1226
+epitope-2 and 344-430 epitope-3 primings; without spreading 4/4 escaped at days
 100.4-101.4 with no subdominant priming. The assertions are the directions with margins
 no replicate comes near: escape in at least 3 of 4 pairs where it is expected, in none
 where it is not, and per pair an escape no earlier than its full-loss partner's.
