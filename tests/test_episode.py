@@ -67,7 +67,7 @@ def test_a_scheduled_dose_and_exposure_are_observed() -> None:
     # Two doses of 10 mg/kg (days 3, 10) with a 25-day half-life: on day 7 one dose, 4
     # days old: 10·2^(-4/25) = 8.95 mg/kg (the exposure is deterministic).
     assert after.exposures["anti_PD1"] == pytest.approx(10 * 2 ** (-4 / 25), rel=1e-9)
-    assert set(after.effectors) == {"CTL", "exhausted", "NK"}
+    assert set(after.effectors) == {"CTL", "CTL_sub", "exhausted", "NK"}
 
 
 def test_measurement_is_its_own_stream_with_a_detection_limit() -> None:

@@ -79,7 +79,8 @@ def test_moving_channels_conserve_cells() -> None:
               "chemo_lymphotoxicity": 0.0}  # fmt: skip
     s = scenario(
         parameters=silent,
-        initial={"T": 0.0, "T_p": 5e4, "CTL": 2_000.0, "exhausted": 500.0, "naive": 0.0},
+        initial={"T": 0.0, "T_p": 5e4, "CTL": 2_000.0, "exhausted": 500.0, "naive": 0.0,
+                 "naive_sub": 0.0},
         mechanisms={"priming": False, "help": False, "counterattack": False},
         therapies=[therapy("anti_pd1", [2.0], 10.0)],
         horizon_days=10.0,

@@ -65,8 +65,8 @@ def test_mhc_loss_raises_nk_kills() -> None:
 
 
 def test_mhc_loss_fraction_rises_under_ctl_pressure() -> None:
-    no_ctl = {"T": 1e5, "CTL": 0.0, "naive": 0.0}
-    pressure = {"T": 1e5, "CTL": 3e4, "naive": 0.0}
+    no_ctl = {"T": 1e5, "CTL": 0.0, "naive": 0.0, "naive_sub": 0.0}
+    pressure = {"T": 1e5, "CTL": 3e4, "naive": 0.0, "naive_sub": 0.0}
     pairs = arms(no_ctl, pressure, mechanisms={**NO_ESCAPE, "variants": True}, horizon=20.0,
                  parameters={"ctl_death": 0.0, "mhc_loss_rate": 1e-3})  # fmt: skip
     for free, pressed in pairs:

@@ -50,10 +50,11 @@ def test_channels_are_unique_and_change_only_known_species() -> None:
         assert set(c.change) | set(c.delayed) <= species, c.name
 
 
-def test_the_eleven_mechanisms_and_eight_therapies_are_offered() -> None:
+def test_the_thirteen_mechanisms_and_eight_therapies_are_offered() -> None:
     assert {m.name for m in NETWORK.mechanisms} == {
         "presentation", "priming", "cytotoxicity", "help", "suppression", "counterattack",
         "variants", "dysfunction", "regulation", "adaptive_resistance", "gompertz_growth",
+        "epitopes", "spreading",
     }  # fmt: skip
     # Every mechanism is on by default except the growth-law option (logistic default).
     assert {m.name for m in NETWORK.mechanisms if not m.enabled} == {"gompertz_growth"}
@@ -86,7 +87,8 @@ def test_switched_off_mechanisms_fire_nothing() -> None:
     counts[[len(CLONES) + i for i in range(7)]] = 1e3
     levels = np.full(len(NETWORK.levels), 1e3)
     propensities = rates.propensities(counts, levels)
-    allowed = ("divide.", "die.", "naive_", "ctl_death", "exhausted_death", "nk_", "migrate",
+    allowed = ("divide.", "die.", "naive_", "ctl_death", "ctl_sub_death", "exhausted_death",
+               "nk_", "migrate",
                "dc_", "reinvigorate", "treg_depletion", "chemo_", "load_peptide")  # fmt: skip
     for channel, rate in zip(NETWORK.channels, propensities, strict=True):
         if not channel.name.startswith(allowed):

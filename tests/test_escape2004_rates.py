@@ -113,8 +113,53 @@ def test_variants_arise_only_when_switched_on() -> None:
 
 
 def test_presentation_loads_only_from_antigen_bearing_deaths() -> None:
-    assert rates(clones={"T_a": 1e6})["load"] == 0.0
-    assert rates(clones={"T": 1e6})["load"] > 0.0
+    one_antigen = {"epitopes": False}
+    assert rates(clones={"T_a": 1e6}, mechanisms=one_antigen)["load"] == 0.0
+    assert rates(clones={"T": 1e6}, mechanisms=one_antigen)["load"] > 0.0
+    # With several antigens a cell that lost the immunodominant one still bears the others:
+    # DCs load them, in a pool that cannot prime the immunodominant epitope.
+    several = rates(clones={"T_a": 1e6})
+    assert several["load"] == 0.0
+    assert several["load_sub"] > 0.0
+    assert rates(clones={"T_a": 1e6}, mechanisms=one_antigen)["load_sub"] == 0.0
+    mixed = rates(clones={"T": 1e6, "T_a": 1e6}, cells={"CTL": 0.0})  # deaths alike
+    # load_sub counts the loaded DCs that reach the node: k_M/(k_M + d_L) = 1/1.2 of them.
+    assert mixed["load_sub"] == pytest.approx(mixed["load"] / 1.2)
+    assert mixed["load"] < rates(clones={"T": 1e6})["load"]  # loading saturates in both
+
+
+def test_subdominant_ctls_kill_antigen_loss_cells_only_with_several_antigens() -> None:
+    cells = {"CTL": 0.0, "CTL_sub": 1e4}
+    several = rates(clones={"T_a": 1e5}, cells=cells)
+    one = rates(clones={"T_a": 1e5}, cells=cells, mechanisms={"epitopes": False})
+    assert several["ctl_sub_kill.T_a"] > 0.0
+    assert one["ctl_sub_kill.T_a"] == 0.0
+    # MHC-I loss hides every epitope: no channel kills T_am by CTLs.
+    assert not [c for c in several if c.startswith("ctl_") and c.endswith(".T_am")]
+    # Immunodominant CTLs never see an antigen-loss cell.
+    dominant = rates(clones={"T_a": 1e5}, cells={"CTL": 1e4, "CTL_sub": 0.0})
+    assert dominant["ctl_sub_kill.T_a"] == 0.0
+    # Both lineages kill a cell that shows every antigen, at the same rate per CTL.
+    both = rates(clones={"T": 1e5}, cells={"CTL": 1e4, "CTL_sub": 1e4})
+    assert both["ctl_kill.T"] == pytest.approx(2 * rates(clones={"T": 1e5})["ctl_kill.T"])
+
+
+def test_spreading_presents_subdominant_epitopes_as_dcs_accumulate() -> None:
+    pool = {"naive_sub": 400.0}  # a mean-field level
+    few, many, off, one = (
+        rates(clones={"T": 1e5}, cells={"DC_node": dcs, "naive": 400.0}, levels=pool,
+              mechanisms=switches)
+        for dcs, switches in ((2.0, {}), (200.0, {}), (200.0, {"spreading": False}),
+                              (200.0, {"epitopes": False}))
+    )  # fmt: skip
+    # π = D/(D + 3): per presenting DC, subdominant priming rises 2.5-fold from 2 to 200 DCs.
+    per_dc = [r["prime_sub.epitope2"] / d for r, d in ((few, 2.0), (many, 200.0))]
+    assert per_dc[1] / per_dc[0] == pytest.approx((200 / 203) / (2 / 5))
+    assert many["prime_sub.epitope2"] == pytest.approx(3 * many["prime_sub.epitope3"])
+    assert off["prime_sub.epitope2"] == off["prime_sub.epitope3"] == 0.0
+    # One antigen: subdominant precursors are primed like the others (π = 1).
+    subdominant = one["prime_sub.epitope2"] + one["prime_sub.epitope3"]
+    assert subdominant == pytest.approx(one["prime"])
 
 
 def test_no_escape_switches_silence_every_escape_channel() -> None:

@@ -26,16 +26,26 @@ FOOTPRINT: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "cytotoxicity": (
         (
             "ctl_kill.", "nk_kill.", "ctl_inactivation", "nk_inactivation", "exhaust",
-            "counterattack", "reinvigorate", "nk_recruit",
+            "counterattack", "reinvigorate", "nk_recruit", "ctl_sub_kill.",
+            "ctl_sub_inactivation", "exhaust_sub", "counterattack_sub",
         ),
         # No kills, no IFN-γ to induce PD-L1; CD4 helpers still make IL-2 (not encounters).
         ("IFNg", "PDL1_induced"),
     ),
-    "dysfunction": (("exhaust", "anergise", "reinvigorate"), ()),
-    "counterattack": (("counterattack",), ()),
-    "presentation": (("load",), ()),
-    "priming": (("prime", "prime.arrived", "anergise"), ("CD4_help",)),
-    "help": (("il2_proliferation", "nk_il2_expand"), ("IL2", "CD4_help")),
+    "dysfunction": (("exhaust", "anergise", "reinvigorate", "exhaust_sub"), ()),
+    "counterattack": (("counterattack", "counterattack_sub"), ()),
+    "presentation": (("load", "load_sub"), ()),
+    "priming": (
+        (
+            "prime", "prime.arrived", "anergise", "prime_sub.epitope2", "prime_sub.epitope3",
+            "prime_sub.epitope2.arrived", "prime_sub.epitope3.arrived",
+        ),
+        ("CD4_help",),
+    ),
+    "help": (
+        ("il2_proliferation", "nk_il2_expand", "il2_proliferation_sub"),
+        ("IL2", "CD4_help"),
+    ),
     "regulation": (
         ("treg_influx", "treg_recruit", "treg_expand", "treg_death", "treg_depletion"),
         (),
@@ -44,9 +54,22 @@ FOOTPRINT: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "suppression": ((), ("TGFb",)),
     "adaptive_resistance": ((), ("PDL1_induced",)),
     "gompertz_growth": ((), ()),  # a growth law: it changes rates, not which channels fire
+    # One antigen: subdominant CTLs see no antigen-loss cell, which releases no antigen.
+    "epitopes": (("ctl_sub_kill.", "load_sub"), ()),
+    # No spreading: no subdominant precursor is primed.
+    "spreading": (
+        (
+            "prime_sub.epitope2", "prime_sub.epitope3", "prime_sub.epitope2.arrived",
+            "prime_sub.epitope3.arrived",
+        ),
+        (),
+    ),
 }
 
-INITIAL = {"T": 1e5, "T_pfs": 1e5, "T_m": 1e4, "CTL": 1e4, "exhausted": 1e3}
+INITIAL = {
+    "T": 1e5, "T_pfs": 1e5, "T_m": 1e4, "T_a": 1e5, "CTL": 1e4, "CTL_sub": 1e3,
+    "exhausted": 1e3,
+}  # fmt: skip
 THERAPIES = [
     therapy("anti_pd1", [0.0], 10.0),
     therapy("anti_cd25", [1.0], 10.0),

@@ -23,7 +23,7 @@ import numpy.typing as npt
 class Trait(IntFlag):
     """One escape trait of a tumour clone (a bit of its mask)."""
 
-    ANTIGEN_LOSS = 1  # a: no tumour antigen, invisible to tumour-specific CTLs
+    ANTIGEN_LOSS = 1  # a: lost the (immunodominant) tumour antigen, see mechanisms/epitopes
     MHC_LOSS = 2  # m: no MHC class I, invisible to CTLs, a target of NK cells
     PDL1_HIGH = 4  # p: PD-L1-high, drives exhaustion of the CTLs it engages
     FASL = 8  # f: Fas ligand, kills the CTLs that engage it
@@ -103,6 +103,11 @@ VISIBLE_INDEX: npt.NDArray[np.intp] = np.flatnonzero(VISIBLE)
 #: The same clones as a slice (a view, no copy: antigen and MHC-I are the two low bits).
 VISIBLE_SLICE = slice(0, None, 4)
 assert np.array_equal(np.arange(len(CLONES))[VISIBLE_SLICE], VISIBLE_INDEX)
+#: Indices of the clones that lost the immunodominant antigen but keep MHC-I: with
+#: several antigens (:mod:`.mechanisms.epitopes`) CTLs of the subdominant epitopes see them.
+SUBDOMINANT_ONLY_INDEX: npt.NDArray[np.intp] = np.flatnonzero(
+    [c.has(Trait.ANTIGEN_LOSS) and not c.has(Trait.MHC_LOSS) for c in CLONES]
+)
 
 
 def composition(counts: npt.NDArray[np.float64]) -> dict[str, float]:

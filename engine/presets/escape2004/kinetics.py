@@ -4,9 +4,10 @@ Channel order and parameter-vector order are part order; each part fills its own
 the propensities and reads its own block of the parameter vector. An evaluation first
 fills the signals (:mod:`.state`: the clone sums, then every part's signals in index
 order), then every part's propensities, then — once the propensities of every channel
-that kills an antigen-bearing tumour cell are known — the ``RELEASE`` signal (those
-propensities weighted by their part's ``release_weight``: immunogenic cell death) and the
-parts that read it (antigen presentation). The weights sit after the parts' blocks in
+that kills an antigen-bearing tumour cell are known — the ``RELEASE`` and ``RELEASE_SUB``
+signals (those propensities weighted by their part's ``release_weight``: immunogenic cell
+death; deaths of cells with the immunodominant antigen, and of antigen-loss cells) and
+the parts that read them (antigen presentation). The weights sit after the parts' blocks in
 the parameter vector.
 
 numba needs static calls: the parts' compiled functions sit in tuples of
@@ -42,25 +43,33 @@ from escapesim.engine.compiled import (
 from escapesim.engine.network import Channel, FloatArray
 from escapesim.engine.presets.escape2004 import layout
 from escapesim.engine.presets.escape2004.clones import CLONES, Trait
+from escapesim.engine.presets.escape2004.mechanisms import epitopes
 from escapesim.engine.presets.escape2004.part import Part, is_on
 from escapesim.engine.presets.escape2004.parts import PARTS
-from escapesim.engine.presets.escape2004.state import RELEASE, SIGNALS, clone_sums
+from escapesim.engine.presets.escape2004.state import RELEASE, RELEASE_SUB, SIGNALS, clone_sums
 
 CHANNELS: tuple[Channel, ...] = tuple(c for p in PARTS for c in p.channels)
 
 _ANTIGEN_BEARING = {c.name for c in CLONES if not c.has(Trait.ANTIGEN_LOSS)}
+_LOST_ANTIGEN = {c.name for c in CLONES if c.has(Trait.ANTIGEN_LOSS)}
 
 
-def _release_channels(channels: Sequence[Channel]) -> npt.NDArray[np.int64]:
-    """The channels whose firing kills an antigen-bearing tumour cell."""
+def _release_channels(
+    channels: Sequence[Channel], clones: set[str]
+) -> npt.NDArray[np.int64]:
+    """The channels whose firing kills a cell of one of ``clones``."""
     return np.array(
         [j for j, c in enumerate(channels)
-         if any(n in _ANTIGEN_BEARING and v < 0 for n, v in c.change.items())],
+         if any(n in clones and v < 0 for n, v in c.change.items())],
         dtype=np.int64,
     )  # fmt: skip
 
 
-_RELEASING = _release_channels(CHANNELS)
+#: Channels killing a cell with the immunodominant antigen (``RELEASE``), then channels
+#: killing an antigen-loss cell (``RELEASE_SUB``: with several antigens it bears the others).
+_RELEASING = np.concatenate([_release_channels(CHANNELS, _ANTIGEN_BEARING),
+                             _release_channels(CHANNELS, _LOST_ANTIGEN)])  # fmt: skip
+_BEARING = len(_release_channels(CHANNELS, _ANTIGEN_BEARING))
 #: Per releasing channel, the parameter weighting its deaths ("" for weight 1).
 _RELEASE_WEIGHTS = tuple(p.release_weight for p in PARTS for _ in p.channels)
 _WEIGHT_NAMES = tuple(_RELEASE_WEIGHTS[j] for j in _RELEASING)
@@ -81,14 +90,18 @@ def bind(values: Mapping[str, float], switches: Mapping[str, bool]) -> CompiledK
     """The escape2004 rate laws with parameter values and mechanism switches bound."""
     blocks = _blocks(values, switches)
     assert [b.size for b in blocks] == _BLOCK_SIZES, "a part's block size depends on values"
-    parameters = np.concatenate([*blocks, release_weights(values)])
+    parameters = np.concatenate([*blocks, release_weights(values, switches)])
     return CompiledKinetics(PROPENSITIES, LEVEL_RATES, parameters, len(CHANNELS), _LEVELS)
 
 
-def release_weights(values: Mapping[str, float]) -> FloatArray:
-    """Per channel that kills an antigen-bearing tumour cell, how much its deaths load
-    DCs relative to an immune kill (the parameter its part names, or 1)."""
-    return np.array([float(values[n]) if n else 1.0 for n in _WEIGHT_NAMES])
+def release_weights(values: Mapping[str, float], switches: Mapping[str, bool]) -> FloatArray:
+    """Per channel that kills a tumour cell, how much its deaths load DCs relative to an
+    immune kill (the parameter its part names, or 1); 0 for cells without antigen (an
+    antigen-loss cell bears the subdominant antigens only with several antigens)."""
+    weights = np.array([float(values[n]) if n else 1.0 for n in _WEIGHT_NAMES])
+    if not epitopes.several(switches_of(switches)):
+        weights[_BEARING:] = 0.0
+    return weights
 
 
 def _starts(sizes: Sequence[int]) -> list[int]:
@@ -158,9 +171,13 @@ def _laws(digest: str) -> tuple[RateLaw, LevelLaw]:
         for call in literal_unroll(_FILLS):
             call[0](counts, levels, s, p[call[1] : call[2]], out[call[3] : call[4]])
         release = 0.0
-        for k in range(_RELEASING.size):
+        for k in range(_BEARING):
             release += p[_WEIGHTS_AT + k] * out[_RELEASING[k]]
         s[RELEASE] = release
+        release = 0.0
+        for k in range(_BEARING, _RELEASING.size):
+            release += p[_WEIGHTS_AT + k] * out[_RELEASING[k]]
+        s[RELEASE_SUB] = release
         for call in literal_unroll(_LATE_FILLS):
             call[0](counts, levels, s, p[call[1] : call[2]], out[call[3] : call[4]])
 

@@ -16,8 +16,14 @@ may read the signals above it:
   ``TREG_BRAKE`` (regulation), ``PD1_OPEN`` (anti_pd1: PD-1 not blocked);
 * ``PDL1_ENGAGED`` (adaptive_resistance): recognised cells that signal PD-1, heritable
   PD-L1-high or IFN-γ-induced;
-* ``RELEASE``: dying antigen-bearing tumour cells per day, filled in by the kinetics once
-  the tumour-death propensities are known (presentation reads it).
+* ``RELEASE``: dying tumour cells that bear the immunodominant antigen, per day, and
+  ``RELEASE_SUB``: dying antigen-loss cells (with several antigens: they bear the
+  subdominant ones), both filled in by the kinetics once the tumour-death propensities
+  are known (presentation reads them);
+* ``VISIBLE_SUB`` and ``VISIBLE_SUB_PDL1`` (epitopes): the cells CTLs of the subdominant
+  epitopes recognise, and those of them that are PD-L1-high;
+* ``SUB_PRESENTATION`` (spreading): how well presenting DCs present the subdominant
+  epitopes, relative to the immunodominant one.
 """
 
 from __future__ import annotations
@@ -30,8 +36,9 @@ from escapesim.engine.presets.escape2004 import layout
 from escapesim.engine.presets.escape2004.clones import VISIBLE, Trait, mask
 
 (TUMOUR, VISIBLE_SUM, VISIBLE_PDL1, FASL, MHC_LOSS, SECRETOR, SATURATION, TGF_BLOCKED,
- TGF_BRAKE, TREG_BRAKE, PD1_OPEN, RELEASE, PDL1_ENGAGED) = range(13)  # fmt: skip
-SIGNALS = 13
+ TGF_BRAKE, TREG_BRAKE, PD1_OPEN, RELEASE, PDL1_ENGAGED, VISIBLE_SUB, VISIBLE_SUB_PDL1,
+ SUB_PRESENTATION, RELEASE_SUB) = range(17)  # fmt: skip
+SIGNALS = 17
 
 #: Rows of trait-weighted clone sums, in the order of the first six signals.
 _SUMS = np.array(
@@ -43,15 +50,20 @@ _SUMS = np.array(
         mask(Trait.MHC_LOSS),
         mask(Trait.SECRETOR),
     ],
-    dtype=np.float64,
+    dtype=np.bool_,
 )
+#: The same rows as clone indices (row r: ``_CLONE[_ROW[r]:_ROW[r + 1]]``). Why: the rate
+#: laws run a dozen times per kernel step, and summing only the clones a row holds halves
+#: this loop; adding the skipped zeros would not change a sum (x + 0.0 == x).
+_ROW = np.concatenate([[0], np.cumsum(_SUMS.sum(axis=1))]).astype(np.int64)
+_CLONE = np.concatenate([np.flatnonzero(row) for row in _SUMS]).astype(np.int64)
 
 
 @jit
 def clone_sums(counts: FloatArray, signals: FloatArray) -> None:
     """Write the clone sums into ``signals``."""
-    for row in range(_SUMS.shape[0]):
+    for row in range(_ROW.size - 1):
         total = 0.0
-        for c in range(layout.CLONES):
-            total += _SUMS[row, c] * counts[c]
+        for k in range(_ROW[row], _ROW[row + 1]):
+            total += counts[_CLONE[k]]
         signals[row] = total

@@ -8,7 +8,9 @@ is needed for optimal CTL responses against MHC-II-negative tumours (Ossendorp e
 tumour-specific CD4 helpers, braked by Tregs (ρ) like CD8 priming, and the helpers make
 IL-2 while there is tumour antigen:
 
-    dH/dt = a_H·ρ·DC_node − d_H·H,    IL-2 production += p_H·H·T/(g_I + T)
+    dH/dt = a_H·ρ·D − d_H·H,    IL-2 production += p_H·H·T/(g_I + T)
+
+with ``D = DC_node + DC_node_sub`` (every presenting DC).
 
 ``H`` is a mean-field level (cells; no channel): helpers are not killed, exhausted or
 counted in encounters, only their IL-2 acts, through the IL-2 that drives CTL, NK and
@@ -79,7 +81,8 @@ def bind(values: Mapping[str, float], switches: Mapping[str, bool]) -> FloatArra
 def levels(counts: FloatArray, levels: FloatArray, s: FloatArray, p: FloatArray,
            production: FloatArray, decay: FloatArray) -> None:  # fmt: skip
     """Helpers activated by presenting DCs; their IL-2 while tumour antigen lasts."""
-    production[layout.CD4_HELP] += p[_ACTIVATION] * s[TREG_BRAKE] * counts[layout.DC_NODE]
+    presenting = counts[layout.DC_NODE] + counts[layout.DC_NODE_SUB]
+    production[layout.CD4_HELP] += p[_ACTIVATION] * s[TREG_BRAKE] * presenting
     decay[layout.CD4_HELP] += p[_DEATH]
     helpers = max(levels[layout.CD4_HELP], 0.0)
     production[layout.IL2] += p[_IL2] * helpers * saturating(s[TUMOUR], p[_STIMULATION])

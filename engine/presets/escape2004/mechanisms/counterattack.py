@@ -3,6 +3,7 @@
 | channel       | propensity                          | change |
 |---------------|-------------------------------------|--------|
 | counterattack | k_F·E·Σ_{c FasL+} T_c/(h + T)       | E − 1  |
+| counterattack_sub | k_F·E_sub·Σ_{c FasL+} T_c/(h + T) | E_sub − 1 |
 
 Structure after Webb, Sherratt & Fish 2002 (J Theor Biol 216:263): counterattack is an
 effector death proportional to encounters with FasL-bearing cells. It needs
@@ -36,6 +37,8 @@ PARAMETERS = (
 CHANNELS: tuple[Channel, ...] = (
     channel("counterattack", {"CTL": -1}, "CTL killed by a FasL-positive tumour cell",
             order=2),
+    channel("counterattack_sub", {"CTL_sub": -1},
+            "subdominant-epitope CTL killed by a FasL-positive tumour cell", order=2),
 )  # fmt: skip
 
 
@@ -49,7 +52,9 @@ def bind(values: Mapping[str, float], switches: Mapping[str, bool]) -> FloatArra
 def fill(counts: FloatArray, levels: FloatArray, s: FloatArray, p: FloatArray,
          out: FloatArray) -> None:  # fmt: skip
     """Counterattack deaths."""
-    out[0] = p[0] * counts[layout.CTL] * s[FASL] * s[SATURATION]
+    engaged = p[0] * s[FASL] * s[SATURATION]
+    out[0] = engaged * counts[layout.CTL]
+    out[1] = engaged * counts[layout.CTL_SUB]
 
 
 PART = Part(

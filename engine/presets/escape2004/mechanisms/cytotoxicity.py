@@ -13,6 +13,13 @@ IFN-γ, which raises MHC-I presentation and so CTL killing.
 | nk_kill.<c>      | k_K·β·w_c·K·T_c/(h + T), w_c = 1 if MHC-loss else w     | T_c − 1  |
 | ctl_inactivation | m_E·E·T/(h + T)                                         | E − 1    |
 | nk_inactivation  | m_K·K·Σ w_c·T_c/(h + T)                                 | K − 1    |
+| ctl_sub_kill.<c> | k_E·β·(1 + g·F/(F + K_F))·E_sub·T_c/(h + T), c antigen-loss, MHC-I+ | T_c − 1 |
+| ctl_sub_inactivation | m_E·E_sub·T/(h + T)                                 | E_sub − 1 |
+
+``E`` are the CTLs of the immunodominant epitope; ``E_sub`` those of the subdominant
+epitopes (:mod:`.epitopes`), which kill the visible clones alongside ``E`` (``ctl_kill``
+runs on ``E + E_sub``) and, with several antigens, also the antigen-loss clones that keep
+MHC-I (``ctl_sub_kill``; none with one antigen).
 
 β is the humoral-suppression brake (:mod:`.suppression`); F is IFN-γ, produced at
 ``p_F`` per kill and cleared at ``μ_F``. The encounter saturation ``1/(h + T)`` is this
@@ -28,7 +35,14 @@ import numpy as np
 from escapesim.engine.compiled import jit
 from escapesim.engine.network import Channel, FloatArray, MechanismSpec, Role, Species
 from escapesim.engine.presets.escape2004 import layout
-from escapesim.engine.presets.escape2004.clones import CLONES, VISIBLE_INDEX, Trait, mask
+from escapesim.engine.presets.escape2004.clones import (
+    CLONES,
+    SUBDOMINANT_ONLY_INDEX,
+    VISIBLE_INDEX,
+    Trait,
+    mask,
+)
+from escapesim.engine.presets.escape2004.mechanisms import epitopes
 from escapesim.engine.presets.escape2004.part import (
     Part,
     Signal,
@@ -44,6 +58,7 @@ from escapesim.engine.presets.escape2004.state import (
     SATURATION,
     TGF_BRAKE,
     TUMOUR,
+    VISIBLE_SUB,
     VISIBLE_SUM,
 )
 
@@ -89,6 +104,8 @@ _NK_PREFERS = mask(Trait.MHC_LOSS)
 _N = len(CLONES)
 _VISIBLE = len(VISIBLE_INDEX)
 _KILLS = _VISIBLE + _N  # CTL kills, then NK kills, then the two inactivations
+_SUB = len(SUBDOMINANT_ONLY_INDEX)
+_SUB_KILLS = _KILLS + 2  # then kills by subdominant CTLs, then their inactivation
 
 CHANNELS: tuple[Channel, ...] = (
     *(
@@ -102,6 +119,14 @@ CHANNELS: tuple[Channel, ...] = (
     ),
     channel("ctl_inactivation", {"CTL": -1}, "CTL inactivated in an encounter", order=2),
     channel("nk_inactivation", {"NK": -1}, "NK cell inactivated in an encounter", order=2),
+    *(
+        channel(f"ctl_sub_kill.{CLONES[i].name}", {CLONES[i].name: -1},
+                "CTL of a subdominant epitope kills an antigen-loss cell that keeps MHC-I",
+                order=2)
+        for i in SUBDOMINANT_ONLY_INDEX
+    ),
+    channel("ctl_sub_inactivation", {"CTL_sub": -1},
+            "subdominant-epitope CTL inactivated in an encounter", order=2),
 )  # fmt: skip
 
 
@@ -110,8 +135,9 @@ LEVELS = (
             role=Role.SIGNAL),
 )  # fmt: skip
 
-(_ON, _CTL_KILL, _CTL_INACTIVATION, _NK_RATE, _PROTECTION, _NK_INACTIVATION, _IFN_PER_KILL,
- _IFN_DECAY, _IFN_GAIN, _IFN_HALF, _ENCOUNTER_HALF, _NK_KILL) = range(12)  # fmt: skip
+(_ON, _SEVERAL, _CTL_KILL, _CTL_INACTIVATION, _NK_RATE, _PROTECTION, _NK_INACTIVATION,
+ _IFN_PER_KILL, _IFN_DECAY, _IFN_GAIN, _IFN_HALF, _ENCOUNTER_HALF,
+ _NK_KILL) = range(13)  # fmt: skip
 # NK_KILL: one per clone
 
 
@@ -125,7 +151,8 @@ def bind(values: Mapping[str, float], switches: Mapping[str, bool]) -> FloatArra
         "encounter_half_saturation",
     )  # fmt: skip
     nk_kill = scalars[2] * np.where(_NK_PREFERS, 1.0, scalars[3])
-    return block(float(is_on(switches, MECHANISM)), *scalars, nk_kill)
+    on, several = is_on(switches, MECHANISM), epitopes.several(switches)
+    return block(float(on), float(several), *scalars, nk_kill)
 
 
 @jit
@@ -155,8 +182,9 @@ def fill(counts: FloatArray, levels: FloatArray, s: FloatArray, p: FloatArray,
     if p[_ON] == 0.0 or s[TUMOUR] <= 0.0:
         out[:] = 0.0
         return
-    ctl, nk = counts[layout.CTL], counts[layout.NK]
-    ctl_kill = _ctl_kill(levels, s, p, ctl)
+    ctl, nk, sub = counts[layout.CTL], counts[layout.NK], counts[layout.CTL_SUB]
+    per_ctl = _ctl_kill(levels, s, p, 1.0)
+    ctl_kill = per_ctl * (ctl + sub)
     for k in range(_VISIBLE):
         out[k] = ctl_kill * counts[VISIBLE_INDEX[k]]
     nk_scale = s[TGF_BRAKE] * nk * s[SATURATION]
@@ -164,6 +192,10 @@ def fill(counts: FloatArray, levels: FloatArray, s: FloatArray, p: FloatArray,
         out[_VISIBLE + c] = p[_NK_KILL + c] * counts[c] * nk_scale
     out[_KILLS] = p[_CTL_INACTIVATION] * ctl * s[TUMOUR] * s[SATURATION]
     out[_KILLS + 1] = p[_NK_INACTIVATION] * nk * _nk_engaged(s, p)
+    sub_kill = per_ctl * sub * p[_SEVERAL]
+    for k in range(_SUB):
+        out[_SUB_KILLS + k] = sub_kill * counts[SUBDOMINANT_ONLY_INDEX[k]]
+    out[_SUB_KILLS + _SUB] = p[_CTL_INACTIVATION] * sub * s[TUMOUR] * s[SATURATION]
 
 
 @jit
@@ -172,7 +204,8 @@ def levels(counts: FloatArray, levels: FloatArray, s: FloatArray, p: FloatArray,
     """IFN-γ: released per kill, cleared first-order."""
     decay[layout.IFNG] += p[_IFN_DECAY]
     if p[_ON] != 0.0 and s[TUMOUR] > 0.0:
-        ctl = _ctl_kill(levels, s, p, counts[layout.CTL]) * s[VISIBLE_SUM]
+        recognised = counts[layout.CTL] * s[VISIBLE_SUM] + counts[layout.CTL_SUB] * s[VISIBLE_SUB]
+        ctl = _ctl_kill(levels, s, p, 1.0) * recognised
         nk = p[_NK_RATE] * s[TGF_BRAKE] * counts[layout.NK] * _nk_engaged(s, p)
         production[layout.IFNG] += p[_IFN_PER_KILL] * (ctl + nk)
 

@@ -10,6 +10,10 @@ priming encounter is costimulated; the rest end in anergy (see :mod:`.priming`).
 | channel  | propensity                                                   | change        |
 |----------|--------------------------------------------------------------|---------------|
 | exhaust  | k_X·E·(T_vis + g·open·T_PD-L1)/(h + T)                       | E − 1, X + 1  |
+| exhaust_sub | k_X·E_sub·(T_sub + g·open·T_sub,PD-L1)/(h + T)            | E_sub − 1, X + 1 |
+
+for the subdominant-epitope CTLs ``E_sub`` (:mod:`.epitopes`) by the cells they recognise
+(``VISIBLE_SUB``), with PD-L1 heritable or induced likewise.
 
 Switched off: no exhaustion, and every priming encounter is costimulated. Exhaustion also
 needs :mod:`.cytotoxicity` (its stimulations are encounters): no encounters, no exhaustion.
@@ -36,6 +40,8 @@ from escapesim.engine.presets.escape2004.state import (
     PDL1_ENGAGED,
     SATURATION,
     TUMOUR,
+    VISIBLE_SUB,
+    VISIBLE_SUB_PDL1,
     VISIBLE_SUM,
 )
 
@@ -71,6 +77,12 @@ CHANNELS: tuple[Channel, ...] = (
         "CTL exhausted by repeated stimulation (PD-L1 sharpens it)",
         order=2,
     ),
+    channel(
+        "exhaust_sub",
+        {"CTL_sub": -1, "exhausted": 1},
+        "subdominant-epitope CTL exhausted by repeated stimulation",
+        order=2,
+    ),
 )
 
 
@@ -93,10 +105,15 @@ def fill(counts: FloatArray, levels: FloatArray, s: FloatArray, p: FloatArray,
          out: FloatArray) -> None:  # fmt: skip
     """Exhaustion of CTLs by recognised encounters."""
     if p[_ON] == 0.0 or s[TUMOUR] <= 0.0:
-        out[0] = 0.0
+        out[:] = 0.0
         return
     stimulation = s[VISIBLE_SUM] + p[_GAIN] * s[PD1_OPEN] * s[PDL1_ENGAGED]
     out[0] = p[_RATE] * counts[layout.CTL] * stimulation * s[SATURATION]
+    # The same induced share of PD-L1 as for the immunodominant CTLs' targets.
+    induced = min(max(levels[layout.PDL1_INDUCED], 0.0), 1.0)
+    engaged = s[VISIBLE_SUB_PDL1] + induced * (s[VISIBLE_SUB] - s[VISIBLE_SUB_PDL1])
+    stimulation_sub = s[VISIBLE_SUB] + p[_GAIN] * s[PD1_OPEN] * engaged
+    out[1] = p[_RATE] * counts[layout.CTL_SUB] * stimulation_sub * s[SATURATION]
 
 
 PART = Part(

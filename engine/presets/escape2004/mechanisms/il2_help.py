@@ -28,7 +28,13 @@ from escapesim.engine.presets.escape2004.part import (
     saturating,
     values_of,
 )
-from escapesim.engine.presets.escape2004.state import TGF_BRAKE, TREG_BRAKE, TUMOUR, VISIBLE_SUM
+from escapesim.engine.presets.escape2004.state import (
+    TGF_BRAKE,
+    TREG_BRAKE,
+    TUMOUR,
+    VISIBLE_SUB,
+    VISIBLE_SUM,
+)
 
 MECHANISM = MechanismSpec(name="help", description="IL-2 help: IL-2 drives effector proliferation")
 
@@ -57,6 +63,8 @@ LEVELS = (
 
 CHANNELS: tuple[Channel, ...] = (
     channel("il2_proliferation", {"CTL": 1}, "IL-2-driven CTL proliferation"),
+    channel("il2_proliferation_sub", {"CTL_sub": 1},
+            "IL-2-driven proliferation of subdominant-epitope CTLs"),
 )
 
 
@@ -84,7 +92,9 @@ def fill(counts: FloatArray, levels: FloatArray, s: FloatArray, p: FloatArray,
          out: FloatArray) -> None:  # fmt: skip
     """IL-2-driven proliferation."""
     drive = p[_PROLIFERATION] * saturating(il2(levels), p[_HALF]) if p[_ON] != 0.0 else 0.0
-    out[0] = drive * s[TGF_BRAKE] * s[TREG_BRAKE] * counts[layout.CTL]
+    per_cell = drive * s[TGF_BRAKE] * s[TREG_BRAKE]
+    out[0] = per_cell * counts[layout.CTL]
+    out[1] = per_cell * counts[layout.CTL_SUB]
 
 
 @jit
@@ -93,7 +103,8 @@ def levels(counts: FloatArray, levels: FloatArray, s: FloatArray, p: FloatArray,
     """IL-2 from stimulated CTLs; first-order clearance."""
     decay[layout.IL2] += p[_DECAY]
     if p[_ON] != 0.0 and s[TUMOUR] > 0.0:
-        stimulated = counts[layout.CTL] * s[VISIBLE_SUM] / (p[_STIMULATION] + s[TUMOUR])
+        recognised = counts[layout.CTL] * s[VISIBLE_SUM] + counts[layout.CTL_SUB] * s[VISIBLE_SUB]
+        stimulated = recognised / (p[_STIMULATION] + s[TUMOUR])
         production[layout.IL2] += p[_PRODUCTION] * stimulated
 
 

@@ -8,16 +8,25 @@ are cleared silently). So killing feeds presentation, and chemotherapy raises pr
 Loading saturates in ``R`` and needs maturation, which TGF-β / IL-10
 blocks (the brake β). Loaded DCs leave the tissue at rate ``k_M`` and reach the lymph
 node a fixed :data:`MIGRATION_DELAY` later (a SimPy delayed event), where they present
-until they die.
+until they die. DCs loaded from antigen-loss cells (with several antigens,
+:mod:`.epitopes`: they bear only the subdominant antigens) are a pool of their own
+(``DC_node_sub``) that cannot prime the immunodominant epitope; loading saturates in the
+whole release and is shared in proportion. That pool is counted from the node only: the
+share ``k_M/(k_M + d_L)`` of its loaded DCs that leave rather than die reaches the node
+one :data:`MIGRATION_DELAY` after loading (without the ~0.8-day exponential tissue wait
+of the main pool: one species and two channels fewer, for the preset's speed budget):
 
-| channel         | propensity                     | change                              |
-|-----------------|--------------------------------|-------------------------------------|
-| load            | σ_D·β·R/(R + K_R)              | DC_loaded + 1                       |
-| migrate         | k_M·DC_loaded                  | DC_loaded − 1; DC_node + 1 later    |
-| dc_tissue_death | d_L·DC_loaded                  | DC_loaded − 1                       |
-| dc_node_death   | d_N·DC_node                    | DC_node − 1                         |
+| channel             | propensity                          | change                              |
+|---------------------|-------------------------------------|-------------------------------------|
+| load                | σ_D·β·R/(R + R_s + K_R)             | DC_loaded + 1                       |
+| migrate             | k_M·DC_loaded                       | DC_loaded − 1; DC_node + 1 later    |
+| dc_tissue_death     | d_L·DC_loaded                       | DC_loaded − 1                       |
+| dc_node_death       | d_N·DC_node                         | DC_node − 1                         |
+| load_sub            | k_M/(k_M + d_L)·σ_D·β·R_s/(R + R_s + K_R) | DC_node_sub + 1 later         |
+| dc_sub_node_death   | d_N·DC_node_sub                     | DC_node_sub − 1                     |
 
-with ``R = Σ_kill + w_C·Σ_chemo + w_A·Σ_basal`` (deaths of antigen-bearing cells per day).
+with ``R = Σ_kill + w_C·Σ_chemo + w_A·Σ_basal`` (deaths of cells with the immunodominant
+antigen per day) and ``R_s`` the same for antigen-loss cells (0 with one antigen).
 
 Switched off: no loading from the tumour (peptide-loaded DCs still migrate and present,
 DC-vaccine DCs still arrive in the node and present).
@@ -37,10 +46,9 @@ from escapesim.engine.presets.escape2004.part import (
     channel,
     is_on,
     parameter,
-    saturating,
     values_of,
 )
-from escapesim.engine.presets.escape2004.state import RELEASE, TGF_BRAKE
+from escapesim.engine.presets.escape2004.state import RELEASE, RELEASE_SUB, TGF_BRAKE
 
 MECHANISM = MechanismSpec(
     name="presentation",
@@ -88,6 +96,8 @@ SPECIES = (
           label="antigen-loaded DCs (tumour)", role=Role.PRIMING),
     cells("DC_node", "mature DCs presenting tumour antigen in the lymph node",
           label="presenting DCs (lymph node)", role=Role.PRIMING),
+    cells("DC_node_sub", "DCs presenting only subdominant antigens in the lymph node",
+          label="presenting DCs, subdominant only (lymph node)", role=Role.PRIMING),
 )
 
 CHANNELS: tuple[Channel, ...] = (
@@ -96,6 +106,10 @@ CHANNELS: tuple[Channel, ...] = (
             delayed={"DC_node": 1}, delay=MIGRATION_DELAY),
     channel("dc_tissue_death", {"DC_loaded": -1}, "a loaded DC dies in the tissue"),
     channel("dc_node_death", {"DC_node": -1}, "a presenting DC dies in the lymph node"),
+    channel("load_sub", {}, "a DC loads antigen from dying antigen-loss cells and "
+            "reaches the lymph node", delayed={"DC_node_sub": 1}, delay=MIGRATION_DELAY),
+    channel("dc_sub_node_death", {"DC_node_sub": -1},
+            "a DC presenting subdominant antigens dies in the lymph node"),
 )  # fmt: skip
 
 
@@ -114,11 +128,19 @@ def bind(values: Mapping[str, float], switches: Mapping[str, bool]) -> FloatArra
 def fill(counts: FloatArray, levels: FloatArray, s: FloatArray, p: FloatArray,
          out: FloatArray) -> None:  # fmt: skip
     """Loading (from the ``RELEASE`` signal), migration and deaths."""
-    loaded, node = counts[layout.DC_LOADED], counts[layout.DC_NODE]
-    out[0] = p[_SUPPLY] * s[TGF_BRAKE] * saturating(s[RELEASE], p[_HALF])
+    release = s[RELEASE] + s[RELEASE_SUB]
+    # Loading saturates in the whole release; each pool gets its share of it.
+    loading = p[_SUPPLY] * s[TGF_BRAKE] / (release + p[_HALF]) if release > 0.0 else 0.0
+    loaded = counts[layout.DC_LOADED]
+    out[0] = loading * s[RELEASE]
     out[1] = p[_MIGRATION] * loaded
     out[2] = p[_TISSUE_DEATH] * loaded
-    out[3] = p[_NODE_DEATH] * node
+    out[3] = p[_NODE_DEATH] * counts[layout.DC_NODE]
+    # The share of loaded DCs that leave rather than die in the tissue (see the docstring).
+    away = p[_MIGRATION] + p[_TISSUE_DEATH]
+    leaving = p[_MIGRATION] / away if away > 0.0 else 0.0
+    out[4] = leaving * loading * s[RELEASE_SUB]
+    out[5] = p[_NODE_DEATH] * counts[layout.DC_NODE_SUB]
 
 
 PART = Part(

@@ -4,12 +4,22 @@ A DC-naive encounter is costimulated with probability ``q`` (from :mod:`.dysfunc
 and primes; otherwise the naive cell becomes anergic. A primed cell runs a programmed
 expansion of :data:`BURST` progeny that arrive at the tumour :data:`EXPANSION_DELAY`
 later (expansion plus trafficking, a SimPy delayed event). Regulatory T cells suppress
-priming (the brake ρ, :mod:`.regulation`).
+priming (the brake ρ, :mod:`.regulation`). The immunodominant epitope's precursors
+``N`` and the subdominant epitopes' ``N_sub`` (:mod:`.epitopes`; epitope 2 holds 3/4 of
+that pool, epitope 3 1/4) are primed alike, the subdominant ones at the weight π of
+their presentation (:mod:`.spreading`):
 
-| channel   | propensity              | change                                  |
-|-----------|-------------------------|-----------------------------------------|
-| prime     | q·k_P·ρ·DC_node·N       | N − 1; CTL + BURST after the delay      |
-| anergise  | (1 − q)·k_P·ρ·DC_node·N | N − 1                                   |
+| channel            | propensity                        | change                       |
+|--------------------|-----------------------------------|------------------------------|
+| prime              | q·k_P·ρ·DC_node·N                 | N − 1; CTL + BURST later     |
+| anergise           | (1 − q)·k_P·ρ·DC_node·N           | N − 1                        |
+| prime_sub.epitope2 | ¾·π·q·k_P·ρ·D·N_sub               | CTL_sub + BURST later        |
+| prime_sub.epitope3 | ¼·π·q·k_P·ρ·D·N_sub               | CTL_sub + BURST later        |
+
+with ``D = DC_node + DC_node_sub`` (DCs loaded from antigen-loss cells present only the
+subdominant epitopes, :mod:`.presentation`). ``N_sub`` is a mean-field level, so its
+primings and anergy (at ``π·(1 − q)·k_P·ρ·D`` per cell) are its loss in
+:mod:`.epitopes`, not a change of these channels.
 """
 
 from __future__ import annotations
@@ -19,9 +29,9 @@ from collections.abc import Mapping
 from escapesim.engine.compiled import jit
 from escapesim.engine.network import Channel, Delay, FloatArray, MechanismSpec
 from escapesim.engine.presets.escape2004 import layout
-from escapesim.engine.presets.escape2004.mechanisms import dysfunction
+from escapesim.engine.presets.escape2004.mechanisms import dysfunction, epitopes
 from escapesim.engine.presets.escape2004.part import Part, block, channel, is_on, parameter
-from escapesim.engine.presets.escape2004.state import TREG_BRAKE
+from escapesim.engine.presets.escape2004.state import SUB_PRESENTATION, TREG_BRAKE
 
 MECHANISM = MechanismSpec(
     name="priming",
@@ -48,7 +58,16 @@ CHANNELS: tuple[Channel, ...] = (
             delayed={"CTL": BURST}, delay=EXPANSION_DELAY, order=2),
     channel("anergise", {"naive": -1}, "priming without costimulation ends in anergy",
             order=2),
+    *(
+        channel(f"prime_sub.epitope{e}", {},
+                f"a presenting DC primes a naive CD8 T cell specific for epitope {e}",
+                delayed={"CTL_sub": BURST}, delay=EXPANSION_DELAY, order=2)
+        for e in (2, 3)
+    ),
 )  # fmt: skip
+
+#: Shares of the subdominant pool per epitope (epitopes 2 and 3).
+_SPLIT = tuple(share / epitopes.SUBDOMINANT_SHARE for share in epitopes.SHARES[1:])
 
 
 def bind(values: Mapping[str, float], switches: Mapping[str, bool]) -> FloatArray:
@@ -62,9 +81,24 @@ def bind(values: Mapping[str, float], switches: Mapping[str, bool]) -> FloatArra
 def fill(counts: FloatArray, levels: FloatArray, s: FloatArray, p: FloatArray,
          out: FloatArray) -> None:  # fmt: skip
     """Priming and anergy encounters."""
-    encounters = s[TREG_BRAKE] * counts[layout.DC_NODE] * counts[layout.NAIVE]
+    node = s[TREG_BRAKE] * counts[layout.DC_NODE]
+    encounters = node * counts[layout.NAIVE]
     out[0] = p[0] * encounters
     out[1] = p[1] * encounters
+    # Every presenting DC shows the subdominant epitopes (at the weight π), those loaded
+    # from antigen-loss cells too.
+    presenting = s[TREG_BRAKE] * (counts[layout.DC_NODE] + counts[layout.DC_NODE_SUB])
+    sub = presenting * levels[layout.NAIVE_SUB] * s[SUB_PRESENTATION]
+    out[2] = _SPLIT[0] * p[0] * sub
+    out[3] = _SPLIT[1] * p[0] * sub
+
+
+@jit
+def levels(counts: FloatArray, levels: FloatArray, s: FloatArray, p: FloatArray,
+           production: FloatArray, decay: FloatArray) -> None:  # fmt: skip
+    """Every priming encounter, costimulated or not, takes a subdominant precursor."""
+    presenting = s[TREG_BRAKE] * (counts[layout.DC_NODE] + counts[layout.DC_NODE_SUB])
+    decay[layout.NAIVE_SUB] += (p[0] + p[1]) * presenting * s[SUB_PRESENTATION]
 
 
 PART = Part(
@@ -75,4 +109,5 @@ PART = Part(
     mechanism=MECHANISM,
     bind=bind,
     fill=fill,
+    level_rates=levels,
 )

@@ -2,7 +2,7 @@
 
 | channel          | propensity | change          |
 |------------------|------------|-----------------|
-| naive_influx     | s_N        | N + 1           |
+| naive_influx     | 0.6·s_N    | N + 1           |
 | naive_death      | d_N·N      | N − 1           |
 | ctl_death        | d_E·E      | E − 1           |
 | exhausted_death  | d_X·X      | X − 1           |
@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from escapesim.engine.compiled import jit
 from escapesim.engine.network import Channel, FloatArray, Role
 from escapesim.engine.presets.escape2004 import layout
+from escapesim.engine.presets.escape2004.mechanisms import epitopes
 from escapesim.engine.presets.escape2004.part import (
     Part,
     block,
@@ -28,9 +29,11 @@ from escapesim.engine.presets.escape2004.part import (
 
 PARAMETERS = (
     parameter("naive_influx", "cells/day", 50.0,
-              "thymic output of naive CD8 T cells specific for the tumour antigen",
+              "thymic output of naive CD8 T cells specific for the tumour's epitopes (0.6 "
+              "of it for the immunodominant one, the rest for the subdominant ones)",
               "chosen so that the precursor pool s_N/d_N is 1000 cells (~10 epitopes of "
-              "100 precursors each; Blattman et al. 2002: 100-1000 per epitope)", upper=1e9),
+              "100 precursors each, Blattman et al. 2002: 100-200 per epitope; split 6:3:1 "
+              "over three epitope classes, mechanisms/epitopes)", upper=1e9),
     parameter("naive_death", "1/day", 0.05,
               "loss of tumour-specific naive CD8 T cells (death or leaving the node)",
               "chosen so that the pool turns over in weeks and priming stays "
@@ -51,7 +54,8 @@ PARAMETERS = (
 )  # fmt: skip
 
 SPECIES = (
-    cells("naive", "naive CD8 T cells specific for the tumour antigen", 1000.0,
+    cells("naive", "naive CD8 T cells specific for the immunodominant tumour epitope",
+          epitopes.PRECURSORS * epitopes.DOMINANT_SHARE,
           label="naive CD8 T cells", role=Role.PRIMING),
     cells("CTL", "effector CD8 T cells (CTLs) at the tumour",
           label="effector CD8 T cells", role=Role.EFFECTOR),
@@ -75,8 +79,10 @@ _NAIVE_INFLUX, _NAIVE_DEATH, _CTL_DEATH, _EXHAUSTED_DEATH, _NK_INFLUX, _NK_DEATH
 
 
 def bind(values: Mapping[str, float], switches: Mapping[str, bool]) -> FloatArray:
-    """Parameter block."""
-    return block(*values_of(values, *_NAMES))
+    """Parameter block; the immunodominant epitope's share of the naive influx (the rest
+    feeds the subdominant pool, :mod:`.epitopes`)."""
+    influx, *rest = values_of(values, *_NAMES)
+    return block(influx * epitopes.DOMINANT_SHARE, *rest)
 
 
 @jit

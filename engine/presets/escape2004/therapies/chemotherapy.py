@@ -11,6 +11,7 @@ the chemo-immunotherapy synergy of de Pillis et al. 2006/2009.
 |------------------------|----------------------------|----------|
 | chemo_kill.<c>         | k_C·C/(C + EC50)·T_c       | T_c − 1  |
 | chemo_lymphotoxicity   | λ·k_C·C/(C + EC50)·E       | E − 1    |
+| chemo_lymphotoxicity_sub | λ·k_C·C/(C + EC50)·E_sub | E_sub − 1 |
 """
 
 from __future__ import annotations
@@ -57,6 +58,8 @@ CHANNELS: tuple[Channel, ...] = (
     *(channel(f"chemo_kill.{c.name}", {c.name: -1}, "chemotherapy kills a tumour cell")
       for c in CLONES),
     channel("chemo_lymphotoxicity", {"CTL": -1}, "chemotherapy kills an effector CTL"),
+    channel("chemo_lymphotoxicity_sub", {"CTL_sub": -1},
+            "chemotherapy kills a subdominant-epitope effector CTL"),
 )  # fmt: skip
 
 THERAPY = TherapySpec(
@@ -88,6 +91,7 @@ def fill(counts: FloatArray, levels: FloatArray, s: FloatArray, p: FloatArray,
     for c in range(_N):
         out[c] = kill * counts[c]
     out[_N] = kill * p[_LYMPHOTOXICITY] * counts[layout.CTL]
+    out[_N + 1] = kill * p[_LYMPHOTOXICITY] * counts[layout.CTL_SUB]
 
 
 @jit
