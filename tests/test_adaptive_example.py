@@ -41,12 +41,12 @@ def test_the_outcome_tally_by_seed(example: ModuleType) -> None:
     tally = {arm: [(p.outcome, p.doses) for p in found] for arm, found in result.items()}
     # Pinned from a run (seed 2004, patients 0-5): a change to the engine, the episode,
     # the environment or the rule that moves any patient fails here. Re-pinned when the
-    # kernel's leap-bound probes began to be reused (engine/leap_size.py): other leaps,
-    # other paths.
+    # kernel's leap-bound probes began to be reused (other leaps, other paths) and when
+    # escape2004 gained several epitopes with spreading (the model changed).
     assert tally == {
-        "fixed": [("equilibrium", 3), ("escape", 3), ("elimination", 3),
+        "fixed": [("escape", 3), ("equilibrium", 3), ("elimination", 3),
                   ("escape", 3), ("escape", 3), ("escape", 3)],
-        "adaptive": [("equilibrium", 28), ("escape", 12), ("elimination", 3),
+        "adaptive": [("escape", 13), ("equilibrium", 30), ("elimination", 11),
                      ("escape", 13), ("escape", 10), ("escape", 10)],
     }  # fmt: skip
     # Independently of the pin: the fixed arm, given as actions, is the schedule listed.
