@@ -13,7 +13,6 @@ import pytest
 from distributed import LocalCluster
 
 from escapesim.engine.calibration import CalibrationSpec
-from escapesim.service.api.settings import Settings
 from escapesim.service.fitting.calibration_local import calibrate_here
 from escapesim.service.fitting.sensitivity_analysis import analyse
 from escapesim.service.fitting.sensitivity_runs import simulated
@@ -21,13 +20,12 @@ from escapesim.service.fitting.sensitivity_spec import SensitivitySpec
 from escapesim.service.store.run_record import RunState
 from escapesim.service.testing import InProcessServer
 from tests.analysis_support import CALIBRATION, ROWS, SENSITIVITY
+from tests.dask_support import local_cluster, server_on
 
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[LocalCluster]:
-    with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
-    ) as local:
+    with local_cluster(2) as local:
         yield local
 
 
@@ -35,13 +33,8 @@ def cluster() -> Iterator[LocalCluster]:
 def server(
     cluster: LocalCluster, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[InProcessServer]:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("ESCAPESIM_EXECUTOR", "dask")
-        patch.setenv("ESCAPESIM_DASK_SCHEDULER", cluster.scheduler_address)
-        flags: dict[str, object] = {"addr": "127.0.0.1:0",
-                                    "data": str(tmp_path_factory.mktemp("d"))}  # fmt: skip
-        with InProcessServer(Settings.load(environ={}, flags=flags)) as running:
-            yield running
+    with server_on(cluster, tmp_path_factory.mktemp("d")) as running:
+        yield running
 
 
 @pytest.mark.timeout(300)

@@ -13,19 +13,17 @@ from distributed import LocalCluster
 
 from escapesim import engine
 from escapesim.engine import Frame
-from escapesim.service.api.settings import Settings
 from escapesim.service.client import ServiceError
 from escapesim.service.testing import InProcessServer, wait_until
 from escapesim.service.workers.dask_live import DaskLiveSimulations
+from tests.dask_support import local_cluster, server_on
 
 SCENARIO = {"preset": "kuznetsov1994", "horizon_days": 30, "replicates": 3, "seed": 7}
 
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[LocalCluster]:
-    with LocalCluster(
-        n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0"
-    ) as local:
+    with local_cluster(1) as local:
         yield local
 
 
@@ -33,15 +31,8 @@ def cluster() -> Iterator[LocalCluster]:
 def server(
     cluster: LocalCluster, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[InProcessServer]:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("ESCAPESIM_EXECUTOR", "dask")
-        patch.setenv("ESCAPESIM_DASK_SCHEDULER", cluster.scheduler_address)
-        flags: dict[str, object] = {
-            "addr": "127.0.0.1:0",
-            "data": str(tmp_path_factory.mktemp("d")),
-        }
-        with InProcessServer(Settings.load(environ={}, flags=flags)) as running:
-            yield running
+    with server_on(cluster, tmp_path_factory.mktemp("d")) as running:
+        yield running
 
 
 def _live(server: InProcessServer) -> DaskLiveSimulations:

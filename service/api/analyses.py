@@ -10,8 +10,8 @@ violations renamed to the message's paths (``analysis.calibration.measurements[2
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 from escapesim.engine import FieldViolation, Scenario, ScenarioError
 from escapesim.service._proto.escapesim.v1 import simulation_service_pb2 as pb
@@ -23,8 +23,6 @@ from escapesim.service.api.settings import Limits
 from escapesim.service.jobs import analysis_work
 from escapesim.service.jobs.analyses import AnalysisLifecycle
 from escapesim.service.store.analysis_record import CALIBRATION, AnalysisRequest
-
-T = TypeVar("T")
 
 #: Result parts by kind, in streaming order, and each part's file name in the store.
 PARTS: dict[str, dict[pb.AnalysisResultTable, str]] = {
@@ -50,11 +48,9 @@ class AnalysisCalls:
     _analyses: AnalysisLifecycle
     _limits: Limits
 
-    async def off_loop(self, work: Callable[..., T], *args: Any) -> T:
-        raise NotImplementedError  # the servicer's validation threads
-
-    def _refuse_if_draining(self) -> None:
-        raise NotImplementedError  # the servicer's
+    # The servicer's: its validation threads, and its refusal while draining.
+    off_loop: Callable[..., Awaitable[Any]]
+    _refuse_if_draining: Callable[[], None]
 
     async def create_analysis(
         self, request: pb.CreateAnalysisRequest, context: Any

@@ -4,8 +4,8 @@ page, cancel and watch ensembles, and read their results."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -15,9 +15,6 @@ from escapesim.service.client.following import pages, wait_final
 from escapesim.service.client.replies import EnsembleInfo, EnsembleUpdate
 from escapesim.service.client.requests import EnsembleLike, ensemble_message, page_fields
 from escapesim.service.store.run_record import RunState
-
-#: The table enum of a result stream (``ResultTable``, ``EnsembleResultTable``).
-Kind = TypeVar("Kind")
 
 #: Ensemble result tables by the names :meth:`Client.ensemble_result_tables` accepts.
 ENSEMBLE_TABLES = {
@@ -32,6 +29,10 @@ ENSEMBLE_TABLES = {
 class EnsembleCalls:
     """Ensembles on the server; the plumbing (``_call``, ``_stream``, ``_tables``) is the
     Client's."""
+
+    _call: Callable[[str, Any], Any]
+    _stream: Callable[[str, Any, float | None], Iterator[Any]]
+    _tables: Callable[..., dict[str, pa.Table]]
 
     def create_ensemble(
         self, ensemble: EnsembleLike, *, request_id: str | None = None
@@ -127,15 +128,3 @@ class EnsembleCalls:
         """A finished ensemble's tables as DataFrames, by name."""
         found = self.ensemble_result_tables(ensemble_id, tables)
         return {name: table.to_pandas() for name, table in found.items()}
-
-    def _call(self, name: str, request: Any) -> Any:  # the Client's
-        raise NotImplementedError
-
-    def _stream(self, name: str, request: Any, timeout: float | None) -> Iterator[Any]:
-        raise NotImplementedError  # the Client's
-
-    def _tables(
-        self, name: str, request: Callable[[list[Kind]], Any], kinds: Mapping[str, Kind],
-        tables: Sequence[str],
-    ) -> dict[str, pa.Table]:  # fmt: skip
-        raise NotImplementedError  # the Client's

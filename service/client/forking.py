@@ -11,7 +11,7 @@ An arm is a ``ForkArm`` message or its mapping, the form of a fork's arm file::
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeAlias
 
 from google.protobuf import json_format
@@ -26,6 +26,8 @@ ArmLike: TypeAlias = "pb.ForkArm | Mapping[str, Any]"
 
 class ForkCalls:
     """The fork call of :class:`~escapesim.service.client.Client`."""
+
+    _call: Callable[[str, Any], Any]  # the Client's
 
     def fork_run(
         self,
@@ -45,9 +47,6 @@ class ForkCalls:
             arms=[arm_message(arm, f"arms[{i}]") for i, arm in enumerate(arms)],
         )  # fmt: skip
         return [RunInfo.of(run) for run in self._call("ForkRun", request).runs]
-
-    def _call(self, name: str, request: Any) -> Any:  # the Client's
-        raise NotImplementedError
 
 
 def arm_message(arm: ArmLike, where: str = "arm") -> pb.ForkArm:
