@@ -143,3 +143,9 @@ def test_every_chosen_value_says_what_data_would_pin_it() -> None:
     # #12 §3: a value chosen rather than measured names the measurement that would fix it.
     bare = [p.name for p in NETWORK.parameters if p.source.strip() == "chosen"]
     assert not bare
+    unpinned = [
+        p.name
+        for p in NETWORK.parameters
+        if p.source.lower().startswith("chosen") and "would pin it" not in p.source
+    ]
+    assert not unpinned

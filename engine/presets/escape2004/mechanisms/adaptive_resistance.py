@@ -53,7 +53,9 @@ PARAMETERS = (
               ": a time course of PD-L1 after IFN-γ exposure would pin it", upper=100.0),
     parameter("pdl1_induction_half", "IFN-γ units", 1e3,
               "IFN-γ giving half-maximal PD-L1 induction",
-              "chosen equal to ifn_half_effect: the same IFN-γ signal raises MHC-I",
+              "chosen equal to ifn_half_effect: the same IFN-γ signal raises MHC-I"
+              "; would pin it: tumour-cell PD-L1 (flow) against IFN-γ concentration, with the same"
+              " cells' MHC-I",
               lower=1e-9, upper=1e15),
     parameter("pdl1_induced_decay", "1/day", 0.5,
               "loss of induced PD-L1 once IFN-γ is gone",

@@ -44,10 +44,14 @@ PARAMETERS = (
               "chosen a tenth of the CD8 output of a presenting DC (k_P·N·256 ≈ 2560/day): "
               "CD4 precursors are about as frequent as CD8 ones (20-200 per epitope, Moon "
               "et al. 2007 Immunity 27:203) but expand ~10-fold less (Homann et al. 2001 "
-              "Nat Med 7:913; Foulds et al. 2002 J Immunol 168:1528)", upper=1e9),
+              "Nat Med 7:913; Foulds et al. 2002 J Immunol 168:1528)"
+              "; would pin it: tetramer counts of tumour-specific CD4 effectors against CD8 "
+              "effectors at the peak of the response", upper=1e9),
     parameter("helper_death", "1/day", 0.3, "loss of activated CD4 helpers at the tumour",
               "chosen equal to ctl_death: effector CD4 and CD8 T cells contract alike "
-              "after the peak (Homann et al. 2001)", upper=100.0),
+              "after the peak (Homann et al. 2001)"
+              "; would pin it: the contraction rate of tumour-specific CD4 effectors after the "
+              "peak (tetramer time series)", upper=100.0),
     parameter("helper_il2_production", "IL-2 units/(cell·day)", 1000.0,
               "IL-2 made per activated CD4 helper per day while tumour antigen is present",
               "chosen so that the dormancy example's ~15-20 presenting DCs hold IL-2 near "

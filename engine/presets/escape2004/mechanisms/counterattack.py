@@ -31,7 +31,9 @@ PARAMETERS = (
     parameter("counterattack_rate", "1/day", 0.5,
               "CTL deaths per CTL per day at saturating encounters with FasL+ cells",
               "chosen: comparable to the kill rate, so FasL+ tumours trade kills for CTLs "
-              "(Webb et al. 2002 structure)", upper=100.0),
+              "(Webb et al. 2002 structure)"
+              "; would pin it: CTL apoptosis rates in co-culture with FasL+ against FasL-negative "
+              "tumour cells at known E:T ratios", upper=100.0),
 )  # fmt: skip
 
 CHANNELS: tuple[Channel, ...] = (

@@ -78,20 +78,34 @@ PARAMETERS = (
               upper=100.0),
     parameter("ctl_inactivation_rate", "1/day", 0.05,
               "CTL inactivations per CTL per day at saturating encounters",
-              "chosen; Kuznetsov et al. 1994's m·T is 0.003-0.03/day at 1e7-1e8 cells",
+              "chosen; Kuznetsov et al. 1994's m·T is 0.003-0.03/day at 1e7-1e8 cells"
+              "; would pin it: serial-killing assays (time-lapse) giving how many targets a CTL "
+              "kills before it stops, per day of contact",
               upper=100.0),
     parameter("nk_kill_rate", "1/day", 0.5, "kills of MHC-I-loss cells per NK cell per day",
-              "chosen below the CTL rate; de Pillis et al. 2005 structure", upper=100.0),
+              "chosen below the CTL rate; de Pillis et al. 2005 structure"
+              "; would pin it: an effector:target lysis curve of NK cells against MHC-I-deficient "
+              "targets (e.g. RMA-S or YAC-1) over time", upper=100.0),
     parameter("nk_mhc_protection", "1", 0.1,
               "NK killing of MHC-I-positive cells relative to MHC-I-loss cells",
-              "chosen: inhibitory KIR/NKG2A signals ('missing self', Ljunggren & Kärre 1990)",
+              "chosen: inhibitory KIR/NKG2A signals ('missing self', Ljunggren & Kärre 1990)"
+              "; would pin it: paired lysis curves of one NK population against MHC-I-positive and"
+              " MHC-I-deficient targets of the same line (RMA vs RMA-S)",
               upper=1.0),
     parameter("nk_inactivation_rate", "1/day", 0.1,
               "NK inactivations per NK cell per day at saturating encounters",
-              "chosen; de Pillis et al. 2005 structure", upper=100.0),
+              "chosen; de Pillis et al. 2005 structure"
+              "; would pin it: serial-killing assays of NK cells (targets killed per NK cell "
+              "before exhaustion)", upper=100.0),
     parameter("ifn_per_kill", "IFN-γ units", 1.0, "IFN-γ released per kill",
-              "chosen as the unit of IFN-γ", upper=1e6),
-    parameter("ifn_decay", "1/day", 2.0, "IFN-γ clearance", "chosen (half-life ~8 h)",
+              "chosen as the unit of IFN-γ"
+              "; would pin it: none: it sets the unit of IFN-γ (only ratios to ifn_half_effect and"
+              " pdl1_induction_half matter)", upper=1e6),
+    parameter("ifn_decay", "1/day", 2.0, "IFN-γ clearance", "chosen (half-life ~8 h)"
+                                                             "; would pin it: IFN-γ clearance from"
+                                                             " tumour tissue or serum after a "
+                                                             "pulse (its pharmacokinetic half-"
+                                                             "life)",
               lower=1e-6, upper=1e4),
     parameter("ifn_mhc_gain", "1", 0.5, "maximal rise of CTL killing by IFN-γ-induced MHC-I",
               "chosen; specific lysis of IFN-γ-pretreated against untreated targets would "

@@ -66,7 +66,9 @@ PARAMETERS = (
               "one line would pin it", upper=1e4),
     parameter("costimulation", "1", 0.8,
               "probability a priming encounter is costimulated (otherwise anergy)",
-              "chosen; anergy follows signal 1 without CD28 costimulation (Schwartz 2003)",
+              "chosen; anergy follows signal 1 without CD28 costimulation (Schwartz 2003)"
+              "; would pin it: the fraction of antigen-specific CD8 cells primed to effectors "
+              "rather than anergised after tumour-antigen presentation, by tetramer and function",
               upper=1.0),
 )  # fmt: skip
 

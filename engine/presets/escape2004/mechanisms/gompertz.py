@@ -26,7 +26,9 @@ PARAMETERS = (
               "one (3.9e10 cells) and both laws start at r − d: Benzekry et al. 2014 (PLoS "
               "Comput Biol 10:e1003800) form with V_0 = 1 cell; their fitted LLC values "
               "(docs/fits.md: β = 0.0645/day, K = 1.95e10) would need a per-cell rate "
-              "of 1.5/day at one cell, above the division rate", upper=10.0),
+              "of 1.5/day at one cell, above the division rate"
+              "; would pin it: a human or mouse tumour's volume series from ~1 cell to plateau in "
+              "one host (the early per-cell rate together with the deceleration)", upper=10.0),
 )  # fmt: skip
 
 PART = Part(

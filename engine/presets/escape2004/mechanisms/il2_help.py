@@ -45,7 +45,9 @@ PARAMETERS = (
     parameter("il2_half_saturation", "IL-2 units", 1e6,
               "IL-2 giving half-maximal proliferation",
               "chosen between KP's g1 = 2e7 (endogenous help negligible) and runaway "
-              "expansion: help matters above ~1e5 effectors or under IL-2 therapy",
+              "expansion: help matters above ~1e5 effectors or under IL-2 therapy"
+              "; would pin it: effector CD8 proliferation against IL-2 concentration in vivo (or "
+              "in vitro with a stated conversion to tissue units)",
               lower=1e-9, upper=1e15),
     parameter("il2_production", "IL-2 units/(cell·day)", 5.0,
               "IL-2 made per stimulated CTL per day", KP + " (p2)", upper=1e9),

@@ -50,10 +50,13 @@ PARAMETERS = (
     parameter("nk_recruitment_half", "cells", 100.0,
               "MHC-I-loss cells giving half-maximal NK recruitment",
               "chosen so that clones of a few hundred cells already recruit (rejection "
-              "of small inocula, Kärre et al. 1986)", lower=1e-9, upper=1e15),
+              "of small inocula, Kärre et al. 1986)"
+              "; would pin it: NK cell counts at the tumour against the size of an MHC-I-loss "
+              "inoculum", lower=1e-9, upper=1e15),
     parameter("nk_il2_expansion", "1/day", 0.1, "maximal IL-2-driven NK proliferation",
               "chosen equal to the Treg rate, below the CTL rate (both respond to IL-2 via "
-              "CD122; low-dose IL-2 expands NK cells in vivo, Caligiuri et al. 1993)",
+              "CD122; low-dose IL-2 expands NK cells in vivo, Caligiuri et al. 1993)"
+              "; would pin it: NK cell proliferation (Ki-67 or BrdU) against IL-2 dose in vivo",
               upper=100.0),
 )  # fmt: skip
 

@@ -63,14 +63,18 @@ MIGRATION_DELAY = Delay(mean=1.5)
 PARAMETERS = (
     parameter("dc_supply", "cells/day", 5.0,
               "maximal rate at which DCs at the tumour load antigen and mature",
-              "chosen so that a handful to tens of DCs present at a time",
+              "chosen so that a handful to tens of DCs present at a time"
+              "; would pin it: counts of antigen-loaded, mature DCs at the tumour over time "
+              "(intravital imaging or flow of tumour digests)",
               upper=1e9),
     parameter("antigen_half_saturation", "cells/day", 1e3,
               "antigen release (immunogenic deaths of antigen+ cells per day) giving "
               "half-maximal loading",
               "chosen so that loading saturates above ~1e5 tumour cells, which damps the "
               "presentation-priming loop (dormancy instead of growing oscillations), yet "
-              "an immunogenic burst (chemotherapy) still raises it",
+              "an immunogenic burst (chemotherapy) still raises it"
+              "; would pin it: antigen-bearing migratory DCs in the draining node against tumour "
+              "size or against a measured kill rate",
               lower=1e-9, upper=1e15),
     parameter("apoptotic_immunogenicity", "1", 0.1,
               "antigen with danger signals given to DCs by a basal (apoptotic) tumour "
@@ -83,12 +87,16 @@ PARAMETERS = (
               ": DC uptake and priming per dying cell, by mode of death, in vivo would pin "
               "it", upper=1.0),
     parameter("dc_migration_rate", "1/day", 1.0, "rate at which loaded DCs leave the tissue",
-              "chosen: most loaded DCs leave within a day or two (docs/design.md)", upper=100.0),
+              "chosen: most loaded DCs leave within a day or two (docs/design.md)"
+              "; would pin it: photoconversion or FITC-painting tracking of DCs leaving the tumour"
+              " for the draining node (per-day departure)", upper=100.0),
     parameter("dc_tissue_death", "1/day", 0.2, "death of loaded DCs before they leave",
               "chosen; the share of labelled tumour DCs that reach the node would pin it",
               upper=100.0),
     parameter("dc_node_death", "1/day", 0.35, "death of presenting DCs in the lymph node",
-              "chosen: half-life ~2 days of mature DCs in nodes", upper=100.0),
+              "chosen: half-life ~2 days of mature DCs in nodes"
+              "; would pin it: BrdU or deuterium turnover of migratory DCs in the lymph node",
+              upper=100.0),
 )  # fmt: skip
 
 SPECIES = (

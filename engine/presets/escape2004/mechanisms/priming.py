@@ -49,7 +49,9 @@ EXPANSION_DELAY = Delay(mean=6.0)
 PARAMETERS = (
     parameter("priming_rate", "1/(cell·day)", 1e-2,
               "DC-naive encounters that lead to priming, per DC per naive cell per day",
-              "chosen so that a few presenting DCs prime tens of precursors per day",
+              "chosen so that a few presenting DCs prime tens of precursors per day"
+              "; would pin it: numbers of newly divided tumour-specific CD8 cells in the node per "
+              "day after a known number of presenting DCs (CFSE dilution)",
               upper=1e3),
 )  # fmt: skip
 

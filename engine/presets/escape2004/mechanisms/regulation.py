@@ -82,7 +82,9 @@ PARAMETERS = (
     parameter("treg_tgf_production", "TGF units/day", 2e4,
               "TGF-β production where the tumour site were all Tregs (p_RS)",
               "chosen: a Treg makes twice a secretor cell's TGF-β, so a few thousand Tregs "
-              "add little next to secretor clones (Tregs act mostly by contact and IL-2)",
+              "add little next to secretor clones (Tregs act mostly by contact and IL-2)"
+              "; would pin it: active TGF-β secreted per Treg against per tumour cell (ELISA of "
+              "sorted cells)",
               upper=1e9),
 )  # fmt: skip
 

@@ -45,18 +45,23 @@ PARAMETERS = (
               "TGF-β / IL-10 production where the tumour is all secretors (p_S)",
               "chosen so that a large all-secretor tumour holds S = 10·K_S (brake 0.09) and "
               "one of 1e5 cells brakes killing to ~0.3, as the per-cell law did at 1e5-1e6 "
-              "secretors; no data pins it: TGF-β concentrations in tumour interstitial "
-              "fluid against the secretor share would", upper=1e9),
+              "secretors; no data pins it"
+              "; would pin it: TGF-β concentrations in tumour interstitial fluid against the "
+              "secretor share", upper=1e9),
     parameter("tgf_diffusion_volume", "cells", 3e5,
               "tumour cells within one TGF-β diffusion length (V_0)",
               "estimated: diffusion length sqrt(D/μ_S) ≈ 400 µm for D ≈ 1e-7 cm²/s (a "
               "25 kDa protein in tissue) and μ_S = 5/day; a sphere of that radius holds "
               "~3e5 cells at 1e9 cells/cm³", lower=1.0, upper=1e15),
     parameter("tgf_decay", "1/day", 5.0, "TGF-β clearance",
-              "chosen (active TGF-β is cleared within hours)", lower=1e-6, upper=1e4),
+              "chosen (active TGF-β is cleared within hours)"
+              "; would pin it: clearance of active TGF-β from tissue after a pulse",
+              lower=1e-6, upper=1e4),
     parameter("tgf_half_effect", "TGF units", 200.0,
               "TGF-β concentration that halves the suppressed functions",
-              "chosen as the unit scale of TGF-β", lower=1e-9, upper=1e15),
+              "chosen as the unit scale of TGF-β"
+              "; would pin it: none: it sets the unit of TGF-β (only ratios to it matter)",
+              lower=1e-9, upper=1e15),
 )  # fmt: skip
 
 LEVELS = (

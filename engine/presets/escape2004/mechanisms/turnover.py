@@ -33,14 +33,20 @@ PARAMETERS = (
               "of it for the immunodominant one, the rest for the subdominant ones)",
               "chosen so that the precursor pool s_N/d_N is 1000 cells (~10 epitopes of "
               "100 precursors each, Blattman et al. 2002: 100-200 per epitope; split 6:3:1 "
-              "over three epitope classes, mechanisms/epitopes)", upper=1e9),
+              "over three epitope classes, mechanisms/epitopes)"
+              "; would pin it: the frequency of tumour-epitope-specific naive CD8 cells (tetramer "
+              "enrichment) with naive T-cell lifespan", upper=1e9),
     parameter("naive_death", "1/day", 0.05,
               "loss of tumour-specific naive CD8 T cells (death or leaving the node)",
               "chosen so that the pool turns over in weeks and priming stays "
-              "antigen-limited rather than precursor-limited", upper=100.0),
+              "antigen-limited rather than precursor-limited"
+              "; would pin it: the lifespan of naive CD8 T cells in the host (deuterium or BrdU "
+              "labelling)", upper=100.0),
     parameter("ctl_death", "1/day", 0.3, "death or departure of effector CTLs at the tumour",
               "chosen (Kirschner & Panetta 1998 use 0.03): effectors at the tumour last "
-              "days, which keeps the presentation-priming loop from over-oscillating",
+              "days, which keeps the presentation-priming loop from over-oscillating"
+              "; would pin it: the residence time of effector CTLs in the tumour (photoconversion "
+              "tracking) or their contraction rate after the peak",
               upper=100.0),
     parameter("exhausted_death", "1/day", 0.1, "death of exhausted T cells",
               "chosen; the decay of PD-1+TIM-3+ CD8 cells in tumours would pin it",
@@ -48,9 +54,13 @@ PARAMETERS = (
     parameter("nk_influx", "cells/day", 1e3, "resting supply of NK cells to the tumour site",
               "chosen: a resting pool s_K/d_K = 2e4; too few alone to reject an MHC-I-loss "
               "clone (0.1/day kills per target < its 0.157/day growth): recruitment by "
-              "the clone does that (nk_recruitment)", upper=1e12),
+              "the clone does that (nk_recruitment)"
+              "; would pin it: NK cell counts per tumour over time with their turnover (BrdU) in "
+              "untreated tumours", upper=1e12),
     parameter("nk_death", "1/day", 0.05, "NK cell death at the tumour",
-              "chosen; de Pillis et al. 2005 use 0.0412", upper=100.0),
+              "chosen; de Pillis et al. 2005 use 0.0412"
+              "; would pin it: the turnover of NK cells at the tumour site (BrdU or deuterium "
+              "labelling)", upper=100.0),
 )  # fmt: skip
 
 SPECIES = (

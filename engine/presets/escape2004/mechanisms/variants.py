@@ -42,14 +42,20 @@ MECHANISM = MechanismSpec(
 PARAMETERS = (
     parameter("antigen_loss_rate", "1/division", 1e-4,
               "probability a division yields an antigen-loss daughter",
-              "chosen within epigenetic silencing rates (1e-5 to 1e-3 per division)",
+              "chosen within epigenetic silencing rates (1e-5 to 1e-3 per division)"
+              "; would pin it: fluctuation-analysis (Luria-Delbrück) counts of antigen-negative "
+              "subclones per division in the tumour line",
               upper=0.1),
     parameter("mhc_loss_rate", "1/division", 1e-4,
               "probability a division yields an MHC-I-loss daughter (β2m / HLA loss)",
-              "chosen equal to the antigen-loss rate; no paper fixes it", upper=0.1),
+              "chosen equal to the antigen-loss rate; no paper fixes it"
+              "; would pin it: fluctuation-analysis counts of β2m/HLA-loss subclones per division "
+              "(flow cytometry for surface MHC-I)", upper=0.1),
     parameter("loss_fitness_cost", "1", 0.1,
               "fractional loss of division rate per lost trait (antigen or MHC-I)",
-              "chosen so that the balance fraction μ/κ is 1e-3 without immune pressure",
+              "chosen so that the balance fraction μ/κ is 1e-3 without immune pressure"
+              "; would pin it: growth rates in vitro or in immunodeficient mice of antigen-loss or"
+              " MHC-loss subclones against their parent",
               upper=1.0),
 )  # fmt: skip
 

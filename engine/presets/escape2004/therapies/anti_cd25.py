@@ -25,7 +25,9 @@ PARAMETERS = (
               "chosen; FoxP3+ counts against antibody exposure would pin it",
               lower=1e-9, upper=1e6),
     parameter("treg_depletion_rate", "1/day", 1.0, "maximal Treg depletion rate",
-              "chosen: PC61 depletes most Tregs within days (Onizuka et al. 1999)",
+              "chosen: PC61 depletes most Tregs within days (Onizuka et al. 1999)"
+              "; would pin it: the time course of tumour Treg counts (FoxP3+) after one depleting "
+              "dose",
               upper=100.0),
 )  # fmt: skip
 

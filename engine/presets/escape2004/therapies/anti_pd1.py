@@ -41,11 +41,15 @@ PARAMETERS = (
     parameter("anti_pd1_half_life", "days", 25.0, "half-life of the anti-PD-1 antibody",
               "nivolumab, ~25 days (Opdivo label)", lower=1e-3, upper=1e3),
     parameter("anti_pd1_ec50", "mg/kg", 0.1, "exposure blocking half of PD-1",
-              "chosen: receptor occupancy saturates at ≥0.3 mg/kg (Brahmer et al. 2010)",
+              "chosen: receptor occupancy saturates at ≥0.3 mg/kg (Brahmer et al. 2010)"
+              "; would pin it: PD-1 receptor occupancy on circulating T cells against antibody "
+              "dose or serum concentration",
               lower=1e-9, upper=1e6),
     parameter("reinvigoration_rate", "1/day", 0.1,
               "rate at which blocked exhausted cells regain effector function",
-              "chosen: reinvigoration within ~10 days of blockade", upper=100.0),
+              "chosen: reinvigoration within ~10 days of blockade"
+              "; would pin it: the time course of effector function (IFN-γ, granzyme, Ki-67) of "
+              "PD-1+ exhausted cells after blockade", upper=100.0),
 )  # fmt: skip
 
 LEVELS = (Species(name="anti_PD1", unit="mg/kg", initial=0.0, description="anti-PD-1 exposure",

@@ -27,7 +27,9 @@ from escapesim.engine.presets.escape2004.therapies.dosing import RATE, bolus, ex
 
 PARAMETERS = (
     parameter("chemo_half_life", "days", 0.3, "half-life of the cytotoxic drug",
-              "chosen: cyclophosphamide's active metabolites clear within hours",
+              "chosen: cyclophosphamide's active metabolites clear within hours"
+              "; would pin it: plasma pharmacokinetics of the drug's active metabolite (e.g. "
+              "4-hydroxycyclophosphamide) in the host species",
               lower=1e-4, upper=1e3),
     parameter("chemo_ec50", "mg/kg", 20.0, "exposure giving half-maximal kill",
               "chosen; the line's surviving fraction against dose in vivo would pin it",
@@ -47,7 +49,9 @@ PARAMETERS = (
               "chosen 1: anthracyclines and cyclophosphamide induce immunogenic death "
               "(calreticulin exposure, Obeid et al. 2007 Nat Med; HMGB1-TLR4, Apetoh et "
               "al. 2007 Nat Med; cyclophosphamide, Schiavoni et al. 2011 Cancer Res); set "
-              "it to apoptotic_immunogenicity for a non-ICD drug (mitomycin C, Obeid 2007)",
+              "it to apoptotic_immunogenicity for a non-ICD drug (mitomycin C, Obeid 2007)"
+              "; would pin it: DC antigen uptake and priming after chemotherapy-killed against "
+              "CTL-killed tumour cells (a vaccination assay with dead cells)",
               upper=10.0),
 )  # fmt: skip
 

@@ -17,7 +17,8 @@ from escapesim.engine.presets.escape2004.therapies.dosing import RATE, bolus, ex
 
 PARAMETERS = (
     parameter("ril2_half_life", "days", 0.25, "half-life of recombinant IL-2 at the tumour",
-              "chosen between bolus aldesleukin (~1.5 h) and depot forms (~1 day)",
+              "chosen between bolus aldesleukin (~1.5 h) and depot forms (~1 day)"
+              "; would pin it: IL-2 concentration in tumour tissue over time after a dose",
               lower=1e-4, upper=1e3),
 )  # fmt: skip
 

@@ -24,13 +24,17 @@ from escapesim.engine.presets.escape2004.therapies.dosing import RATE, bolus, ex
 
 PARAMETERS = (
     parameter("peptide_half_life", "days", 1.0, "half-life of peptide (with adjuvant depot)",
-              "chosen: free peptide clears in hours, an adjuvant depot holds it ~days",
+              "chosen: free peptide clears in hours, an adjuvant depot holds it ~days"
+              "; would pin it: the persistence of peptide at the injection site or its draining "
+              "node (labelled peptide)",
               lower=1e-4, upper=1e3),
     parameter("peptide_ec50", "µg", 10.0, "peptide exposure giving half-maximal DC loading",
               "chosen; peptide-MHC-loaded DCs in the draining node against dose would pin "
               "it", lower=1e-9, upper=1e9),
     parameter("peptide_loading", "cells/day", 50.0, "maximal DCs loaded by peptide per day",
-              "chosen comparable to the tumour's own DC supply", upper=1e9),
+              "chosen comparable to the tumour's own DC supply"
+              "; would pin it: the number of peptide-presenting DCs in the draining node after one"
+              " vaccine dose", upper=1e9),
 )  # fmt: skip
 
 LEVELS = (Species(name="peptide", unit="µg", initial=0.0, description="peptide vaccine exposure",
