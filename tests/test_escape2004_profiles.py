@@ -10,7 +10,9 @@ random numbers: the same seed and replicate in each arm).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import grpc
 import numpy as np
@@ -128,3 +130,56 @@ def test_a_real_server_applies_a_profile_and_names_the_field_of_an_unknown_one(
     assert error is not None
     assert error.code() is grpc.StatusCode.INVALID_ARGUMENT
     assert [v.field for v in violations(error)] == ["scenario.profile"]
+
+
+def test_the_human_profile_applies_human_treg_turnover_and_il2_clearance() -> None:
+    human = scenario(profile="human")
+    assert human.parameters["treg_death"] == 0.0866  # ln 2 / 8 days, Vukmanovic-Stejic 2006
+    assert human.parameters["il2_decay"] == 11.7  # ln 2 / 85 min, Konrad et al. 1990
+    assert scenario(profile="mouse").parameters["treg_death"] == 0.05  # mouse = defaults
+
+
+def test_human_treg_turnover_shrinks_the_resting_treg_pool() -> None:
+    # No tumour: Tregs are an immigration-death process, stationary Poisson with mean
+    # s_R/d_R = 5/0.05 = 100 (mouse) and 5/0.0866 = 57.7 (human; from 100 at day 0 it
+    # relaxes as e^(−0.0866 t), < 0.01 cells left by day 100). Mean over days 100-200 of
+    # one run: variance ≈ λ·2/(d·100) gives sd 6.3 (mouse), 3.7 (human); ±25 % is ≥ 3.9 sd.
+    pools = {}
+    for profile in ("mouse", "human"):
+        s = scenario(profile=profile, initial={"T": 0.0}, horizon_days=200.0)
+        pools[profile] = float(np.mean(runs(s, 1)[0].trajectory["Treg"][100:]))
+    assert abs(pools["mouse"] / 100.0 - 1.0) < 0.25, pools
+    assert abs(pools["human"] / 57.7 - 1.0) < 0.25, pools
+    assert pools["human"] < pools["mouse"]
+
+
+def test_a_default_human_profile_run_is_valid() -> None:
+    # The human values together (slow growth, faster Treg and IL-2 loss) still make a run
+    # whose every population and concentration is finite and non-negative.
+    result = runs(scenario(profile="human", horizon_days=60.0), 1)[0]
+    for name, values in result.trajectory.items():
+        assert np.all(np.isfinite(values)), name
+        assert np.all(values >= 0.0), name
+
+
+def test_the_docs_profiles_table_equals_the_code() -> None:
+    # docs/escape2004.md "Profiles": | `name` | default | mouse | human | source |; a
+    # profile value changed in code cannot leave the docs behind.
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "escape2004.md").read_text()
+    table = doc.split("| parameter | default | mouse | human | source |", 1)[1]
+    rows = {}
+    for line in table.splitlines()[2:]:
+        found = re.match(r"\| `(\w+)` \| ([^|]*) \| ([^|]*) \| ([^|]*) \|", line)
+        if not found:
+            break
+        rows[found[1]] = tuple(float(v) for v in found.group(2, 3, 4))
+    profiles = {p.name: p.values for p in NETWORK.profiles}
+    names = set(profiles["mouse"]) | set(profiles["human"])
+    assert set(rows) == names
+    for name in names:
+        default = NETWORK.parameter(name)
+        assert default is not None, name
+        code = tuple(
+            profiles[p].get(name, default.default) for p in ("mouse", "human")
+        )
+        assert rows[name] == (default.default, *code), name
