@@ -94,9 +94,11 @@ PARAMETERS = (
               "chosen; the share of labelled tumour DCs that reach the node would pin it",
               upper=100.0),
     parameter("dc_node_death", "1/day", 0.35, "death of presenting DCs in the lymph node",
-              "chosen: half-life ~2 days of mature DCs in nodes"
-              "; would pin it: BrdU or deuterium turnover of migratory DCs in the lymph node",
-              upper=100.0),
+              "Kamath et al. 2002 (Blood 100:1734), BrdU labelling in mice: DCs turn over "
+              "rapidly once in lymphoid organs, the CD8+ subtype with a ~3-day lifespan "
+              "(1/3 = 0.33/day; 0.35 kept, within it); migratory (skin-derived) DCs' node "
+              "residence was not resolved there: tumour-derived DC turnover in the draining "
+              "node would pin it", upper=100.0),
 )  # fmt: skip
 
 SPECIES = (
