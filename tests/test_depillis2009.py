@@ -71,3 +71,35 @@ def test_the_quoted_thresholds_hold_in_the_ode() -> None:
         above = depillis2009(scenario.parameters, [threshold * 1.05, *y0[1:]], days, given)
         assert below[0, -1] < 1.0
         assert above[0, -1] > ESCAPE
+
+
+def test_il2_and_til_doses_enter_as_the_odes_jumps() -> None:
+    # A TIL infusion (1e7 cells into L, day 0.5) and an IL-2 bolus (1e5 IU/L into I, day
+    # 1.5) on patient 9's 3e6-cell tumour: one replicate follows the ODE with those jumps.
+    # The infused cells are regulated away within a day (u·L²·C·I/(κ+I) is ~18/day per
+    # cell at L = 1e7), so counts are compared down to 1e4 cells, within 4·√count (a
+    # count's demographic spread bound) plus 2 % (the leap bias allowance of
+    # tests/test_mean_field.py); I within 2 % plus 1 IU/L.
+    therapies = (engine.Therapy(kind="til", at_days=(0.5,), dose=1e7),
+                 engine.Therapy(kind="il2", at_days=(1.5,), dose=1e5))  # fmt: skip
+    scenario = engine.Scenario.build(
+        preset="depillis2009", profile="patient9", initial={"T": 3e6}, therapies=therapies,
+        horizon_days=3, interval_days=0.25, seed=2009,
+    )  # fmt: skip
+    names = ("T", "N", "L", "C", "M", "I")
+    days = np.array(scenario.sample_times())
+    ode = depillis2009(scenario.parameters, [scenario.initial[n] for n in names], days,
+                       {"L": [(0.5, 1e7)], "I": [(1.5, 1e5)]})  # fmt: skip
+    result = engine.simulate(scenario, 0)
+    run = np.array([result.trajectory[n] for n in names])
+    after = (days > 0.5) & (days != 1.5)  # a sample on a dose day may be either side of it
+    untreated = depillis2009(scenario.parameters, [scenario.initial[n] for n in names], days)
+    # The doses are visible at the next sample (later the regulation the IL-2 bolus
+    # drives pushes L below the untreated arm's).
+    assert ode[2, days == 0.75][0] > 1.1 * untreated[2, days == 0.75][0]
+    assert ode[5, days == 1.75][0] > 1.1 * untreated[5, days == 1.75][0]
+    for row in (0, 1, 2, 3):
+        large = after & (ode[row] >= 1e4)
+        allowed = 4 * np.sqrt(ode[row, large]) + 0.02 * ode[row, large]
+        assert np.all(np.abs(run[row, large] - ode[row, large]) <= allowed)
+    assert np.all(np.abs(run[5, after] - ode[5, after]) <= 0.02 * ode[5, after] + 1.0)
