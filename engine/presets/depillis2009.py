@@ -74,10 +74,11 @@ from escapesim.engine.network import (
     TherapySpec,
 )
 
-# The 2009 paper's parameter table (its table 1, "human" values) as encoded by BioModels
-# BIOMD0000000779 (curated: reproduces the paper's figure 1); see docs/depillis.md for
-# what was and was not confirmed against the paper's own text.
+# The 2009 paper's parameter table as encoded by BioModels BIOMD0000000779 (curated:
+# reproduces the paper's figure 1) and a second public encoding (p_N as there); see
+# docs/depillis.md for what was and was not confirmed against the paper's own text.
 TABLE = "de Pillis et al. 2009, parameter table (via BIOMD0000000779)"
+TABLE_N = "de Pillis et al. 2009, parameter table (2nd public encoding; BIOMD0000000779: 0.068)"
 PATIENT = "de Pillis et al. 2009, parameter table, patient 9 (2005 fit of Dudley 2002)"
 
 
@@ -96,7 +97,7 @@ PARAMETERS = (
     _p("e", "1", 1.11e-1, "NK share of circulating lymphocytes at equilibrium", 1.0),
     _p("f", "1/day", 1.25e-2, "NK turnover", 100.0),
     _p("p", "1/(cell·day)", 2.794e-13, "NK inactivation by tumour cells", 1.0),
-    _p("p_N", "1/day", 6.8e-2, "maximal IL-2-driven NK proliferation", 100.0),
+    _p("p_N", "1/day", 6.68e-2, "maximal IL-2-driven NK proliferation", 100.0, TABLE_N),
     _p("g_N", "IU/L", 2.5036e5, "half-saturation of IL-2-driven NK proliferation", 1e15),
     _p("K_N", "1/day", 6.75e-2, "maximal chemotherapy kill of NK cells", 100.0),
     _p("delta_N", "1/drug unit", 1.8328, "chemotherapy efficacy on NK cells", 100.0),
