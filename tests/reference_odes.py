@@ -69,3 +69,49 @@ def _solve(rhs: object, y0: list[float], days: Array) -> Array:
     )
     assert solution.success, solution.message
     return np.asarray(solution.y)
+
+
+def _kill(drug: float, efficacy: float) -> float:
+    return float(1.0 - np.exp(-efficacy * drug))
+
+
+def depillis2009(
+    p: Mapping[str, float], y0: list[float], days: Array,
+    doses: Mapping[str, list[tuple[float, float]]] | None = None,
+) -> Array:  # fmt: skip
+    """T, N, L, C, M and I (rows) of de Pillis et al. 2009 at ``days``; ``doses`` maps
+    ``M``, ``I`` or ``L`` to (day, bolus) pairs, each a jump of that variable."""
+    jumps = sorted((day, "TNLCMI".index(v), x) for v, pairs in (doses or {}).items()
+                   for day, x in pairs)  # fmt: skip
+
+    def rhs(_t: float, y: Array) -> list[float]:
+        t, n, ctl, c, m, i = np.maximum(y, 0.0)
+        ratio = (ctl / t) ** p["lam"] if t > 0 and ctl > 0 else 0.0
+        lysis = p["d"] * ratio / (p["s"] + ratio) * t
+        return [
+            p["a"] * t * (1 - p["b"] * t) - p["c"] * n * t - lysis
+            - p["K_T"] * _kill(m, p["delta_T"]) * t,
+            p["e"] * p["f"] * c - p["f"] * n - p["p"] * n * t + p["p_N"] * n * i / (p["g_N"] + i)
+            - p["K_N"] * _kill(m, p["delta_N"]) * n,
+            -p["theta"] * p["m"] * ctl / (p["theta"] + i) + p["j"] * t * ctl / (p["k"] + t)
+            - p["q"] * ctl * t + (p["r1"] * n + p["r2"] * c) * t
+            - p["u"] * ctl**2 * c * i / (p["kappa"] + i) + p["p_I"] * ctl * i / (p["g_I"] + i)
+            - p["K_L"] * _kill(m, p["delta_L"]) * ctl,
+            p["alpha"] - p["beta"] * c - p["K_C"] * _kill(m, p["delta_C"]) * c,
+            -p["gamma"] * m,
+            -p["mu_I"] * i + p["phi"] * c + p["omega"] * ctl * i / (p["zeta"] + i),
+        ]  # fmt: skip
+
+    # Integrate between doses; a sample on a dose day is taken before that dose.
+    out, state, start = np.zeros((6, len(days))), np.array(y0, dtype=float), float(days[0])
+    for day, index, amount in [*jumps, (float(days[-1]), 0, 0.0)]:
+        if day > start:
+            solution = solve_ivp(rhs, (start, day), state, dense_output=True, method="LSODA",
+                                 rtol=1e-8, atol=1e-6)  # fmt: skip
+            assert solution.success, solution.message
+            inside = (days >= start) & (days <= day)
+            if inside.any():
+                out[:, inside] = solution.sol(days[inside])
+            state, start = solution.y[:, -1].copy(), day
+        state[index] += amount
+    return out

@@ -24,7 +24,7 @@ from escapesim.engine import sbml
 from escapesim.engine.sbml.laws import LAWS
 from escapesim.service.cli import main
 from tests.dsmts_support import birth_death_case, run_replicates, score, two_sample_scores
-from tests.reference_odes import kirschner_panetta, kuznetsov
+from tests.reference_odes import depillis2009, kirschner_panetta, kuznetsov
 
 EXPORTED = sorted(LAWS)
 
@@ -96,6 +96,19 @@ def test_roadrunner_solves_the_kirschner_panetta_export_as_its_odes() -> None:
     expected = kirschner_panetta(scenario.parameters, [1.0, 100.0, 1.0], days)
     solved = _roadrunner(sbml.export_scenario(scenario), days, ("E", "T", "I"))
     np.testing.assert_allclose(solved, expected, rtol=1e-6)
+
+
+def test_roadrunner_solves_the_depillis2009_export_as_its_odes() -> None:
+    # Patient 10, untreated, 3e6 cells: escape to capacity (the therapies are the
+    # scenario's timed events, not part of the exported network).
+    scenario = engine.Scenario.build(preset="depillis2009", profile="patient10",
+                                     initial={"T": 3e6})  # fmt: skip
+    names = ("T", "N", "L", "C", "M", "I")
+    days = np.linspace(0.0, 60.0, 61)
+    expected = depillis2009(scenario.parameters, [scenario.initial[n] for n in names], days)
+    solved = _roadrunner(sbml.export_scenario(scenario), days, names)
+    np.testing.assert_allclose(solved[[0, 1, 2, 3, 5]], expected[[0, 1, 2, 3, 5]], rtol=1e-6)
+    assert np.max(np.abs(solved[4])) < 1e-12  # no drug: 0 to roadrunner's absolute tolerance
 
 
 def test_roadrunner_solves_the_birth_death_export_in_closed_form() -> None:

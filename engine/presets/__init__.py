@@ -6,6 +6,7 @@ from escapesim.engine.network import Network
 from escapesim.engine.presets import (
     birth_death,
     depillis,
+    depillis2009,
     kirschner_panetta1998,
     kuznetsov1994,
 )
@@ -15,6 +16,7 @@ _CATALOGUE: tuple[Network, ...] = (
     kuznetsov1994.NETWORK,
     kirschner_panetta1998.NETWORK,
     depillis.NETWORK,
+    depillis2009.NETWORK,
     birth_death.NETWORK,
     ESCAPE2004,
 )
