@@ -171,28 +171,58 @@ def calibrate(
     out: str | Path,
     workers: int = 1,
     directory: str | Path = ".",
+    server: Any = None,
+    token: str | None = None,
+    tls_ca: Path | bytes | None = None,
 ) -> CalibrationFrames:
-    """Fit a calibration by ABC-SMC (docs/calibration.md) and return its outputs.
+    """Fit a calibration by ABC-SMC (docs/calibration.md) on this machine, or as a
+    durable analysis on ``server`` (as for :func:`run`; give a path or a mapping then),
+    write its outputs to ``out`` and return them.
 
     ``calibration``: a calibration file's path, its mapping (paths in it relative to
-    ``directory``) or a built spec. Raises :class:`ScenarioError` (or, for a file, the
-    command line's ``UsageError``) naming every bad field or table cell.
+    ``directory``) or a built spec. Raises :class:`ScenarioError` (or, for a file or a
+    mapping, the command line's ``UsageError``) naming every bad field or table cell;
+    ``RuntimeError`` if the server's analysis did not succeed.
     """
-    from escapesim.service.cli.calibrate import calibration_of, load_calibration
+    from escapesim.service.cli.calibrate import inputs_of, load_inputs
     from escapesim.service.fitting.calibration_local import calibrate_here
 
-    if isinstance(calibration, CalibrationSpec):
-        spec = calibration
-    elif isinstance(calibration, str | Path):
-        spec = load_calibration(str(calibration))
-    else:
-        spec = calibration_of(calibration, Path(directory), where="calibration")
     folder = Path(out)
-    document = _beside_loop(lambda: calibrate_here(spec, folder, workers=workers))
+    if isinstance(calibration, CalibrationSpec):
+        if server is not None:
+            raise ValueError("on a server, give the calibration file's path or mapping")
+        spec, mapping, rows = calibration, dict[str, Any](), list[dict[str, Any]]()
+    elif isinstance(calibration, str | Path):
+        mapping, rows, spec = load_inputs(str(calibration))
+    else:
+        mapping, rows, spec = inputs_of(calibration, Path(directory), where="calibration")
+    if server is None:
+        document = _beside_loop(lambda: calibrate_here(spec, folder, workers=workers))
+    else:
+        document = _calibrate_remote(server, token, tls_ca, (mapping, rows, spec), folder)
     return CalibrationFrames(
         spec, pd.read_parquet(folder / "particles.parquet"),
         pd.read_parquet(folder / "generations.parquet"), document, folder,
     )  # fmt: skip
+
+
+def _calibrate_remote(
+    server: Any, token: str | None, tls_ca: Path | bytes | None,
+    inputs: tuple[dict[str, Any], list[dict[str, Any]], CalibrationSpec], folder: Path,
+) -> dict[str, Any]:  # fmt: skip
+    """Fit on ``server`` and write its outputs to ``folder`` as a local fit writes them."""
+    from escapesim.service.cli.analyses_on_server import write_calibration
+    from escapesim.service.client.analyses import KIND_TABLES
+
+    mapping, rows, spec = inputs
+    with _client(server, token, tls_ca) as client:
+        made = client.create_analysis("calibration", mapping, rows)
+        final = client.wait_analysis(made.analysis_id)
+        _check_final("analysis", made.analysis_id, final.state, final.error)
+        tables = client.analysis_result_tables(made.analysis_id, KIND_TABLES["calibration"])
+        document: dict[str, Any] = client.analysis_summary(made.analysis_id)
+    write_calibration(tables, document, spec, folder)
+    return document
 
 
 @dataclass(frozen=True)

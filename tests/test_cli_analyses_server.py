@@ -78,3 +78,21 @@ def test_the_notebook_call_on_a_server_returns_the_local_frames(server: ServerPr
     remote = escapesim.sensitivity(SENSITIVITY, server=server.address)
     pd.testing.assert_frame_equal(remote.indices, local.indices)
     pd.testing.assert_frame_equal(remote.samples, local.samples)
+
+
+def test_the_notebook_calibration_on_a_server_returns_the_local_frames(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    import escapesim
+
+    pd.DataFrame(ROWS).to_csv(tmp_path / "data.tsv", sep="\t", index=False)
+    fit = {**CALIBRATION, "measurements": "data.tsv"}
+    local = escapesim.calibrate(fit, out=tmp_path / "local", directory=tmp_path)
+    remote = escapesim.calibrate(fit, out=tmp_path / "remote", directory=tmp_path,
+                                 server=server.address)  # fmt: skip
+    pd.testing.assert_frame_equal(remote.particles, local.particles)
+    pd.testing.assert_frame_equal(remote.generations, local.generations)
+    assert remote.summary["posterior"] == local.summary["posterior"]
+    assert (tmp_path / "remote" / "posterior.png").stat().st_size > 10_000
+    with pytest.raises(ValueError, match="path or mapping"):
+        escapesim.calibrate(local.spec, out=tmp_path / "again", server=server.address)

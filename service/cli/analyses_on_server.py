@@ -65,12 +65,22 @@ def calibrate(
 ) -> dict[str, Any] | int:  # fmt: skip
     """Fit on ``server``; writes the local command's outputs to ``out`` and returns the
     summary document (or the exit status)."""
-    from escapesim.service.fitting import calibration_outputs
-
     fetched = _fetch(server, "calibrate", "calibration", mapping, rows)
     if isinstance(fetched, int):
         return fetched
     tables, document = fetched
+    write_calibration(tables, document, spec, out)
+    return document
+
+
+def write_calibration(
+    tables: Mapping[str, pa.Table], document: Mapping[str, Any], spec: CalibrationSpec,
+    out: Path,
+) -> None:  # fmt: skip
+    """Write a server's calibration as the local command writes its own: the tables, the
+    summary and the figures (drawn here from the tables)."""
+    from escapesim.service.fitting import calibration_outputs
+
     out.mkdir(parents=True, exist_ok=True)
     for name in KIND_TABLES["calibration"]:
         write_parquet(tables[name], out / f"{name}.parquet")
@@ -81,7 +91,6 @@ def calibrate(
     checks = tables["predictive"].to_pandas()
     if len(checks):
         calibration_outputs.predictive_figure(spec, checks, out / "predictive.png")
-    return document
 
 
 def sensitivity(

@@ -52,32 +52,35 @@ def register(subparsers: Subparsers) -> None:
 
 def load_calibration(path: str) -> CalibrationSpec:
     """The validated calibration of file ``path``; raises :class:`UsageError`."""
-    return _load(path)[2]
+    return load_inputs(path)[2]
 
 
-def _load(path: str) -> tuple[dict[str, Any], list[dict[str, Any]], CalibrationSpec]:
+def load_inputs(path: str) -> tuple[dict[str, Any], list[dict[str, Any]], CalibrationSpec]:
     """The file's mapping (its scenario read, its table's path dropped), the table's
-    rows and the validated spec; raises :class:`UsageError`."""
+    rows and the validated spec: what a server is sent. Raises :class:`UsageError`."""
+    data = load_scenario_file(path, where=path)
+    return inputs_of(data, Path(path).parent, where=path)
+
+
+def inputs_of(
+    data: Mapping[str, Any], directory: Path, *, where: str
+) -> tuple[dict[str, Any], list[dict[str, Any]], CalibrationSpec]:
+    """As :func:`load_inputs`, of a calibration mapping whose paths (a ``scenario`` file,
+    the ``measurements`` table) are relative to ``directory``."""
     # Imported here: petab and pyABC take seconds to import, which no other command needs.
     from escapesim.service.fitting.calibration_file import calibration_inputs
 
-    data = load_scenario_file(path, where=path)
-    given = _with_scenario(data, Path(path).parent, where=path)
+    given = _with_scenario(data, directory, where=where)
     try:
-        mapping, rows = calibration_inputs(given, Path(path).parent)
+        mapping, rows = calibration_inputs(given, directory)
         return mapping, rows, CalibrationSpec.from_dict(mapping, rows)
     except ScenarioError as error:
-        raise UsageError(f"{path}: {v}" for v in error.violations) from None
+        raise UsageError(f"{where}: {v}" for v in error.violations) from None
 
 
 def calibration_of(data: Mapping[str, Any], directory: Path, *, where: str) -> CalibrationSpec:
     """The spec of a calibration mapping (a ``scenario`` path read as a scenario file)."""
-    from escapesim.service.fitting.calibration_file import spec_from_mapping
-
-    try:
-        return spec_from_mapping(_with_scenario(data, directory, where=where), directory)
-    except ScenarioError as error:
-        raise UsageError(f"{where}: {v}" for v in error.violations) from None
+    return inputs_of(data, directory, where=where)[2]
 
 
 def _with_scenario(data: Mapping[str, Any], directory: Path, *, where: str) -> dict[str, Any]:
@@ -93,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         if not 1 <= args.workers <= MAX_WORKERS:
             raise UsageError([f"--workers: must be in [1, {MAX_WORKERS}], got {args.workers}"])
-        mapping, rows, spec = _load(args.file)
+        mapping, rows, spec = load_inputs(args.file)
     except UsageError as error:
         for problem in error.problems:
             print(f"escapesim calibrate: error: {problem}", file=sys.stderr)
