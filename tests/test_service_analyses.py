@@ -19,7 +19,7 @@ import pytest
 
 from escapesim.engine.calibration import CalibrationSpec
 from escapesim.service._proto.escapesim.v1 import simulation_service_pb2 as pb
-from escapesim.service.api.settings import Settings
+from escapesim.service.api.settings import Settings, SettingsError
 from escapesim.service.client import Client, ServiceError
 from escapesim.service.fitting.calibration_local import calibrate_here
 from escapesim.service.fitting.sensitivity_analysis import analyse
@@ -230,3 +230,36 @@ def test_a_calibration_killed_halfway_ends_with_the_uninterrupted_posterior(
     calibrate_here(CalibrationSpec.from_dict(longer, ROWS), tmp_path / "local")
     expected = pd.read_parquet(tmp_path / "local" / "particles.parquet")
     pd.testing.assert_frame_equal(particles.to_pandas(), expected)
+
+
+def test_an_analysis_over_the_servers_simulation_cap_is_refused_naming_the_field(
+    tmp_path: Path,
+) -> None:
+    # SENSITIVITY simulates 3 Morris trajectories x 3 sets x 2 replicates = 18 replicates;
+    # CALIBRATION's default budget is 100 000 parameter sets of one subject each.
+    settings = _settings(tmp_path / "data", max_analysis_simulations=18)
+    with InProcessServer(settings) as running, running.client() as capped:
+        accepted = capped.create_analysis("sensitivity", SENSITIVITY)
+        assert capped.wait_analysis(accepted.analysis_id).state is RunState.SUCCEEDED
+        error = _error(lambda: capped.create_analysis(
+            "sensitivity", {**SENSITIVITY, "replicates": 3}))  # fmt: skip
+        assert error.code is grpc.StatusCode.INVALID_ARGUMENT
+        assert [v.field for v in error.violations] == ["analysis.sensitivity.samples"]
+        assert "27 simulated replicates" in error.violations[0].message
+        error = _error(lambda: capped.create_analysis("calibration", CALIBRATION, ROWS))
+        assert [v.field for v in error.violations] == [
+            "analysis.calibration.stopping.simulations"]  # fmt: skip
+        # Within the cap, but too few sets for generation 0's 10 particles: the
+        # analysis fails saying so (it once failed with pandas' "No objects to concatenate").
+        budget = {**CALIBRATION, "stopping": {"generations": 2, "simulations": 12}}
+        made = capped.create_analysis("calibration", budget, ROWS)
+        ended = capped.wait_analysis(made.analysis_id)
+        assert ended.state is RunState.FAILED
+        assert "stopping.simulations" in (ended.error or ""), ended.error
+
+
+def test_the_simulation_cap_is_a_validated_setting() -> None:
+    loaded = Settings.load(environ={"ESCAPESIM_MAX_ANALYSIS_SIMULATIONS": "5000"}, flags={})
+    assert loaded.limits.max_analysis_simulations == 5000
+    with pytest.raises(SettingsError, match="ESCAPESIM_MAX_ANALYSIS_SIMULATIONS"):
+        Settings.load(environ={"ESCAPESIM_MAX_ANALYSIS_SIMULATIONS": "0"}, flags={})

@@ -131,18 +131,22 @@ def _capped(request: Any) -> None:
 
 def _validated(message: pb.AnalysisSpec, limits: Limits) -> tuple[AnalysisRequest, int]:
     """The request of ``message``, validated as the files are, and within the server's
-    run caps (its base scenario), with the parameter sets it will evaluate if known;
-    raises INVALID_ARGUMENT naming the message's fields."""
+    run caps (its base scenario) and its cap of simulations, with the parameter sets it
+    will evaluate if known; raises INVALID_ARGUMENT naming the message's fields."""
     found = convert.request_of(message)
     try:
         total = analysis_work.validate(found)
         base = Scenario.from_dict(found.spec["scenario"])
+        budget, budget_field = analysis_work.simulation_budget(found)
     except ScenarioError as error:
         raise errors.InvalidRequestError(convert.renamed(message, error.violations)) from None
     exceeded = limits.check_run(base)
     if exceeded:
         where = f"analysis.{found.kind}.scenario"
         raise errors.InvalidRequestError.nested(where, exceeded)
+    over = limits.check_analysis(budget, budget_field)
+    if over:
+        raise errors.InvalidRequestError.nested(f"analysis.{found.kind}", over)
     return found, total
 
 

@@ -18,6 +18,8 @@ SECONDS
 ESCAPESIM_MAX_HORIZON_    simulated days of a scenario                 36 500
 DAYS
 ESCAPESIM_MAX_POPULATION  any initial population                       1e15
+ESCAPESIM_MAX_ANALYSIS_   replicates one calibration or sensitivity    2 000 000
+SIMULATIONS               analysis may simulate
 ESCAPESIM_MAX_MESSAGE_    size of a request message (at least the      4 MiB
 BYTES                     largest request the message caps allow)
 ESCAPESIM_MAX_CONCURRENT  service calls in progress at once (one      1000
@@ -68,6 +70,9 @@ class Limits:
     max_horizon_days: float = 36_500.0
     max_population: float = 1e15
     max_message_bytes: int = 4 * 1024 * 1024
+    #: The sensitivity spec's own ceiling (2e6), and ~2 CPU-days of escape2004 at its
+    #: stop-at-outcome cost (0.1 s): an operator lowers it to bound one analysis's work.
+    max_analysis_simulations: int = 2_000_000
 
     def check_run(self, scenario: Scenario) -> list[FieldViolation]:
         """Violations of the caps for a stored run of ``scenario`` (paths as in the scenario)."""
@@ -81,6 +86,15 @@ class Limits:
             scenario, self.max_simulate_frames,
             "the {cap} frames Simulate streams; create a run instead",
         )  # fmt: skip
+
+    def check_analysis(self, simulations: int, field: str) -> list[FieldViolation]:
+        """A ``field`` violation when an analysis may simulate more than this server's
+        cap of replicates (``simulations``: its budget or design, in replicates)."""
+        if simulations <= self.max_analysis_simulations:
+            return []
+        message = (f"allows {simulations} simulated replicates, more than this server's cap "
+                   f"of {self.max_analysis_simulations}")  # fmt: skip
+        return [FieldViolation(field, message)]
 
     def _check_common(self, scenario: Scenario) -> list[FieldViolation]:
         found = []
@@ -265,6 +279,7 @@ _SPECS = (
     _Spec("max_horizon_days", _positive),
     _Spec("max_population", _positive),
     _Spec("max_message_bytes", _whole(64 * 1024)),
+    _Spec("max_analysis_simulations", _whole(1)),
 )
 
 

@@ -117,7 +117,13 @@ def run(args: argparse.Namespace) -> int:
             print(f"generation {generation}: {accepted} accepted of {evaluations} simulated",
                   file=sys.stderr)  # fmt: skip
 
-    document = calibrate_here(spec, Path(args.out), workers=args.workers, on_generation=progress)
+    try:
+        document = calibrate_here(spec, Path(args.out), workers=args.workers,
+                                  on_generation=progress)  # fmt: skip
+    except ScenarioError as error:  # a budget too small for one generation
+        for violation in error.violations:
+            print(f"escapesim calibrate: error: {args.file}: {violation}", file=sys.stderr)
+        return 2
     return _print_summary(document, args)
 
 

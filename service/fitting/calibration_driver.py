@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pyabc
 
+from escapesim.engine import FieldViolation, ScenarioError
 from escapesim.engine.calibration import CalibrationSpec, Prior
 from escapesim.service.fitting.abc_model import ScenarioModel
 from escapesim.service.fitting.abc_sampler import OnGeneration, SeededSampler
@@ -98,4 +99,9 @@ def run_calibration(
         max_total_nr_simulations=stopping.simulations,
     )
     evaluations = int(history.total_nr_simulations)
+    if history.max_t < 0:
+        # pyABC stops mid-generation at the budget: nothing was accepted as a posterior.
+        message = (f"the budget of {stopping.simulations} parameter sets ended before "
+                   f"generation 0 had its {spec.population} particles; raise it")  # fmt: skip
+        raise ScenarioError([FieldViolation("stopping.simulations", message)])
     return Calibrated(spec, history, evaluations, time.perf_counter() - started, workers)

@@ -45,6 +45,17 @@ def validate(request: AnalysisRequest) -> int:
     return sensitivity_spec(request).sample_count()
 
 
+def simulation_budget(request: AnalysisRequest) -> tuple[int, str]:
+    """The replicates ``request`` may simulate at most, and the field that sets it: a
+    calibration's budget of parameter sets times the subjects each set simulates (every
+    subject of every condition), a sensitivity design's sets times its replicates."""
+    if request.kind == CALIBRATION:
+        spec = calibration_spec(request)
+        per_set = sum(len(spec.subjects(c)) for c in spec.condition_ids())
+        return spec.stopping.simulations * per_set, "stopping.simulations"
+    return sensitivity_spec(request).simulations(), "samples"
+
+
 def calibrate_into(
     spec: CalibrationSpec, work: Path, pool: object, workers: int, on_generation: OnGeneration
 ) -> dict[str, Path]:
