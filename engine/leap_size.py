@@ -89,8 +89,9 @@ def leap_size(s: LeapState) -> float:
         if rate == 0.0:
             continue
         for k in range(s.ptr[j], s.ptr[j + 1]):
-            s.drift[s.species[k]] += rate * s.amount[k]
-            s.spread[s.species[k]] += rate * s.amount[k] * s.amount[k]
+            change = rate * s.amount[k]  # (rate·a)·a, the product as written before
+            s.drift[s.species[k]] += change
+            s.spread[s.species[k]] += change * s.amount[k]
     fastest = 0.0
     for i in range(s.counts.size):
         bound = max(s.bound_scale[i] * s.counts[i], 1.0)
@@ -113,6 +114,10 @@ def _relaxations(s: LeapState) -> None:
     for i in range(s.counts.size):
         if s.stale[i]:
             _probe(s, i)
+    # x_i°/x_i once per species, not per entry; ``ahead`` is free scratch until the
+    # leap itself (every leap rule writes it before reading it).
+    for i in range(s.counts.size):
+        s.ahead[i] = s.probe_counts[i] / s.counts[i] if s.counts[i] > 0.0 else 1.0
     s.relax[:] = 0.0
     for j in range(s.leaping.size):
         if s.leaping[j] == 0.0:
@@ -120,8 +125,7 @@ def _relaxations(s: LeapState) -> None:
         for k in range(s.ptr[j], s.ptr[j + 1]):
             i = s.species[k]
             held = s.rates[j] / s.probe_rates[k]  # > 0: _mark_stale saw to it
-            moved = s.probe_counts[i] / s.counts[i] if s.counts[i] > 0.0 else 1.0
-            s.relax[i] += s.amount[k] * (s.differences[k] * held * moved)
+            s.relax[i] += s.amount[k] * (s.differences[k] * held * s.ahead[i])
     for i in range(s.counts.size):
         if s.probed[i] > 0.0:
             s.relax[i] = s.relax[i] / s.probe_step[i]
@@ -138,8 +142,8 @@ def _mark_stale(s: LeapState) -> None:
     moved = tolerance <= 0.0
     for i in range(s.counts.size):
         s.stale[i] = s.spread[i] > 0.0 and s.probed[i] == 0.0
-        if s.spread[i] > 0.0 and s.probed[i] > 0.0:
-            moved |= abs(s.counts[i] - s.probe_counts[i]) > tolerance * s.probe_counts[i]
+        if not moved and s.spread[i] > 0.0 and s.probed[i] > 0.0:
+            moved = abs(s.counts[i] - s.probe_counts[i]) > tolerance * s.probe_counts[i]
     if moved:
         for i in range(s.counts.size):
             s.stale[i] = s.spread[i] > 0.0
