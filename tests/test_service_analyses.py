@@ -9,6 +9,9 @@ SIGKILL: a finished analysis's results survive, an unfinished one is computed ag
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -263,3 +266,22 @@ def test_the_simulation_cap_is_a_validated_setting() -> None:
     assert loaded.limits.max_analysis_simulations == 5000
     with pytest.raises(SettingsError, match="ESCAPESIM_MAX_ANALYSIS_SIMULATIONS"):
         Settings.load(environ={"ESCAPESIM_MAX_ANALYSIS_SIMULATIONS": "0"}, flags={})
+
+
+def test_a_worker_killed_during_an_analysis_fails_it_and_the_next_one_succeeds(
+    tmp_path: Path,
+) -> None:
+    slow = {**CALIBRATION, "population": 200, "stopping": {"generations": 50}}
+    with InProcessServer(_settings(tmp_path / "data")) as running, running.client() as client:
+        doomed = client.create_analysis("calibration", slow, ROWS).analysis_id
+        wait_until(lambda: client.get_analysis(doomed).generations_done >= 1, timeout=120)
+        for worker in multiprocessing.active_children():  # the server's spawned workers
+            os.kill(worker.pid or 0, signal.SIGKILL)
+        failed = client.wait_analysis(doomed, timeout=120)
+        assert failed.state is RunState.FAILED
+        assert failed.error == "a worker process died (killed or out of memory)"
+        # The pool was replaced: both kinds run on the same server at once again.
+        after = client.create_analysis("calibration", CALIBRATION, ROWS).analysis_id
+        assert client.wait_analysis(after, timeout=300).state is RunState.SUCCEEDED
+        again = client.create_analysis("sensitivity", SENSITIVITY).analysis_id
+        assert client.wait_analysis(again, timeout=300).state is RunState.SUCCEEDED

@@ -24,6 +24,7 @@ import logging
 import threading
 import time
 from collections.abc import AsyncIterator
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from escapesim.engine import ScenarioError
@@ -42,7 +43,7 @@ from escapesim.service.store.analysis_record import (
 )
 from escapesim.service.store.run_record import RunState
 from escapesim.service.workers.batches import Batch
-from escapesim.service.workers.local import Executor, Job
+from escapesim.service.workers.local import Executor, ExecutorFailure, Job
 from escapesim.service.workers.pools import DaskPool, Halted, StoppablePool
 
 __all__ = ["AnalysisFinished", "AnalysisLifecycle", "AnalysisNotFound"]
@@ -173,6 +174,15 @@ class AnalysisLifecycle(Lifecycle[AnalysisRun, AnalysisEvent, AnalysisStore]):
             )  # fmt: skip
         except Halted:
             raise
+        except BrokenProcessPool:
+            # A killed worker breaks the whole pool: replace it now, or the next job on
+            # this server would find it broken too. The calibration fails; it is seeded,
+            # so creating it again gives the same posterior.
+            renew = getattr(self._executor, "renew", None)
+            if renew is not None:
+                renew(pool)
+            log.error("calibration %s failed: a worker process died", analysis_id)
+            raise ExecutorFailure("a worker process died (killed or out of memory)") from None
         except Exception as error:  # pyABC's own failures: shown as the job's error
             log.exception("calibration %s failed", analysis_id)
             raise work.failure(error) from error
