@@ -125,6 +125,18 @@ class Channel:
     order: int = 1
     component: str = ""
 
+    @classmethod
+    def of(
+        cls, name: str, change: Mapping[str, int], description: str, order: int = 1, *,
+        component: str = "", delayed: Mapping[str, int] | None = None,
+        delay: Delay | None = None,
+    ) -> Channel:  # fmt: skip
+        """A channel with its stoichiometry frozen (how every preset declares one)."""
+        return cls(
+            name=name, change=FrozenMap(change), description=description,
+            delayed=FrozenMap(delayed or {}), delay=delay, order=order, component=component,
+        )  # fmt: skip
+
     @property
     def stream(self) -> str:
         """The random stream its tau-leap firings are drawn from: its component's (a

@@ -95,9 +95,7 @@ PATIENT_LYSIS: FrozenMap[FrozenMap[float]] = FrozenMap({
 })  # fmt: skip
 
 
-def _channel(name: str, change: Mapping[str, int], description: str, order: int = 1) -> Channel:
-    return Channel(name=name, change=FrozenMap(change), description=description, order=order)
-
+_channel = Channel.of
 
 CHANNELS = (
     _channel("tumour_division", {"T": 1}, "tumour division a·T"),

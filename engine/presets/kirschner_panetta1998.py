@@ -36,7 +36,6 @@ from escapesim.engine.compiled import (
     Native,
     RateLaw,
 )
-from escapesim.engine.frozen import FrozenMap
 from escapesim.engine.network import Channel, FloatArray, Network, ParameterSpec, Role, Species
 
 SOURCE = "Kirschner & Panetta 1998, table 1"
@@ -72,14 +71,7 @@ PARAMETERS = (
 )  # fmt: skip
 
 
-def _channel(
-    name: str, change: Mapping[str, int], description: str, order: int = 1, component: str = ""
-) -> Channel:
-    return Channel(
-        name=name, change=FrozenMap(change), description=description, order=order,
-        component=component,
-    )  # fmt: skip
-
+_channel = Channel.of
 
 CHANNELS = (
     _channel("antigen_stimulation", {"E": 1}, "effector stimulation by antigen c·T"),

@@ -27,7 +27,6 @@ from collections.abc import Mapping
 import numpy as np
 
 from escapesim.engine.compiled import NO_LEVELS, RATE_LAW, CompiledKinetics, Native, RateLaw
-from escapesim.engine.frozen import FrozenMap
 from escapesim.engine.network import Channel, FloatArray, Network, ParameterSpec, Role, Species
 
 SOURCE = "Kuznetsov et al. 1994; BioModels BIOMD0000000762"
@@ -52,9 +51,7 @@ PARAMETERS = (
 )  # fmt: skip
 
 
-def _channel(name: str, change: Mapping[str, int], description: str, order: int = 1) -> Channel:
-    return Channel(name=name, change=FrozenMap(change), description=description, order=order)
-
+_channel = Channel.of
 
 CHANNELS = (
     _channel("effector_influx", {"E": 1}, "constant influx s"),

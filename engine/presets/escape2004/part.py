@@ -39,10 +39,8 @@ from typing import Any
 import numpy as np
 
 from escapesim.engine.compiled import jit
-from escapesim.engine.frozen import FrozenMap
 from escapesim.engine.network import (
     Channel,
-    Delay,
     FloatArray,
     MechanismSpec,
     ParameterSpec,
@@ -117,20 +115,8 @@ def parameter(
     )  # fmt: skip
 
 
-def channel(
-    name: str,
-    change: Mapping[str, int],
-    description: str,
-    *,
-    delayed: Mapping[str, int] | None = None,
-    delay: Delay | None = None,
-    order: int = 1,
-) -> Channel:
-    """A channel with frozen stoichiometry."""
-    return Channel(
-        name=name, change=FrozenMap(change), description=description,
-        delayed=FrozenMap(delayed or {}), delay=delay, order=order,
-    )  # fmt: skip
+#: A channel with frozen stoichiometry (one constructor for every preset).
+channel = Channel.of
 
 
 def cells(
