@@ -118,13 +118,20 @@ _A, _B, _C, _D, _LAM, _S, _SIGMA, _F, _G, _H, _J, _K, _M, _P, _Q, _R = range(len
 
 
 @jit
-def _ctl_lysis(tumour: float, ctl: float, p: FloatArray) -> float:
-    """CD8 kills per day, D·T, written without dividing by T (0 when either is 0)."""
+def ratio_lysis(tumour: float, ctl: float, d: float, lam: float, s: float) -> float:
+    """CD8 kills per day of de Pillis et al.'s ratio law, D·T with
+    D = d·(L/T)^lam / (s + (L/T)^lam), written without dividing by T (0 when either is 0)."""
     if tumour <= 0.0 or ctl <= 0.0:
         return 0.0
-    effect: float = ctl ** p[_LAM]
-    lysis: float = p[_D] * tumour * effect / (p[_S] * tumour ** p[_LAM] + effect)
+    effect: float = ctl**lam
+    lysis: float = d * tumour * effect / (s * tumour**lam + effect)
     return lysis
+
+
+@jit
+def _ctl_lysis(tumour: float, ctl: float, p: FloatArray) -> float:
+    """CD8 kills per day, D·T, with this model's parameters."""
+    return ratio_lysis(tumour, ctl, p[_D], p[_LAM], p[_S])
 
 
 def _propensities(counts: FloatArray, levels: FloatArray, p: FloatArray, out: FloatArray) -> None:

@@ -73,6 +73,7 @@ from escapesim.engine.network import (
     TherapyContext,
     TherapySpec,
 )
+from escapesim.engine.presets.depillis import ratio_lysis
 
 # The 2009 paper's parameter table as encoded by BioModels BIOMD0000000779 (curated:
 # reproduces the paper's figure 1) and a second public encoding (p_N as there); see
@@ -171,12 +172,8 @@ CHANNELS = (
 
 @jit
 def _ctl_lysis(tumour: float, ctl: float, p: FloatArray) -> float:
-    """CD8 kills per day, D·T, written without dividing by T (0 when either is 0)."""
-    if tumour <= 0.0 or ctl <= 0.0:
-        return 0.0
-    effect: float = ctl ** p[_LAM]
-    lysis: float = p[_D] * tumour * effect / (p[_S] * tumour ** p[_LAM] + effect)
-    return lysis
+    """CD8 kills per day, D·T (the 2005 ratio law), with this model's parameters."""
+    return ratio_lysis(tumour, ctl, p[_D], p[_LAM], p[_S])
 
 
 @jit

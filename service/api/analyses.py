@@ -135,19 +135,18 @@ def _validated(message: pb.AnalysisSpec, limits: Limits) -> tuple[AnalysisReques
     will evaluate if known; raises INVALID_ARGUMENT naming the message's fields."""
     found = convert.request_of(message)
     try:
-        total = analysis_work.validate(found)
+        cost = analysis_work.plan(found)
         base = Scenario.from_dict(found.spec["scenario"])
-        budget, budget_field = analysis_work.simulation_budget(found)
     except ScenarioError as error:
         raise errors.InvalidRequestError(convert.renamed(message, error.violations)) from None
     exceeded = limits.check_run(base)
     if exceeded:
         where = f"analysis.{found.kind}.scenario"
         raise errors.InvalidRequestError.nested(where, exceeded)
-    over = limits.check_analysis(budget, budget_field)
+    over = limits.check_analysis(cost.budget, cost.budget_field)
     if over:
         raise errors.InvalidRequestError.nested(f"analysis.{found.kind}", over)
-    return found, total
+    return found, cost.sets
 
 
 def _parts(requested: Any, kind: str) -> tuple[pb.AnalysisResultTable, ...]:

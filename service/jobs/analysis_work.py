@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from escapesim.engine.calibration import CalibrationSpec
@@ -36,24 +37,32 @@ def sensitivity_spec(request: AnalysisRequest) -> SensitivitySpec:
     return SensitivitySpec.from_dict(request.spec)
 
 
-def validate(request: AnalysisRequest) -> int:
-    """Validate ``request``; returns the parameter sets it will evaluate if known ahead
-    (a sensitivity design's size; 0 for a calibration). Raises ``ScenarioError``."""
-    if request.kind == CALIBRATION:
-        calibration_spec(request)
-        return 0
-    return sensitivity_spec(request).sample_count()
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What a validated request will cost: ``sets``, the parameter sets it evaluates if
+    known ahead (a sensitivity design's size; 0 for a calibration), and ``budget``, the
+    replicates it may simulate at most, set by the spec's field ``budget_field``."""
+
+    sets: int
+    budget: int
+    budget_field: str
 
 
-def simulation_budget(request: AnalysisRequest) -> tuple[int, str]:
-    """The replicates ``request`` may simulate at most, and the field that sets it: a
-    calibration's budget of parameter sets times the subjects each set simulates (every
-    subject of every condition), a sensitivity design's sets times its replicates."""
+def plan(request: AnalysisRequest) -> Plan:
+    """Validate ``request`` and say what it will cost (raises ``ScenarioError``). A
+    calibration's budget is its parameter sets times the subjects each set simulates
+    (every subject of every condition); a sensitivity design's, its sets times replicates."""
     if request.kind == CALIBRATION:
         spec = calibration_spec(request)
         per_set = sum(len(spec.subjects(c)) for c in spec.condition_ids())
-        return spec.stopping.simulations * per_set, "stopping.simulations"
-    return sensitivity_spec(request).simulations(), "samples"
+        return Plan(0, spec.stopping.simulations * per_set, "stopping.simulations")
+    design = sensitivity_spec(request)
+    return Plan(design.sample_count(), design.simulations(), "samples")
+
+
+def validate(request: AnalysisRequest) -> int:
+    """Validate ``request``; returns :attr:`Plan.sets`. Raises ``ScenarioError``."""
+    return plan(request).sets
 
 
 def calibrate_into(
