@@ -50,11 +50,6 @@ def register(subparsers: Subparsers) -> None:
     parser.set_defaults(handler=run)
 
 
-def load_calibration(path: str) -> CalibrationSpec:
-    """The validated calibration of file ``path``; raises :class:`UsageError`."""
-    return load_inputs(path)[2]
-
-
 def load_inputs(path: str) -> tuple[dict[str, Any], list[dict[str, Any]], CalibrationSpec]:
     """The file's mapping (its scenario read, its table's path dropped), the table's
     rows and the validated spec: what a server is sent. Raises :class:`UsageError`."""
@@ -76,11 +71,6 @@ def inputs_of(
         return mapping, rows, CalibrationSpec.from_dict(mapping, rows)
     except ScenarioError as error:
         raise UsageError(f"{where}: {v}" for v in error.violations) from None
-
-
-def calibration_of(data: Mapping[str, Any], directory: Path, *, where: str) -> CalibrationSpec:
-    """The spec of a calibration mapping (a ``scenario`` path read as a scenario file)."""
-    return inputs_of(data, directory, where=where)[2]
 
 
 def _with_scenario(data: Mapping[str, Any], directory: Path, *, where: str) -> dict[str, Any]:
