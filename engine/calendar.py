@@ -44,29 +44,36 @@ class Calendar:
     def __init__(self, env: simpy.Environment) -> None:
         self._env = env
         self._order = itertools.count()
-        self._pending: dict[int, Entry] = {}
+        # Entry fields as a plain tuple: a replicate schedules an event or two per sampled
+        # day, and only a checkpoint needs them as Entries (building one costs ~1 µs).
+        self._pending: dict[int, tuple[float, str, int, float]] = {}
 
     def after(
-        self, delay: float, entry: Callable[[float], Entry], action: Callable[[], None]
-    ) -> None:
-        """Run ``action`` after ``delay`` days; ``entry(time)`` describes it (``time`` is
-        the due time as SimPy computes it, ``now + delay``)."""
+        self, delay: float, kind: str, action: Callable[[], None], index: int = 0,
+        due: float = 0.0,
+    ) -> None:  # fmt: skip
+        """Run ``action`` after ``delay`` days, described by an :class:`Entry` of ``kind``,
+        ``index`` and ``due`` whose time is the due time as SimPy computes it
+        (``now + delay``)."""
         event = self._env.timeout(delay)
-        self._track(event, entry(self._env.now + delay), action)
+        self._track(event, (self._env.now + delay, kind, index, due), action)
 
     def at_exactly(self, entry: Entry, action: Callable[[], None]) -> None:
         """Run ``action`` at the float ``entry.time`` exactly (not before now)."""
         event = self._env.timeout(_delay_to(self._env.now, entry.time))
-        self._track(event, entry, action)
+        self._track(event, (entry.time, entry.kind, entry.index, entry.due), action)
 
     def pending(self) -> list[Entry]:
         """The pending entries in the order SimPy will process them."""
-        ordered = sorted(self._pending.items(), key=lambda item: (item[1].time, item[0]))
-        return [entry for _, entry in ordered]
+        ordered = sorted(self._pending.items(), key=lambda item: (item[1][0], item[0]))
+        return [Entry(*fields) for _, fields in ordered]
 
-    def _track(self, event: simpy.Event, entry: Entry, action: Callable[[], None]) -> None:
+    def _track(
+        self, event: simpy.Event, fields: tuple[float, str, int, float],
+        action: Callable[[], None],
+    ) -> None:  # fmt: skip
         key = next(self._order)
-        self._pending[key] = entry
+        self._pending[key] = fields
 
         def fire(_event: simpy.Event) -> None:
             del self._pending[key]

@@ -72,6 +72,15 @@ class Native(Generic[F]):
             return cast(F, numba.njit(self.signature, cache=True, nogil=True)(self.function))
 
     @functools.cached_property
+    def entry(self) -> F:
+        """:attr:`compiled`'s compiled entry point for its one signature: the same
+        function without the dispatcher's search for a matching signature, which types
+        every argument at every call (~1 µs for a numba structure; the kernel loop is
+        called once or twice per sampled day)."""
+        dispatcher: Any = self.compiled
+        return cast(F, dispatcher.overloads[dispatcher.signatures[0]].entry_point)
+
+    @functools.cached_property
     def address(self) -> Any:
         """The compiled function as a first-class function value for compiled callers.
 

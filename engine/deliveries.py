@@ -75,8 +75,8 @@ class Deliveries:
         key = (channel, due)
         if key not in self.pending:
             self.pending[key] = 0
-            entry = partial(Entry, kind=DELIVERY, index=channel, due=due)
-            self._calendar.after(due - now, entry, partial(self._arrive, channel, due))
+            arrive = partial(self._arrive, channel, due)
+            self._calendar.after(due - now, DELIVERY, arrive, channel, due)
         self.pending[key] += products
         return due
 

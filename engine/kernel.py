@@ -65,7 +65,7 @@ import numpy as np
 
 from escapesim.engine.compiled import CompiledKinetics
 from escapesim.engine.leap_state import NEW, streams
-from escapesim.engine.leaping import ADVANCE, DELAYED, LEAP_RULES, STEP_ENDS
+from escapesim.engine.leaping import ADVANCE, DELAYED, LEAP_RULES, REACHED, STEP_ENDS
 from escapesim.engine.network import FloatArray, IntArray, Stoichiometry
 
 #: Called when a channel with delayed products fires: (channel, times fired, time).
@@ -139,12 +139,22 @@ class Kernel:
         exact_below = max(settings.exact_below, settings.critical_firings * biggest)
         if settings.exact:
             exact_below = np.inf  # every channel critical: only exact bursts, never a leap
+        #: After :meth:`advance`: True when it ended with the watched burden checked and
+        #: inside its interval (no delayed firing cut the stretch short before the check).
+        self.kept_bounds = False
         self._weights = np.zeros(self.counts.size)
         self._bounds = np.array([-np.inf, np.inf])
         distinct = list({id(g): g for g in leap}.values())
         index = {id(g): k for k, g in enumerate(distinct)}
         stream_of = np.array([index[id(g)] for g in leap], dtype=np.int64)
         populations, entries = self.counts.size, stoichiometry.species.size
+        # The entries species by species, so a probe of one species (leap_size) visits
+        # only its own entries, not every channel's.
+        by_species = np.argsort(stoichiometry.species, kind="stable").astype(np.int64)
+        species_ptr = np.searchsorted(
+            stoichiometry.species[by_species], np.arange(populations + 1)
+        ).astype(np.int64)
+        channel_of = np.repeat(np.arange(len(stoichiometry.delays)), np.diff(stoichiometry.ptr))
         #: The leap bound's probe memory (:mod:`escapesim.engine.leap_size`), one vector
         #: the compiled loop sees in five parts (a checkpoint keeps it).
         self.probes = np.zeros(3 * populations + 2 * entries)
@@ -160,6 +170,7 @@ class Kernel:
                       LEAP_RULES[settings.leap], settings.max_leap, float(settings.stepwise),
                       settings.relaxation_reuse * settings.epsilon]),
             self.ends, self._weights, self._bounds, exact, streams(distinct), stream_of,
+            by_species, species_ptr, channel_of.astype(np.int64),
             *np.split(self.probes, cuts),
         )  # fmt: skip
 
@@ -190,7 +201,9 @@ class Kernel:
         Stops early after a step in which a channel with delayed products fired (they are
         handed to ``on_delayed``) or in which the watched burden left its interval.
         """
-        t, why = ADVANCE.compiled(self._state, t, t_max)
+        t, why = ADVANCE.entry(self._state, t, t_max)
+        # REACHED: no delayed firing, and the burden was checked after every step.
+        self.kept_bounds = why == REACHED
         if why == DELAYED:
             fired = self._delayed_fired.tolist()
             for channel in self._delayed_channels:

@@ -167,8 +167,8 @@ def _probe(s: LeapState, i: int) -> None:
     s.ahead[:] = s.counts
     s.ahead[i] += step
     s.rate_law(s.ahead, s.levels, s.parameters, s.means)
-    for j in range(s.rates.size):
-        for k in range(s.ptr[j], s.ptr[j + 1]):
-            if s.species[k] == i:
-                s.differences[k] = s.means[j] - s.rates[j]
-                s.probe_rates[k] = s.rates[j]
+    for q in range(s.species_ptr[i], s.species_ptr[i + 1]):
+        k = s.by_species[q]
+        j = s.channel_of[k]
+        s.differences[k] = s.means[j] - s.rates[j]
+        s.probe_rates[k] = s.rates[j]

@@ -54,6 +54,9 @@ _GIVEN = (
     ("exact", _GENERATOR, "the stream of exact events: when, and which channel"),
     ("streams", STREAMS, "one stream per component: its channels' tau-leap firings"),
     ("stream_of", _INDEX, "per channel: the index of its component's stream"),
+    ("by_species", _INDEX, "stoichiometry entries in species order (stable)"),
+    ("species_ptr", _INDEX, "species i's entries: by_species[species_ptr[i]:species_ptr[i+1]]"),
+    ("channel_of", _INDEX, "per stoichiometry entry: its channel"),
     # The leap bound's probe memory (leap_size; updated, and a checkpoint keeps it):
     ("probed", VECTOR, "1.0 per species whose rate differences were probed"),
     ("probe_step", VECTOR, "per species: the step of its probe"),
@@ -113,6 +116,9 @@ class LeapState(structref.StructRefProxy):
     exact: np.random.Generator
     streams: Any
     stream_of: IntArray
+    by_species: IntArray
+    species_ptr: IntArray
+    channel_of: IntArray
     probed: FloatArray
     probe_step: FloatArray
     probe_counts: FloatArray
@@ -164,6 +170,9 @@ def _new(
     exact: np.random.Generator,
     streams: Any,
     stream_of: IntArray,
+    by_species: IntArray,
+    species_ptr: IntArray,
+    channel_of: IntArray,
     probed: FloatArray,
     probe_step: FloatArray,
     probe_counts: FloatArray,
@@ -174,7 +183,8 @@ def _new(
     return LeapState(
         rate_law, level_law, parameters, counts, levels, fired, delayed_fired, ptr, species,
         amount, delayed, bound_scale, settings, ends, weights, bounds, exact, streams,
-        stream_of, probed, probe_step, probe_counts, probe_rates, differences,
+        stream_of, by_species, species_ptr, channel_of, probed, probe_step, probe_counts,
+        probe_rates, differences,
         np.zeros(channels), np.zeros(channels), np.zeros(channels),
         np.zeros(channels, dtype=np.int64), np.zeros(channels, dtype=np.bool_),
         np.zeros(populations), np.zeros(populations), np.zeros(populations),

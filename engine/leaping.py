@@ -154,7 +154,7 @@ def _leap(
         else:
             _leap_means(s, tau)
             for j in range(s.means.size):
-                s.firings[j] = _draw(s, j, s.means[j] * tau)
+                s.firings[j] = _draw(s, j, s.means[j] * tau) if s.means[j] > 0.0 else 0
         if fires_critical:
             s.firings[_choose(s, critical_total, s.exact.random())] += 1
         if _stays_whole(s):
@@ -201,7 +201,9 @@ def _trapezoidal_firings(s: LeapState, tau: float) -> None:
     leaps of 0.1/mu, twice plain leaping's error; tests/test_dsmts.py).
     """
     for j in range(s.leaping.size):
-        s.firings[j] = _draw(s, j, s.leaping[j] * THETA * tau)
+        # Most channels have no propensity; testing here spares a call (the structure's
+        # reference count) per channel: ~30% of the draws' cost in escape2004.
+        s.firings[j] = _draw(s, j, s.leaping[j] * THETA * tau) if s.leaping[j] > 0.0 else 0
     _stays_whole(s)
     for i in range(s.ahead.size):
         # Only the leap's final state must be whole (else it halves); a stage-1 count

@@ -12,7 +12,7 @@ import dataclasses
 from collections.abc import Callable
 from functools import partial
 
-from escapesim.engine.calendar import MODEL_EVENT, Calendar, Entry
+from escapesim.engine.calendar import MODEL_EVENT, Calendar
 from escapesim.engine.checkpoint import CheckpointError
 from escapesim.engine.kernel import KernelSettings
 from escapesim.engine.network import FloatArray, Network
@@ -47,8 +47,7 @@ class ModelEvents:
                 continue
             day = event.at(self._parameters)
             if day > 0.0 or not event.initial_value:
-                entry = partial(Entry, kind=MODEL_EVENT, index=i)
-                calendar.after(max(day - now, 0.0), entry, partial(fire, i))
+                calendar.after(max(day - now, 0.0), MODEL_EVENT, partial(fire, i), i)
 
     def check_keepable(self) -> None:
         """Refuse a checkpoint: an event's assignments may change parameters, which a
@@ -60,14 +59,17 @@ class ModelEvents:
         """Carry out event ``i``'s assignments now."""
         self._events[i].fire(t, counts, levels, self._parameters)
 
-    def poll(self, t: float, counts: FloatArray, levels: FloatArray) -> None:
-        """Fire every state-triggered event whose trigger turned true."""
+    def poll(self, t: float, counts: FloatArray, levels: FloatArray) -> bool:
+        """Fire every state-triggered event whose trigger turned true; True if one did."""
         if not self._polled:
-            return  # most models have none: _watch runs after every kernel step
+            return False  # most models have none: _watch runs after every kernel step
+        fired = False
         for event in self._events:
             if event.trigger is None:
                 continue
             now = bool(event.trigger(t, counts, levels, self._parameters))
             if now and not self._polled[event.name]:
                 event.fire(t, counts, levels, self._parameters)
+                fired = True
             self._polled[event.name] = now
+        return fired

@@ -239,7 +239,7 @@ class Simulation:
         self._doses.append(action)
         if not self._replaying:
             delay = max(time - self._env.now, 0.0)
-            self._calendar.after(delay, partial(Entry, kind=DOSE, index=index), action)
+            self._calendar.after(delay, DOSE, action, index)
 
     def count(self, name: str) -> float:
         """The current count of population ``name``."""
@@ -270,9 +270,8 @@ class Simulation:
         self._watch(0.0)
         self._give()
         self._given = len(self._doses)
-        first = partial(Entry, kind=SAMPLE, index=0)  # day 0, or the first of sample_days
-        self._calendar.after(self._times[0], first, partial(self._sample, 0))
-        self._calendar.after(0.0, partial(Entry, kind=KINETICS), self._kinetics)
+        self._calendar.after(self._times[0], SAMPLE, partial(self._sample, 0))  # or sample_days[0]
+        self._calendar.after(0.0, KINETICS, self._kinetics)
 
     def _give(self) -> None:
         """Let every therapy schedule its actions (through :meth:`at`)."""
@@ -346,9 +345,9 @@ class Simulation:
         target = min(env.peek(), horizon)
         while t < target and not self._end.triggered:
             t = self._kernel.advance(t, target)
-            self._watch(t)
+            self._watch(t, self._kernel.kept_bounds)
             target = min(target, env.peek())
-        self._calendar.after(t - env.now, partial(Entry, kind=KINETICS), self._kinetics)
+        self._calendar.after(t - env.now, KINETICS, self._kinetics)
 
     def _sample(self, i: int) -> None:
         if self._end.triggered:  # stopped at its outcome: every sample is taken
@@ -358,8 +357,7 @@ class Simulation:
         self._recorded = i + 1
         if i + 1 < len(self._times):
             delay = self._times[i + 1] - self._env.now
-            entry = partial(Entry, kind=SAMPLE, index=i + 1)
-            self._calendar.after(delay, entry, partial(self._sample, i + 1))
+            self._calendar.after(delay, SAMPLE, partial(self._sample, i + 1), i + 1)
         else:
             self._end.succeed()
         if self._progress is not None:
@@ -381,9 +379,11 @@ class Simulation:
         self._model_events.fire(event, self._env.now, self._kernel.counts, self._kernel.levels)
         self._watch(self._env.now)
 
-    def _watch(self, t: float) -> None:
-        self._model_events.poll(t, self._kernel.counts, self._kernel.levels)
-        if self._outcome is not None or not self._network.tumour:
+    def _watch(self, t: float, kept_bounds: bool = False) -> None:
+        """Fire the model's state-triggered events; then decide the outcome, unless the
+        kernel ``kept_bounds`` (it checked them) and no event fired."""
+        fired = self._model_events.poll(t, self._kernel.counts, self._kernel.levels)
+        if (kept_bounds and not fired) or self._outcome is not None or not self._network.tumour:
             return
         self._outcome = self._judge.decide(self._kernel.counts, t)
         if self._outcome is None:
