@@ -1,7 +1,9 @@
 """de Pillis et al. 2009 (Comput Math Methods Med 10:165): chemo-immunotherapy.
 
-T tumour, N NK cells, L activated CD8+ T cells, C circulating lymphocytes (counts);
-M chemotherapy drug and I IL-2 (concentrations). With kill(M, δ) = 1 − e^{−δ·M}:
+T tumour cells (a count); N NK cells, L activated CD8+ T cells and C circulating
+lymphocytes per litre of blood; M chemotherapy drug and I IL-2 (IU/L) (the 2009 model's
+units, as its authors restate them in de Pillis et al. 2013, DCDS-B 18:915, §2). With
+kill(M, δ) = 1 − e^{−δ·M}:
 
     dT/dt = a·T·(1 − b·T) − c·N·T − D·T − K_T·kill(M, δ_T)·T
     dN/dt = e·f·C − f·N − p·N·T + p_N·N·I/(g_N + I) − K_N·kill(M, δ_N)·N
@@ -16,8 +18,14 @@ Every term has one sign on the non-negative orthant, so each is one channel (±1
 and the channels' mean drift is the ODE's right-hand side. M and I are concentrations:
 between events they follow their ODE with the counts frozen at the step's start
 (exponential Euler; I's self-amplification ω·L·I/(ζ+I) is production at the step's I).
-The treatments v_M, v_I and v_L are the preset's therapies, given as boluses on listed
-days (``chemotherapy`` adds to M, ``il2`` to I, ``til`` adds CD8 cells to L).
+The treatments v_M, v_I and v_L are the preset's therapies on listed days:
+``chemotherapy`` and ``il2`` are boluses into M and I (both cleared linearly, so a bolus
+is their short-infusion limit); ``til`` is the rate v_L itself, held in the level
+``v_L`` for the infusion's ``days`` and delivered by the channel ``til_infusion`` (a
+bolus would not be that limit for L: the loss u·L²·C·I/(κ + I) is quadratic in L, so
+1e9 cells/L added at once are regulated away within hours, the same cells over a day are
+not; docs/depillis.md). N, L and C are counted per litre: one event is one cell in a
+litre of blood, which at the model's ≥ 1e4 cells/L is noise far below the ODE's scale.
 
 | channel              | propensity                 | change |
 |----------------------|----------------------------|--------|
@@ -42,6 +50,7 @@ days (``chemotherapy`` adds to M, ``il2`` to I, ``til`` adds CD8 cells to L).
 | lymphocyte_synthesis | alpha                      | C + 1  |
 | lymphocyte_turnover  | beta·C                     | C − 1  |
 | chemo_lymphocyte_kill| K_C·kill(M, δ_C)·C         | C − 1  |
+| til_infusion         | v_L                        | L + 1  |
 """
 
 from __future__ import annotations
@@ -92,7 +101,7 @@ def _p(name: str, unit: str, default: float, description: str, upper: float,
 PARAMETERS = (
     _p("a", "1/day", 4.31e-1, "tumour growth", 100.0),
     _p("b", "1/cell", 1.02e-9, "inverse carrying capacity", 1.0),
-    _p("c", "1/(cell·day)", 2.9077e-13, "NK kill of tumour cells", 1.0),
+    _p("c", "L/(cell·day)", 2.9077e-13, "NK kill of tumour cells", 1.0),
     _p("K_T", "1/day", 9.0e-1, "maximal chemotherapy kill of tumour cells", 100.0),
     _p("delta_T", "1/drug unit", 1.8328, "chemotherapy efficacy on tumour cells", 100.0),
     _p("e", "1", 1.11e-1, "NK share of circulating lymphocytes at equilibrium", 1.0),
@@ -107,7 +116,7 @@ PARAMETERS = (
     _p("q", "1/(cell·day)", 3.422e-10, "CD8 inactivation by tumour cells", 1.0),
     _p("r1", "1/(cell·day)", 2.9077e-11, "CD8 activation by NK-lysed tumour debris", 1.0),
     _p("r2", "1/(cell·day)", 5.8467e-13, "CD8 activation by lymphocytes meeting tumour", 1.0),
-    _p("u", "1/(cell²·day)", 4.417e-14, "IL-2-dependent CD8 self-regulation", 1.0),
+    _p("u", "L²/(cell²·day)", 4.417e-14, "IL-2-dependent CD8 self-regulation", 1.0),
     _p("kappa", "IU/L", 2.5036e3, "half-saturation of CD8 self-regulation in IL-2", 1e15),
     _p("j", "1/day", 1.245e-2, "maximal tumour-driven CD8 recruitment", 100.0),
     _p("k", "cells", 2.019e7, "half-saturation (T) of CD8 recruitment", 1e15),
@@ -115,14 +124,14 @@ PARAMETERS = (
     _p("g_I", "IU/L", 2.5036e3, "half-saturation of IL-2-driven CD8 proliferation", 1e15),
     _p("K_L", "1/day", 4.86e-2, "maximal chemotherapy kill of CD8 cells", 100.0),
     _p("delta_L", "1/drug unit", 1.8328, "chemotherapy efficacy on CD8 cells", 100.0),
-    _p("alpha", "cells/day", 1.41750e7, "lymphocyte synthesis (alpha/beta = 2.25e9)", 1e15),
+    _p("alpha", "cells/(L·day)", 1.41750e7, "lymphocyte synthesis (alpha/beta = 2.25e9/L)", 1e15),
     _p("beta", "1/day", 6.3e-3, "lymphocyte turnover", 100.0),
     _p("K_C", "1/day", 3.4e-2, "maximal chemotherapy kill of lymphocytes", 100.0),
     _p("delta_C", "1/drug unit", 1.8328, "chemotherapy efficacy on lymphocytes", 100.0),
     _p("gamma", "1/day", 5.199e-1, "chemotherapy drug clearance", 100.0),
     _p("mu_I", "1/day", 1.17427e1, "IL-2 clearance", 1000.0),
-    _p("phi", "IU/(L·cell·day)", 2.38405e-7, "IL-2 production by lymphocytes", 1.0),
-    _p("omega", "IU/(L·cell·day)", 7.874e-2, "IL-2-driven IL-2 production by CD8 cells", 1e6),
+    _p("phi", "IU/(cell·day)", 2.38405e-7, "IL-2 production by lymphocytes", 1.0),
+    _p("omega", "IU/(cell·day)", 7.874e-2, "IL-2-driven IL-2 production by CD8 cells", 1e6),
     _p("zeta", "IU/L", 2.5036e3, "half-saturation of CD8 IL-2 production", 1e15),
     _p("d", "1/day", 2.34, "maximal CD8 kill of the ratio law", 1000.0, PATIENT),
     _p("lam", "1", 2.09, "CD8 lysis exponent on the effector:target ratio", 10.0, PATIENT),
@@ -167,6 +176,7 @@ CHANNELS = (
     _channel("lymphocyte_synthesis", {"C": 1}, "lymphocyte synthesis alpha"),
     _channel("lymphocyte_turnover", {"C": -1}, "lymphocyte turnover beta·C"),
     _channel("chemo_lymphocyte_kill", {"C": -1}, "chemotherapy kill K_C(1−e^{−δ_C·M})·C"),
+    _channel("til_infusion", {"L": 1}, "CD8 infusion at the rate v_L (the til therapy)"),
 )
 
 
@@ -192,7 +202,7 @@ def _saturating(x: float, half: float) -> float:
 def _propensities(counts: FloatArray, levels: FloatArray, p: FloatArray, out: FloatArray) -> None:
     """Propensities in the order of :data:`CHANNELS`."""
     tumour, nk, ctl, lymph = counts[0], counts[1], counts[2], counts[3]
-    drug, il2 = levels[0], levels[1]
+    drug, il2, infusion = levels[0], levels[1], levels[2]
     out[0] = p[_A] * tumour
     out[1] = p[_A] * p[_B] * tumour * tumour
     out[2] = p[_C] * nk * tumour
@@ -214,18 +224,24 @@ def _propensities(counts: FloatArray, levels: FloatArray, p: FloatArray, out: Fl
     out[18] = p[_AL]
     out[19] = p[_BE] * lymph
     out[20] = p[_KC] * _kill(drug, p[_DC]) * lymph
+    # The rate is set and reset by the therapy's events (add_level floors it at 0); max()
+    # keeps a propensity non-negative whatever sets the level.
+    out[21] = max(infusion, 0.0)
 
 
 def _level_rates(
     counts: FloatArray, levels: FloatArray, p: FloatArray, production: FloatArray,
     decay: FloatArray,
 ) -> None:  # fmt: skip
-    """The drug's clearance; IL-2's production by lymphocytes and CD8 cells, and clearance."""
+    """The drug's clearance; IL-2's production by lymphocytes and CD8 cells, and clearance;
+    the infusion rate v_L is constant between the therapy's events."""
     ctl, lymph, il2 = counts[2], counts[3], levels[1]
     production[0] = 0.0
     decay[0] = p[_GA]
     production[1] = p[_PHI] * lymph + p[_OM] * ctl * _saturating(il2, p[_ZE])
     decay[1] = p[_MUI]
+    production[2] = 0.0
+    decay[2] = 0.0
 
 
 PROPENSITIES: Native[RateLaw] = Native(_propensities, RATE_LAW)
@@ -236,7 +252,7 @@ def bind(values: Mapping[str, float], switches: Mapping[str, bool]) -> CompiledK
     """The rate laws with the parameter values bound."""
     del switches  # the reference model has no switchable mechanisms
     parameters = np.array([values[name] for name in _NAMES], dtype=np.float64)
-    return CompiledKinetics(PROPENSITIES, LEVEL_RATES, parameters, len(CHANNELS), 2)
+    return CompiledKinetics(PROPENSITIES, LEVEL_RATES, parameters, len(CHANNELS), len(LEVELS))
 
 
 def _bolus(level: str, administered: Administered, ctx: TherapyContext) -> None:
@@ -246,10 +262,25 @@ def _bolus(level: str, administered: Administered, ctx: TherapyContext) -> None:
 
 
 def _infuse(administered: Administered, ctx: TherapyContext) -> None:
-    """Add the dose of activated CD8 cells to L on every listed day (all reach it, as v_L)."""
+    """Infuse the dose of activated CD8 cells (per litre) over ``days`` from every listed
+    day: v_L = dose / days while it runs; ``days = 0`` adds the dose to L at once."""
+    days = administered.parameters["days"]
     for day in administered.at_days:
-        ctx.at(day, partial(ctx.add_count, "L", administered.dose, "til"))
+        if days <= 0.0:
+            ctx.at(day, partial(ctx.add_count, "L", administered.dose, "til"))
+            continue
+        rate = administered.dose / days
+        ctx.at(day, partial(ctx.add_level, "v_L", rate))
+        ctx.at(day + days, partial(ctx.add_level, "v_L", -rate))
 
+
+# v_L is a rate in cells/(L·day) and the model's clock is in days: a dose over one day is
+# v_L = dose on that day. The 2009 paper's own infusion lengths were not read (docs).
+INFUSION_DAYS = ParameterSpec(
+    name="days", unit="days", default=1.0, upper=1000.0,
+    description="infusion length (0: the dose enters L at once)",
+    source="stated reason: v_L is a daily rate (docs/depillis.md, the 2009 update)",
+)  # fmt: skip
 
 THERAPIES = (
     TherapySpec(name="chemotherapy", description="chemotherapy bolus into M (v_M)",
@@ -258,21 +289,29 @@ THERAPIES = (
     TherapySpec(name="il2", description="IL-2 bolus into I (v_I)", dose_unit="IU/L",
                 dose_upper=1e15, parameters=(), give=partial(_bolus, "I")),
     TherapySpec(name="til", description="tumour-infiltrating lymphocyte infusion into L (v_L)",
-                dose_unit="cells", dose_upper=1e13, parameters=(), give=_infuse),
+                dose_unit="cells/L", dose_upper=1e13, parameters=(INFUSION_DAYS,),
+                give=_infuse),
 )  # fmt: skip
 
 
-def _species(name: str, initial: float, description: str, role: Role) -> Species:
-    return Species(name=name, unit="cells", initial=initial, description=description,
+def _species(name: str, initial: float, description: str, role: Role,
+             unit: str = "cells/L") -> Species:  # fmt: skip
+    return Species(name=name, unit=unit, initial=initial, description=description,
                    label=description, role=role)  # fmt: skip
 
 
-# M starts drug-free; I at the encoding's initial 1073 IU/L (the paper's figure 1).
+# M starts drug-free. I starts at the paper's high-tumour homeostasis, 1173 IU/L (serum
+# IL-2 of stage III NSCLC, Orditura et al.; restated in de Pillis et al. 2013 §3.2): the
+# 2009 table's phi and omega balance dI/dt there to 0.03 %, and at BIOMD0000000779's
+# initial 1073 only to 3 % (tests/test_depillis2009.py), so 1073 reads as a slip.
 LEVELS = (
     Species(name="M", unit="drug units", initial=0.0, upper=1e6,
             description="chemotherapy drug", label="chemotherapy", role=Role.DRUG),
-    Species(name="I", unit="IU/L", initial=1073.0, upper=1e15,
+    Species(name="I", unit="IU/L", initial=1173.0, upper=1e15,
             description="IL-2 concentration", label="IL-2", role=Role.SIGNAL),
+    Species(name="v_L", unit="cells/(L·day)", initial=0.0, upper=1e15,
+            description="CD8 infusion rate (the til therapy)", label="CD8 infusion",
+            role=Role.DRUG),
 )  # fmt: skip
 
 
@@ -285,9 +324,10 @@ NETWORK = Network(
     ),
     splitting=__doc__ or "",
     species=(
-        # Initial state of the paper's figure 1 as BIOMD0000000779 encodes it; N = e·C and
-        # C = alpha/beta are the tumour-free equilibria.
-        _species("T", 1e7, "tumour cells", Role.TUMOUR),
+        # Initial state of the paper's figure 1 as BIOMD0000000779 encodes it: L at the
+        # paper's high-tumour homeostasis (5.268e5 cells/L); N = e·C and C = alpha/beta
+        # are the tumour-free equilibria.
+        _species("T", 1e7, "tumour cells", Role.TUMOUR, "cells"),
         _species("N", 2.5e8, "NK cells", Role.EFFECTOR),
         _species("L", 5.268e5, "activated CD8+ T cells", Role.EFFECTOR),
         _species("C", 2.25e9, "circulating lymphocytes", Role.OTHER),

@@ -68,10 +68,12 @@ LAWS: dict[str, PresetLaws] = {
             "lymphocyte_synthesis": "alpha",
             "lymphocyte_turnover": "beta * C",
             "chemo_lymphocyte_kill": "K_C * (1 - exp(-delta_C * M)) * C",
+            "til_infusion": "v_L",
         },
         levels={
             "M": "-gamma * M",
             "I": "phi * C + omega * L * I / (zeta + I) - mu_I * I",
+            "v_L": "0",  # set by the til therapy's timed events, not exported
         },
     ),
     "birth_death": PresetLaws(
