@@ -211,14 +211,11 @@ class Simulation:
         """The result of a finished run."""
         if not self._end.triggered:
             raise RuntimeError("the simulation has not reached its horizon")
+        samples, kernel = self._samples, self._kernel
         return Result(
             times=np.array(self._times, dtype=float),
-            trajectory=FrozenMap(
-                {name: self._samples[:, i].copy() for i, name in enumerate(self._names)}
-            ),
-            counters=readout.counters(
-                self._network, self._kernel.fired, self._arrived, self._extra
-            ),
+            trajectory=FrozenMap({n: samples[:, i].copy() for i, n in enumerate(self._names)}),
+            counters=readout.counters(self._network, kernel.fired, self._arrived, self._extra),
             outcome=self._outcome or Outcome(OutcomeKind.EQUILIBRIUM, None),
             provenance=Provenance(
                 scenario=self.scenario, replicate=self.replicate, forked_from=self._parent
@@ -338,22 +335,24 @@ class Simulation:
     def _kinetics(self) -> None:
         """Advance the kernel to the next calendar event, then wait for it (a zero delay
         still queues behind the events already due now)."""
-        env, horizon = self._env, self.scenario.horizon_days
-        if env.now >= horizon or self._end.triggered:  # (ended early: stop_at_outcome)
+        env, horizon, kernel, end = self._env, self.scenario.horizon_days, self._kernel, self._end
+        now = t = env.now
+        if now >= horizon or end.triggered:  # (ended early: stop_at_outcome)
             return
-        t = env.now
         target = min(env.peek(), horizon)
-        while t < target and not self._end.triggered:
-            t = self._kernel.advance(t, target)
-            self._watch(t, self._kernel.kept_bounds)
+        while t < target and not end.triggered:
+            t = kernel.advance(t, target)
+            self._watch(t, kernel.kept_bounds)
             target = min(target, env.peek())
-        self._calendar.after(t - env.now, KINETICS, self._kinetics)
+        self._calendar.after(t - now, KINETICS, self._kinetics)
 
     def _sample(self, i: int) -> None:
         if self._end.triggered:  # stopped at its outcome: every sample is taken
             return
-        self._samples[i, : self._kernel.counts.size] = self._kernel.counts
-        self._samples[i, self._kernel.counts.size :] = self._kernel.levels
+        row, counts, levels = self._samples[i], self._kernel.counts, self._kernel.levels
+        row[: counts.size] = counts
+        if levels.size:
+            row[counts.size :] = levels
         self._recorded = i + 1
         if i + 1 < len(self._times):
             delay = self._times[i + 1] - self._env.now
