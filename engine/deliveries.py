@@ -18,7 +18,7 @@ from functools import partial
 import numpy as np
 
 from escapesim.engine.calendar import DELIVERY, Calendar, Entry
-from escapesim.engine.network import Network, Stoichiometry
+from escapesim.engine.network import Delay, Network
 
 #: At most this many distinct delays are drawn for one batch of leaped firings; the
 #: batch is shared out evenly among them (a binned sample of the delay distribution).
@@ -27,12 +27,13 @@ DELAY_BINS = 16
 
 class Deliveries:
     """Schedules a replicate's delayed products on its calendar; ``arrive(channel, due)``
-    runs when a delivery is due."""
+    runs when a delivery is due. ``delays`` are the channels' delays with this
+    replicate's parameters bound (:meth:`Network.delays`)."""
 
     def __init__(
         self,
         network: Network,
-        stoichiometry: Stoichiometry,
+        delays: tuple[Delay | None, ...],
         grid: float,
         calendar: Calendar,
         random: Callable[[str], np.random.Generator],
@@ -40,7 +41,7 @@ class Deliveries:
     ) -> None:
         self.pending: dict[tuple[int, float], int] = {}  # (channel, due) -> products
         self._network = network
-        self._stoichiometry = stoichiometry
+        self._delays = delays
         self._grid = grid
         self._calendar = calendar
         self._random = random
@@ -49,7 +50,7 @@ class Deliveries:
     def fired(self, channel: int, fired: int, t: float, now: float) -> float:
         """Schedule the products of ``fired`` firings of ``channel`` at ``t`` (SimPy's
         clock reads ``now``); returns the earliest due time."""
-        delay = self._stoichiometry.delays[channel]
+        delay = self._delays[channel]
         assert delay is not None, "only channels with a delay have delayed products"
         if delay.shape is None:  # a fixed delay: every product arrives in one delivery
             return self._pend(channel, t + delay.mean, fired, now)

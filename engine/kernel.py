@@ -66,7 +66,8 @@ import numpy as np
 from escapesim.engine.compiled import CompiledKinetics
 from escapesim.engine.leap_state import NEW, streams
 from escapesim.engine.leaping import ADVANCE, DELAYED, LEAP_RULES, REACHED, STEP_ENDS
-from escapesim.engine.network import FloatArray, IntArray, Stoichiometry
+from escapesim.engine.network import FloatArray, IntArray
+from escapesim.engine.stoichiometry import Stoichiometry
 
 #: Called when a channel with delayed products fires: (channel, times fired, time).
 #: Returns the earliest time at which those products appear.

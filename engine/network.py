@@ -24,6 +24,7 @@ from escapesim.engine.frozen import FrozenMap
 
 if TYPE_CHECKING:
     from escapesim.engine.compiled import CompiledKinetics
+    from escapesim.engine.stoichiometry import Stoichiometry
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -86,11 +87,20 @@ class Delay:
     """How long after its channel fired a delayed product appears, in days.
 
     ``shape=None`` is a fixed delay; otherwise the delay is gamma distributed with this
-    mean and shape (coefficient of variation ``1/sqrt(shape)``).
+    mean and shape (coefficient of variation ``1/sqrt(shape)``). ``parameter`` names the
+    network's parameter that sets the mean in a scenario (a profile or ``parameters`` may
+    change it); ``mean`` is then that parameter's default.
     """
 
     mean: float
     shape: float | None = None
+    parameter: str | None = None
+
+    def bound(self, values: Mapping[str, float]) -> Delay:
+        """This delay with its mean from ``values`` (itself when no parameter sets it)."""
+        if self.parameter is None:
+            return self
+        return Delay(mean=float(values[self.parameter]), shape=self.shape)
 
     def sample(self, rng: np.random.Generator, size: int) -> FloatArray:
         """Draw ``size`` delays."""
@@ -273,6 +283,19 @@ class Network:
     events: tuple[ModelEvent, ...] = ()
     profiles: tuple[Profile, ...] = ()
 
+    def __post_init__(self) -> None:
+        names = {p.name for p in self.parameters}
+        for c in self.channels:
+            if c.delay is not None and c.delay.parameter not in (None, *names):
+                raise ValueError(
+                    f"channel {c.name!r}: its delay's parameter {c.delay.parameter!r} is not "
+                    f"a parameter of {self.name}"
+                )
+
+    def delays(self, values: Mapping[str, float]) -> tuple[Delay | None, ...]:
+        """Every channel's delay with the means ``values`` (bound parameters) give."""
+        return tuple(c.delay and c.delay.bound(values) for c in self.channels)
+
     def profile(self, name: str) -> Profile | None:
         """The parameter profile called ``name``, if the network offers it."""
         return next((p for p in self.profiles if p.name == name), None)
@@ -300,6 +323,9 @@ class Network:
     @functools.cached_property
     def stoichiometry(self) -> Stoichiometry:
         """The channels in index form, built once per network (read-only for its users)."""
+        # Imported here: the index forms are built from this module's types.
+        from escapesim.engine.stoichiometry import Stoichiometry
+
         return Stoichiometry.of(self)
 
     @functools.cached_property
@@ -308,7 +334,7 @@ class Network:
         channels with their changes, delays and streams, therapies): checkpoints taken on
         one network are refused by another."""
         channels = [
-            [c.name, dict(c.change), dict(c.delayed), c.delay and [c.delay.mean, c.delay.shape],
+            [c.name, dict(c.change), dict(c.delayed), c.delay and _described(c.delay),
              c.order, c.stream]
             for c in self.channels
         ]  # fmt: skip
@@ -320,59 +346,13 @@ class Network:
         return hashlib.sha256(json.dumps(described).encode()).hexdigest()
 
 
+def _described(delay: Delay) -> list[object]:
+    """A delay in a fingerprint (a delay no parameter sets reads as it always did)."""
+    found: list[object] = [delay.mean, delay.shape]
+    return found if delay.parameter is None else [*found, delay.parameter]
+
+
 IntArray = npt.NDArray[np.int64]
-
-
-@dataclass(frozen=True, slots=True)
-class Stoichiometry:
-    """Index forms of a network's channels, built once per simulation.
-
-    ``ptr``, ``species``, ``amount``: the immediate changes in channel-major sparse form
-    (channel ``j`` changes ``species[ptr[j]:ptr[j+1]]`` by ``amount[ptr[j]:ptr[j+1]]``),
-    what the compiled kernel walks. ``deliveries[j]``: the (species, amount) pairs of
-    channel ``j``'s delayed products.
-    """
-
-    change: IntArray  # channels x species
-    delayed: IntArray  # channels x species
-    delays: tuple[Delay | None, ...]
-    order: npt.NDArray[np.float64]  # per species: highest order g_i
-    ptr: IntArray
-    species: IntArray
-    amount: npt.NDArray[np.float64]
-    delayed_channels: tuple[int, ...]  # channels with delayed products
-    deliveries: tuple[tuple[tuple[int, float], ...], ...]
-
-    @classmethod
-    def of(cls, network: Network) -> Stoichiometry:
-        """Index the channels of ``network``."""
-        index = {s.name: i for i, s in enumerate(network.species)}
-        shape = (len(network.channels), len(network.species))
-        change = np.zeros(shape, dtype=np.int64)
-        delayed = np.zeros(shape, dtype=np.int64)
-        order = np.ones(len(network.species))
-        for j, channel in enumerate(network.channels):
-            for name, amount in channel.change.items():
-                change[j, index[name]] = amount
-                order[index[name]] = max(order[index[name]], channel.order)
-            for name, amount in channel.delayed.items():
-                delayed[j, index[name]] = amount
-        rows, species = np.nonzero(change)
-        ptr = np.searchsorted(rows, np.arange(shape[0] + 1)).astype(np.int64)
-        deliveries = tuple(
-            tuple((int(i), float(row[i])) for i in np.flatnonzero(row)) for row in delayed
-        )
-        return cls(
-            change=change,
-            delayed=delayed,
-            delays=tuple(c.delay for c in network.channels),
-            order=order,
-            ptr=ptr,
-            species=species.astype(np.int64),
-            amount=change[rows, species].astype(np.float64),
-            delayed_channels=tuple(j for j, d in enumerate(deliveries) if d),
-            deliveries=deliveries,
-        )
 
 
 def is_whole(value: float) -> bool:

@@ -75,14 +75,15 @@ class Simulation:
         self._parent: tuple[Scenario, float] | None = None
         self._streams: dict[str, np.random.Generator] = {}
         self._stoichiometry = self._network.stoichiometry
-        bound = self._network.bind(scenario.replicate_parameters(replicate), scenario.mechanisms)
+        values = scenario.replicate_parameters(replicate)
+        bound = self._network.bind(values, scenario.mechanisms)
         self._model_events = ModelEvents(self._network, bound.parameters)
         settings = self._model_events.settings(settings or KernelSettings())
         # A scenario asking for the exact law gets it whatever the other settings.
         self._settings = dataclasses.replace(settings, exact=True) if scenario.exact else settings
         self._deliveries = Deliveries(
-            self._network, self._stoichiometry, self._settings.delivery_grid, self._calendar,
-            self.random, self._deliver,
+            self._network, self._network.delays(values), self._settings.delivery_grid,
+            self._calendar, self.random, self._deliver,
         )  # fmt: skip
         self._kernel = Kernel(
             self._stoichiometry,

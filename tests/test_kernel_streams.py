@@ -9,8 +9,9 @@ import numpy as np
 from escapesim.engine.compiled import NO_LEVELS, RATE_LAW, CompiledKinetics, Native
 from escapesim.engine.frozen import FrozenMap
 from escapesim.engine.kernel import Kernel, KernelSettings
-from escapesim.engine.network import Channel, FloatArray, Network, Species, Stoichiometry
+from escapesim.engine.network import Channel, FloatArray, Network, Species
 from escapesim.engine.rng import stream
+from escapesim.engine.stoichiometry import Stoichiometry
 
 
 def _births(counts: FloatArray, levels: FloatArray, p: FloatArray, out: FloatArray) -> None:

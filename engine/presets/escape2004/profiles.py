@@ -7,7 +7,8 @@ tumour that doubles in ~4 days. A scenario's ``profile`` replaces the defaults b
 species' values (scenario values still win). No profile keeps the defaults exactly (every
 scenario and example from before profiles reproduces). ``mouse`` is the defaults with
 mouse PK; ``human`` is human tumour cell kinetics and capacity, human NK and Treg
-turnover, human IL-2 clearance and the human PK the defaults already have. Sources per
+turnover, human CD8 T-cell expansion, human IL-2 clearance and the human PK the
+defaults already have. Sources per
 value: docs/escape2004.md, "Profiles". Parameters not listed are shared: no species
 difference was sourced for them (the human effector CTL, CD4 helper, naive and DC values
 that were looked for are listed there, with why they are not here).
@@ -35,6 +36,13 @@ _HUMAN_TREG_LOSS = 0.0866
 #: one that holds most of the exposure: ln 2 / (85/1440 days) = 11.7/day.
 _HUMAN_IL2_CLEARANCE = 11.7
 
+#: Human CD8 T-cell expansion: the effector response to the yellow fever and smallpox
+#: vaccines peaks ~2 weeks after vaccination (Miller et al. 2008, Immunity 28:710; Co et
+#: al. 2009, Immunology 128:e718), against ~8 days after acute LCMV in mice
+#: (Murali-Krishna et al. 1998): 14 days less the same 1.5-day migration and ~0.5 day to
+#: priming the mouse value (6) assumes.
+_HUMAN_EXPANSION_DELAY = 12.0
+
 #: Generic mouse IgG serum half-life in mice, days (the antibodies' own mouse PK unknown).
 _MOUSE_IGG_HALF_LIFE = 7.0
 
@@ -52,8 +60,8 @@ MOUSE = Profile(
 HUMAN = Profile(
     name="human",
     description=(
-        "human tumour cell kinetics and capacity, human NK and Treg turnover, human IL-2 "
-        "clearance, human drug PK"
+        "human tumour cell kinetics and capacity, human NK and Treg turnover, human CD8 "
+        "T-cell expansion, human IL-2 clearance, human drug PK"
     ),
     values=FrozenMap({
         "division_rate": _HUMAN_DIVISION,
@@ -62,6 +70,7 @@ HUMAN = Profile(
         "nk_death": 0.069,  # labelled blood NK cells disappear at 6.9 %/day
         "treg_death": _HUMAN_TREG_LOSS,
         "il2_decay": _HUMAN_IL2_CLEARANCE,
+        "expansion_delay": _HUMAN_EXPANSION_DELAY,
         "anti_pd1_half_life": 25.0,
         "anti_tgfb_half_life": 21.7,
         "anti_cd25_half_life": 20.0,

@@ -2,12 +2,12 @@
 
 A DC-naive encounter is costimulated with probability ``q`` (from :mod:`.dysfunction`)
 and primes; otherwise the naive cell becomes anergic. A primed cell runs a programmed
-expansion of :data:`BURST` progeny that arrive at the tumour :data:`EXPANSION_DELAY`
-later (expansion plus trafficking, a SimPy delayed event). Regulatory T cells suppress
-priming (the brake ρ, :mod:`.regulation`). The immunodominant epitope's precursors
-``N`` and the subdominant epitopes' ``N_sub`` (:mod:`.epitopes`; epitope 2 holds 3/4 of
-that pool, epitope 3 1/4) are primed alike, the subdominant ones at the weight π of
-their presentation (:mod:`.spreading`):
+expansion of :data:`BURST` progeny that arrive at the tumour ``expansion_delay`` days
+later (:data:`EXPANSION_DELAY`: expansion plus trafficking, a SimPy delayed event).
+Regulatory T cells suppress priming (the brake ρ, :mod:`.regulation`). The
+immunodominant epitope's precursors ``N`` and the subdominant epitopes' ``N_sub``
+(:mod:`.epitopes`; epitope 2 holds 3/4 of that pool, epitope 3 1/4) are primed alike,
+the subdominant ones at the weight π of their presentation (:mod:`.spreading`):
 
 | channel            | propensity                        | change                       |
 |--------------------|-----------------------------------|------------------------------|
@@ -42,9 +42,10 @@ MECHANISM = MechanismSpec(
 #: Progeny of one primed naive CD8 T cell: 2^8, within the 2^7-2^10 of a programmed
 #: expansion (Kaech & Ahmed 2001). Structural: stoichiometry is fixed per channel.
 BURST = 256
-#: Expansion (~5 days of divisions) plus trafficking to the tumour, days (fixed, so
-#: the shortest presentation-to-arrival delay is real).
-EXPANSION_DELAY = Delay(mean=6.0)
+#: Expansion (~5 days of divisions) plus trafficking to the tumour, days: fixed (no
+#: spread), so the shortest presentation-to-arrival delay is real; its length is the
+#: parameter ``expansion_delay`` (a profile sets the human one).
+EXPANSION_DELAY = Delay(mean=6.0, parameter="expansion_delay")
 
 PARAMETERS = (
     parameter("priming_rate", "1/(cell·day)", 1e-2,
@@ -53,6 +54,14 @@ PARAMETERS = (
               "; would pin it: numbers of newly divided tumour-specific CD8 cells in the node per "
               "day after a known number of presenting DCs (CFSE dilution)",
               upper=1e3),
+    parameter("expansion_delay", "day", EXPANSION_DELAY.mean,
+              "from priming to the arrival of the clonal burst at the tumour (expansion plus "
+              "trafficking; fixed, not spread)",
+              "mouse: the CD8 response to acute LCMV peaks ~8 days after infection "
+              "(Murali-Krishna et al. 1998, Immunity 8:177) and a programmed expansion ~7 days "
+              "after priming (Kaech & Ahmed 2001, Nat Immunol 2:415): 8 days less the 1.5-day "
+              "DC migration and ~0.5 day to priming = 6; bounds: 8 divisions need >= 2 days",
+              lower=2.0, upper=60.0),
 )  # fmt: skip
 
 CHANNELS: tuple[Channel, ...] = (
