@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 from types import ModuleType
 
 import pytest
 
 from escapesim import engine
-
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "adaptive_therapy.py"
+from tests.example_support import load_example
 
 
 @pytest.fixture(scope="module")
 def example() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("adaptive_therapy", EXAMPLE)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while being built
-    spec.loader.exec_module(module)
-    return module
+    return load_example("adaptive_therapy")
 
 
 def test_the_adaptive_rule_treats_on_regrowth_and_pauses_while_falling(
