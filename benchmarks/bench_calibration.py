@@ -3,15 +3,17 @@ kuznetsov1994 fit by ABC-SMC, simulations per second, and the share of time in t
 simulations against pyABC's own work.
 
     .venv/bin/python benchmarks/bench_calibration.py [--particles 1000] [--generations 4]
-        [--workers 2]
+        [--workers 2] [--executors local dask]
 
 The data are the example's (examples/data/kuznetsov_measurements.tsv: 2 conditions × 3
 subjects × 6 days); the fitted parameters a, n (the example's) and p (tumour-driven
 recruitment, uniform on [0.01, 0.5]). First, one worker in this process, where the time
 inside the model (every simulation, including building its scenarios) is measured
 directly: the rest of the wall time is pyABC (proposals, kernel density, distances,
-its database) and this package's outputs. Then ``--workers`` processes, in the same
-run, for the parallel speed-up (the ratio of the two wall times per simulation).
+its database) and this package's outputs. Then, in the same run, on ``--workers``
+processes of each of ``--executors`` (the local process pool; a Dask LocalCluster, as
+the server's Dask executor runs calibrations), for the parallel speed-up (the ratio of
+the wall times per simulation).
 Target (issue 15): 1,000 particles per generation on 2 cores in under 10 minutes.
 
 The worker pool is started and warmed (imports, compiled kernels) before the clock
@@ -26,10 +28,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import concurrent.futures
+import importlib
 import os
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +46,9 @@ from escapesim.service.fitting import (
     calibration_outputs,
 )
 from escapesim.service.fitting.calibration_file import read_measurements
+from escapesim.service.workers.dask_cluster import DaskExecutor
 from escapesim.service.workers.local import LocalExecutor
+from escapesim.service.workers.pools import DaskPool
 
 DATA = Path(__file__).resolve().parent.parent / "examples" / "data" / "kuznetsov_measurements.tsv"
 
@@ -100,42 +107,89 @@ class _CountingPool(concurrent.futures.Executor):
 
 
 def one_run(built: CalibrationSpec, workers: int, folder: Path) -> tuple[float, int, float]:
-    """Wall seconds, parameter sets simulated and CPU seconds (this process and the
-    workers' evaluations) of one fit (outputs included)."""
-    if workers == 1:
-        started, cpu = time.perf_counter(), time.process_time()
-        original = abc_model.ScenarioModel
-        calibration_driver.ScenarioModel = _TimedModel  # type: ignore[misc]
-        try:
-            found = calibration_driver.run_calibration(built, database=folder / "abc.db")
-        finally:
-            calibration_driver.ScenarioModel = original  # type: ignore[misc]
-        calibration_outputs.write(found, folder, None)
-        return time.perf_counter() - started, found.evaluations, time.process_time() - cpu
+    """Wall seconds, parameter sets simulated and CPU seconds (this process) of one fit in
+    this process alone (outputs included), the time inside the model counted apart."""
+    started, cpu = time.perf_counter(), time.process_time()
+    original = abc_model.ScenarioModel
+    calibration_driver.ScenarioModel = _TimedModel  # type: ignore[misc]
+    try:
+        found = calibration_driver.run_calibration(built, database=folder / "abc.db")
+    finally:
+        calibration_driver.ScenarioModel = original  # type: ignore[misc]
+    calibration_outputs.write(found, folder, None)
+    return time.perf_counter() - started, found.evaluations, time.process_time() - cpu
+
+
+def pooled_run(
+    built: CalibrationSpec, pool: concurrent.futures.Executor, workers: int, folder: Path
+) -> tuple[float, int, float]:
+    """Wall seconds, parameter sets and CPU seconds (this process and the workers'
+    evaluations) of one fit on ``pool``'s ``workers``."""
+    counting = _CountingPool(pool)
+    started, cpu = time.perf_counter(), time.process_time()
+    found = calibration_driver.run_calibration(
+        built, database=folder / "abc.db", pool=counting, workers=workers
+    )
+    calibration_outputs.write(found, folder, counting)
+    wall = time.perf_counter() - started
+    return wall, found.evaluations, time.process_time() - cpu + counting.cpu
+
+
+@contextmanager
+def local_pool(workers: int) -> Iterator[concurrent.futures.Executor]:
+    """The local executor's process pool, started and warmed."""
     executor = LocalExecutor(workers)
     spawning = time.perf_counter()
     asyncio.run(executor.start(warm=True))
-    print(f"{workers} workers started and warmed in {time.perf_counter() - spawning:.1f} s "
-          "(not counted below: a server's pool is warm)")  # fmt: skip
-    pool = _CountingPool(executor.pool())
+    print(f"{workers} local workers started and warmed in "
+          f"{time.perf_counter() - spawning:.1f} s (not counted: a server's pool is warm)")
     try:
-        started, cpu = time.perf_counter(), time.process_time()
-        found = calibration_driver.run_calibration(
-            built, database=folder / "abc.db", pool=pool, workers=workers
-        )
-        calibration_outputs.write(found, folder, pool)
-        wall = time.perf_counter() - started
-        return wall, found.evaluations, time.process_time() - cpu + pool.cpu
+        yield executor.pool()
     finally:
         asyncio.run(executor.close())
 
 
+def _import_fitting() -> None:
+    """Load the sampler's modules in a Dask worker (what warming does for the local pool)."""
+    importlib.import_module("escapesim.service.fitting.abc_sampler")
+
+
+@contextmanager
+def dask_pool(workers: int) -> Iterator[concurrent.futures.Executor]:
+    """A Dask LocalCluster of ``workers`` single-threaded processes, as the server's Dask
+    executor starts it, seen through the pool the server's calibrations use (its
+    asynchronous client on an event loop in another thread)."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    executor = DaskExecutor(workers=workers)
+    spawning = time.perf_counter()
+    asyncio.run_coroutine_threadsafe(executor.start(), loop).result()
+
+    async def warm() -> None:
+        await executor.client.run(_import_fitting)
+
+    asyncio.run_coroutine_threadsafe(warm(), loop).result()
+    print(f"{workers} Dask workers started and warmed in "
+          f"{time.perf_counter() - spawning:.1f} s (not counted)")  # fmt: skip
+    try:
+        yield DaskPool(executor.client, loop)
+    finally:
+        asyncio.run_coroutine_threadsafe(executor.close(), loop).result()
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join()
+
+
+POOLS = {"local": local_pool, "dask": dask_pool}
+
+
 def main() -> None:
-    """Run the two fits and print the table."""
+    """Run the fits and print the table."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--particles", type=int, default=1000)
     parser.add_argument("--generations", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--executors", nargs="+", default=["local", "dask"], choices=list(POOLS))
     args = parser.parse_args()
     built = spec(args.particles, args.generations)
     with tempfile.TemporaryDirectory() as tmp:
@@ -146,13 +200,15 @@ def main() -> None:
               f"{evaluations / wall:.0f}/s; in the simulations {model:.1f} s "
               f"({100 * model / wall:.0f} %), pyABC and outputs {wall - model:.1f} s "
               f"({100 * (wall - model) / wall:.0f} %); CPU {cpu:.1f} s")  # fmt: skip
-        wide, counted, spent = one_run(built, args.workers, Path(tmp) / "many")
-        speedup = (wall / evaluations) / (wide / counted)
-        work = (cpu / evaluations) / (spent / counted)
-        print(f"{args.workers} workers: {counted} parameter sets in {wide:.1f} s = "
-              f"{counted / wide:.0f}/s; speed-up {speedup:.2f}x (parallel efficiency "
-              f"{100 * speedup / args.workers:.0f} %); CPU {spent:.1f} s (work efficiency "
-              f"{100 * work:.0f} %)")  # fmt: skip
+        for name in args.executors:
+            with POOLS[name](args.workers) as pool:
+                wide, counted, spent = pooled_run(built, pool, args.workers, Path(tmp) / name)
+            speedup = (wall / evaluations) / (wide / counted)
+            work = (cpu / evaluations) / (spent / counted)
+            print(f"{name}, {args.workers} workers: {counted} parameter sets in {wide:.1f} s = "
+                  f"{counted / wide:.0f}/s; speed-up {speedup:.2f}x (parallel efficiency "
+                  f"{100 * speedup / args.workers:.0f} %); CPU {spent:.1f} s (work efficiency "
+                  f"{100 * work:.0f} %)")  # fmt: skip
         print(f"load average {os.getloadavg()[0]:.1f}")
 
 
