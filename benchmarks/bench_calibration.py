@@ -106,7 +106,7 @@ class _CountingPool(concurrent.futures.Executor):
         return iter(found)
 
 
-def one_run(built: CalibrationSpec, workers: int, folder: Path) -> tuple[float, int, float]:
+def one_run(built: CalibrationSpec, folder: Path) -> tuple[float, int, float]:
     """Wall seconds, parameter sets simulated and CPU seconds (this process) of one fit in
     this process alone (outputs included), the time inside the model counted apart."""
     started, cpu = time.perf_counter(), time.process_time()
@@ -194,7 +194,7 @@ def main() -> None:
     built = spec(args.particles, args.generations)
     with tempfile.TemporaryDirectory() as tmp:
         print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-        wall, evaluations, cpu = one_run(built, 1, Path(tmp) / "one")
+        wall, evaluations, cpu = one_run(built, Path(tmp) / "one")
         model = _TimedModel.seconds
         print(f"1 worker: {evaluations} parameter sets in {wall:.1f} s = "
               f"{evaluations / wall:.0f}/s; in the simulations {model:.1f} s "

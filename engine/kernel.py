@@ -130,7 +130,7 @@ class Kernel:
         share theirs)."""
         self.counts = np.ascontiguousarray(counts, dtype=np.float64)
         self.levels = np.ascontiguousarray(levels, dtype=np.float64)
-        self.fired = np.zeros(len(stoichiometry.delays), dtype=np.int64)
+        self.fired = np.zeros(stoichiometry.channels, dtype=np.int64)
         #: What ended each step, indexed like STEP_ENDS (a checkpoint keeps it).
         self._delayed_fired = np.zeros_like(self.fired)
         self.ends = np.zeros(len(STEP_ENDS), dtype=np.int64)
@@ -155,7 +155,7 @@ class Kernel:
         species_ptr = np.searchsorted(
             stoichiometry.species[by_species], np.arange(populations + 1)
         ).astype(np.int64)
-        channel_of = np.repeat(np.arange(len(stoichiometry.delays)), np.diff(stoichiometry.ptr))
+        channel_of = np.repeat(np.arange(stoichiometry.channels), np.diff(stoichiometry.ptr))
         #: The leap bound's probe memory (:mod:`escapesim.engine.leap_size`), one vector
         #: the compiled loop sees in five parts (a checkpoint keeps it).
         self.probes = np.zeros(3 * populations + 2 * entries)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from escapesim.engine.network import Delay, IntArray
+from escapesim.engine.network import IntArray
 
 if TYPE_CHECKING:
     from escapesim.engine.network import Network
@@ -29,13 +29,18 @@ class Stoichiometry:
 
     change: IntArray  # channels x species
     delayed: IntArray  # channels x species
-    delays: tuple[Delay | None, ...]
     order: npt.NDArray[np.float64]  # per species: highest order g_i
     ptr: IntArray
     species: IntArray
     amount: npt.NDArray[np.float64]
     delayed_channels: tuple[int, ...]  # channels with delayed products
     deliveries: tuple[tuple[tuple[int, float], ...], ...]
+
+    @property
+    def channels(self) -> int:
+        """The number of channels. (Their delays are bound per replicate, with its
+        parameters: :meth:`escapesim.engine.network.Network.delays`.)"""
+        return int(self.change.shape[0])
 
     @classmethod
     def of(cls, network: Network) -> Stoichiometry:
@@ -59,7 +64,6 @@ class Stoichiometry:
         return cls(
             change=change,
             delayed=delayed,
-            delays=tuple(c.delay for c in network.channels),
             order=order,
             ptr=ptr,
             species=species.astype(np.int64),
